@@ -1,0 +1,53 @@
+using System.Reflection;
+using Nabla.Cli.Commands;
+
+namespace Nabla.Cli;
+
+/// <summary>The <c>nabla</c> command line: thin commands, each calling one library API.</summary>
+internal static class Program
+{
+    private const string Help = """
+        nabla: deep learning in pure .NET, with its work shown.
+
+        Usage:
+          nabla demo [--steps N] [--seed S]   train a small network on XOR with the autograd engine
+          nabla --version                     print the version
+          nabla --help                        print this help
+
+        Coming next (see the issues): train, summary, explain, check.
+        """;
+
+    public static int Main(string[] args)
+    {
+        try
+        {
+            return args switch
+            {
+                [] or ["--help" or "-h" or "help"] => Print(Help),
+                ["--version" or "-v"] => Print(Version()),
+                ["demo", .. var rest] => DemoCommand.Run(rest, Console.Out),
+                [var unknown, ..] => Fail($"unknown command '{unknown}'. Run 'nabla --help' for the list."),
+            };
+        }
+        catch (ArgumentException e)
+        {
+            return Fail(e.Message);
+        }
+    }
+
+    private static string Version() =>
+        typeof(Tensor).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? "unknown";
+
+    private static int Print(string text)
+    {
+        Console.Out.WriteLine(text);
+        return 0;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"nabla: {message}");
+        return 2;
+    }
+}

@@ -1,0 +1,107 @@
+namespace Nabla;
+
+/// <summary>The reverse-mode autograd engine: walks the graph from outputs to inputs.</summary>
+/// <remarks>
+/// Nodes are processed in decreasing <see cref="Node.Generation"/> (DeZero), so that all the gradient
+/// flowing into a node has been summed (micrograd's <c>+=</c>) before its backward rule runs. Each rule runs
+/// with grad mode set to <c>createGraph</c>: when true, the gradients are themselves differentiable.
+/// </remarks>
+internal static class Engine
+{
+    /// <summary>
+    /// Back-propagates <paramref name="gradOutputs"/> from <paramref name="outputs"/>. Returns the gradient of
+    /// every leaf reached (by tensor) and, when <paramref name="capture"/> is given, of those tensors too.
+    /// </summary>
+    public static (Dictionary<Tensor, Tensor> Leaves, Dictionary<Tensor, Tensor> Captured) Run(
+        IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor> gradOutputs, bool retainGraph, bool createGraph,
+        IReadOnlyCollection<Tensor>? capture = null)
+    {
+        var leaves = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        var captured = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        var pending = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance);
+        var captureByNode = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var t in capture ?? [])
+        {
+            if (t.GradFn is { } n)
+            {
+                captureByNode[n] = t;
+            }
+        }
+
+        var queue = new PriorityQueue<Node, int>();
+        using (GradMode.Enable(createGraph))
+        {
+            for (int i = 0; i < outputs.Count; i++)
+            {
+                Accumulate(outputs[i], gradOutputs[i], pending, leaves, queue);
+            }
+
+            while (queue.TryDequeue(out var node, out _))
+            {
+                var dy = pending[node];
+                pending.Remove(node);
+                if (captureByNode.TryGetValue(node, out var t))
+                {
+                    captured[t] = dy;
+                }
+
+                var backward = node.BackwardFn ?? throw new InvalidOperationException(
+                    $"Trying to backward through the graph a second time (at {node}): its saved values were freed " +
+                    "by the first backward. Pass retainGraph: true to the first Backward call if you need to do this.");
+                var grads = backward(dy);
+                if (!retainGraph)
+                {
+                    node.BackwardFn = null;
+                }
+
+                for (int i = 0; i < node.Inputs.Length; i++)
+                {
+                    var input = node.Inputs[i];
+                    if (input is null || grads[i] is not { } g)
+                    {
+                        continue;
+                    }
+
+                    if (g.Shape != input.Shape)
+                    {
+                        throw new InvalidOperationException(
+                            $"backward of {node.Name}: gradient shape {g.Shape} does not match input {i}'s shape {input.Shape}");
+                    }
+
+                    Accumulate(input, g, pending, leaves, queue);
+                }
+            }
+        }
+
+        foreach (var t in capture ?? [])
+        {
+            if (t.GradFn is null && leaves.TryGetValue(t, out var g))
+            {
+                captured[t] = g;
+            }
+        }
+
+        return (leaves, captured);
+    }
+
+    private static void Accumulate(Tensor t, Tensor g, Dictionary<Node, Tensor> pending,
+        Dictionary<Tensor, Tensor> leaves, PriorityQueue<Node, int> queue)
+    {
+        if (t.GradFn is { } node)
+        {
+            if (pending.TryGetValue(node, out var acc))
+            {
+                pending[node] = acc + g;
+            }
+            else
+            {
+                pending[node] = g;
+                queue.Enqueue(node, -node.Generation);
+            }
+        }
+        else if (t.RequiresGrad)
+        {
+            leaves[t] = leaves.TryGetValue(t, out var acc) ? acc + g : g;
+        }
+    }
+}

@@ -1,0 +1,366 @@
+// GEMM: C = (accumulate ? C : 0) + op(A)·op(B), row-major, float and double.
+//
+// Design (BLIS-style; Goto & van de Geijn, "Anatomy of high-performance matrix multiplication"):
+//
+//   for jc in N step NC                     B panel  KC×NC  packed once per (jc, pc), stays in L2/L3
+//     for pc in K step KC
+//       pack B[pc:pc+KC, jc:jc+NC] into NR-wide row panels (k-major: NR contiguous values per k)
+//       for ic in M step MC                 A block  MC×KC  packed per (ic, pc), stays in L2
+//         pack A[ic:ic+MC, pc:pc+KC] into MR-tall column panels (k-major: MR contiguous values per k)
+//         for jr in NC step NR              B micro-panel KC×NR stays in L1 across the ir loop
+//           for ir in MC step MR
+//             micro-kernel: C[MR×NR] (+)= Apanel[MR×KC] · Bpanel[KC×NR]
+//
+// Micro-kernel (GemmKernels.cs): the MR×NR tile of C lives in registers for the whole KC loop. Per k
+// it loads NR/W vectors of B (W = lanes per vector) and broadcasts MR scalars of A (the JIT folds
+// them into embedded-broadcast FMAs, `vfmadd231ps zmm, zmm, [mem]{1to16}`). With AVX-512 (32 zmm
+// registers) the tile is 14×32 floats (14×16 doubles): 28 accumulators + 2 B vectors + 1 scratch =
+// 31 registers, no spills (checked with DOTNET_JitDisasm); 28 independent FMA chains hide the
+// 4-cycle FMA latency on two FMA pipes (needs >= 8), and the 14 broadcasts + 2 loads per 28 FMAs
+// stay well within two load ports. 12×32 and 8×48 were measured too and were slower (fewer
+// accumulators = more loads per FMA). Without AVX-512 (16 ymm registers) the tile is 6×16 floats
+// (12 accumulators + 2 B + 1 broadcast = 15 registers).
+//
+// Block sizes (float; the byte sizes are what matter, double uses the same bytes):
+//   KC = 256: the B micro-panel KC×NR = 256×32×4 B = 32 KiB must stay in L1 (48 KiB on the Intel
+//        CI machine, 32 KiB on Zen 4) while the 14×KC A micro-panel (14 KiB) streams through it; a
+//        larger KC amortises the C tile load/store (MR×NR per KC·MR·NR FMAs) further but would evict
+//        the B micro-panel from L1. See Tuning below for the values actually measured.
+//   MC = 168 (12 MR panels): the A block MC×KC = 168 KiB stays in L2 (1-2 MiB) next to the B
+//        panel's working set, and is re-read once per NR columns.
+//   NC = 2048: the B panel KC×NC = 2 MiB; it is re-read once per MC rows from L2/L3. Each thread
+//        has its own L2, so each thread packs its own B panel (its own columns of C).
+// KC, MC are balanced (k split into equal blocks, e.g. k=300 -> 2×150 rather than 256+44).
+//
+// Edges: packed panels are zero-padded to MR / NR, so the kernel always runs full tiles; tiles that
+// stick out of C are computed into a small scratch tile and the valid part is added to C. The last
+// rows of a partial MR panel use a 4-row kernel so that little work is wasted (gemm_128: 9×14 + 2).
+//
+// Threads: the work is split into Threads.Count independent slices of C (columns, in multiples of
+// NR, when n >= m; rows, in multiples of MR, otherwise), each running the whole blocked algorithm
+// above with its own pack buffers (so each core's L2 holds its own A block and B panel and there is
+// no synchronisation inside a call). Problems below ParallelThreshold flops run on the calling
+// thread with no scheduling at all; tiny ones (or element types without SIMD support) use a
+// scalar loop with no packing.
+//
+// Pack buffers: one pinned, 64-byte aligned byte buffer per thread ([ThreadStatic]), grown on
+// demand and kept: no allocation per call after the first.
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Ops.Kernels;
+
+internal static unsafe partial class Gemm
+{
+    /// <summary>Below this m·n·k the scalar loop is used (no packing).</summary>
+    private const long ScalarThreshold = 4 * 1024;
+
+    /// <summary>From this m·n·k on, the work is split between threads.</summary>
+    internal static long ParallelThreshold = 1L << 21;
+
+    // Block sizes in elements of float; for double, KC stays (the B micro-panel has the same bytes
+    // since NR halves) and MC, NC halve.
+    internal static int KcF = 256;
+    internal static int McF = 168;
+    internal static int NcF = 2048;
+
+    /// <summary>Micro-kernel shape selector (tuning only): 0 = 14×2W, 1 = 12×2W, 2 = 8×3W.</summary>
+    internal static int KernelShape = 0;
+    internal static long PackATicks, PackBTicks;
+
+    private static readonly bool Use512 = Vector512.IsHardwareAccelerated;
+
+    /// <summary>C[m×n] = (accumulate ? C : 0) + op(A)[m×k] · op(B)[k×n], row-major with leading dimensions.</summary>
+    /// <remarks>
+    /// op(A) = transA ? Aᵀ : A, where A is stored row-major starting at a[aOffset] with row stride lda
+    /// (so when transA, A is stored as k×m). Same for B (k×n, or n×k when transB). C row-major, stride ldc.
+    /// </remarks>
+    internal static void Multiply<T>(bool transA, bool transB, int m, int n, int k,
+        T[] a, int aOffset, int lda, T[] b, int bOffset, int ldb,
+        T[] c, int cOffset, int ldc, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(c);
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        if (m == 0 || n == 0) return;
+        CheckMatrix(c.Length, cOffset, m, n, ldc, nameof(c));
+        if (k == 0)
+        {
+            if (!accumulate)
+                for (int i = 0; i < m; i++) c.AsSpan(cOffset + i * ldc, n).Clear();
+            return;
+        }
+        if (transA) CheckMatrix(a.Length, aOffset, k, m, lda, nameof(a));
+        else CheckMatrix(a.Length, aOffset, m, k, lda, nameof(a));
+        if (transB) CheckMatrix(b.Length, bOffset, n, k, ldb, nameof(b));
+        else CheckMatrix(b.Length, bOffset, k, n, ldb, nameof(b));
+
+        long work = (long)m * n * k;
+        bool simd = (typeof(T) == typeof(float) || typeof(T) == typeof(double)) && Vector256.IsHardwareAccelerated;
+        if (!simd || work < ScalarThreshold)
+        {
+            Scalar(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, accumulate);
+            return;
+        }
+
+        var p = new Problem<T>(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, accumulate);
+        int threads = Threads.Count;
+        if (threads <= 1 || work < ParallelThreshold)
+        {
+            p.Run(0, m, 0, n);
+            return;
+        }
+
+        // Split the larger of m and n into `parts` slices aligned to the register tile.
+        Shape shape = GetShape<T>();
+        bool splitN = n >= m;
+        int unit = splitN ? shape.NR : shape.MR;
+        int extent = splitN ? n : m;
+        int tiles = (extent + unit - 1) / unit;
+        int parts = Math.Min(threads, tiles);
+        if (parts <= 1)
+        {
+            p.Run(0, m, 0, n);
+            return;
+        }
+        Parallel.For(0, parts, Threads.Options, t =>
+        {
+            int lo = (int)Math.Min(extent, (long)tiles * t / parts * unit);
+            int hi = (int)Math.Min(extent, (long)tiles * (t + 1) / parts * unit);
+            if (lo >= hi) return;
+            if (splitN) p.Run(0, m, lo, hi);
+            else p.Run(lo, hi, 0, n);
+        });
+    }
+
+    private static void CheckMatrix(int length, int offset, int rows, int cols, int ld, string name)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset, name + " offset");
+        if (ld < cols) throw new ArgumentOutOfRangeException(name, $"leading dimension {ld} is smaller than the row length {cols}");
+        if ((long)offset + (long)(rows - 1) * ld + cols > length)
+            throw new ArgumentException($"{name}: a {rows}×{cols} matrix with offset {offset} and leading dimension {ld} does not fit in {length} elements", name);
+    }
+
+    /// <summary>Register tile shape: MR rows × NR columns (NR = NV vectors).</summary>
+    private readonly record struct Shape(int MR, int NV, int NR);
+
+    private static Shape GetShape<T>() where T : unmanaged
+    {
+        if (Use512)
+        {
+            int w = Vector512<T>.Count;
+            return KernelShape switch
+            {
+                1 => new Shape(12, 2, 2 * w),
+                2 => new Shape(8, 3, 3 * w),
+                _ => new Shape(14, 2, 2 * w),
+            };
+        }
+        return new Shape(6, 2, 2 * Vector256<T>.Count);
+    }
+
+    /// <summary>Scalar reference loop for tiny problems and element types without SIMD kernels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Scalar<T>(bool transA, bool transB, int m, int n, int k,
+        T[] a, int aOffset, int lda, T[] b, int bOffset, int ldb,
+        T[] c, int cOffset, int ldc, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // i-p-j order: the inner loop runs along a row of B and C (contiguous unless transB).
+        for (int i = 0; i < m; i++)
+        {
+            Span<T> crow = c.AsSpan(cOffset + i * ldc, n);
+            if (!accumulate) crow.Clear();
+            for (int p = 0; p < k; p++)
+            {
+                T aip = transA ? a[aOffset + p * lda + i] : a[aOffset + i * lda + p];
+                if (transB)
+                {
+                    for (int j = 0; j < n; j++) crow[j] += aip * b[bOffset + j * ldb + p];
+                }
+                else
+                {
+                    ReadOnlySpan<T> brow = b.AsSpan(bOffset + p * ldb, n);
+                    for (int j = 0; j < n; j++) crow[j] += aip * brow[j];
+                }
+            }
+        }
+    }
+
+    /// <summary>One multiplication's operands; <see cref="Run"/> computes a rectangle of C.</summary>
+    private sealed class Problem<T> where T : unmanaged, INumberBase<T>
+    {
+        private readonly bool transA, transB, accumulate;
+        private readonly int m, n, k, aOffset, lda, bOffset, ldb, cOffset, ldc;
+        private readonly T[] a, b, c;
+
+        public Problem(bool transA, bool transB, int m, int n, int k, T[] a, int aOffset, int lda,
+            T[] b, int bOffset, int ldb, T[] c, int cOffset, int ldc, bool accumulate)
+        {
+            this.transA = transA; this.transB = transB; this.m = m; this.n = n; this.k = k;
+            this.a = a; this.aOffset = aOffset; this.lda = lda;
+            this.b = b; this.bOffset = bOffset; this.ldb = ldb;
+            this.c = c; this.cOffset = cOffset; this.ldc = ldc; this.accumulate = accumulate;
+        }
+
+        /// <summary>Computes C[m0:m1, n0:n1] with the blocked algorithm on the calling thread.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run(int m0, int m1, int n0, int n1)
+        {
+            Shape s = GetShape<T>();
+            int scale = sizeof(T) / sizeof(float);
+            int kcMax = KcF, mcMax = Math.Max(s.MR, McF / scale / s.MR * s.MR), ncMax = Math.Max(s.NR, NcF / scale / s.NR * s.NR);
+
+            // Balanced block counts: equal-sized blocks no larger than the maxima.
+            int kBlocks = (k + kcMax - 1) / kcMax;
+            int kcB = (k + kBlocks - 1) / kBlocks;
+            int mc = Math.Min(mcMax, RoundUp(m1 - m0, s.MR));
+            int mBlocks = (m1 - m0 + mc - 1) / mc;
+            mc = RoundUp((m1 - m0 + mBlocks - 1) / mBlocks, s.MR);
+            int nc = Math.Min(ncMax, RoundUp(n1 - n0, s.NR));
+
+            long aElems = (long)mc * kcB + 16, bElems = (long)nc * kcB, tElems = (long)s.MR * s.NR;
+            byte* buf = PackBuffer.Get((aElems + bElems + tElems) * sizeof(T) + 3 * 64);
+            T* ap = (T*)buf;
+            T* bp = (T*)Align64((byte*)(ap + aElems));
+            T* tmp = (T*)Align64((byte*)(bp + bElems));
+
+            fixed (T* a0 = a, b0 = b, c0 = c)
+            {
+                T* pa = a0 + aOffset, pb = b0 + bOffset, pc0 = c0 + cOffset;
+                for (int jc = n0; jc < n1; jc += nc)
+                {
+                    int ncCur = Math.Min(nc, n1 - jc);
+                    for (int pc = 0; pc < k; pc += kcB)
+                    {
+                        int kc = Math.Min(kcB, k - pc);
+                        bool add = accumulate || pc > 0;
+                        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                        if (transB) PackBT(kc, ncCur, pb + (nint)jc * ldb + pc, ldb, bp, s.NR);
+                        else PackBN(kc, ncCur, pb + (nint)pc * ldb + jc, ldb, bp, s.NR);
+                        PackBTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+                        for (int ic = m0; ic < m1; ic += mc)
+                        {
+                            int mcCur = Math.Min(mc, m1 - ic);
+                            long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+                            if (transA) PackAT(mcCur, kc, pa + (nint)pc * lda + ic, lda, ap, s.MR);
+                            else PackAN(mcCur, kc, pa + (nint)ic * lda + pc, lda, ap, s.MR);
+                            PackATicks += System.Diagnostics.Stopwatch.GetTimestamp() - t1;
+                            Macro(s, mcCur, ncCur, kc, ap, bp, pc0 + (nint)ic * ldc + jc, ldc, add, tmp);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static int RoundUp(int x, int unit) => (x + unit - 1) / unit * unit;
+
+    private static byte* Align64(byte* p) => (byte*)(((nint)p + 63) & ~(nint)63);
+
+    /// <summary>Per-thread pinned scratch memory for the packed panels.</summary>
+    private static class PackBuffer
+    {
+        [ThreadStatic] private static byte[]? buffer;
+
+        public static byte* Get(long bytes)
+        {
+            byte[]? b = buffer;
+            if (b is null || b.Length < bytes + 64)
+            {
+                b = GC.AllocateUninitializedArray<byte>((int)Math.Max(bytes + 64, b is null ? 0 : b.Length * 2L), pinned: true);
+                buffer = b;
+            }
+            // Pinned (POH) arrays never move, so the address stays valid after this method returns.
+            return Align64((byte*)Unsafe.AsPointer(ref b[0]));
+        }
+    }
+
+    /// <summary>Macro-kernel: C[mc×nc] (+)= packed A block · packed B panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Macro<T>(Shape s, int mc, int nc, int kc, T* ap, T* bp, T* c, int ldc, bool add, T* tmp)
+        where T : unmanaged, INumberBase<T>
+    {
+        int MR = s.MR, NR = s.NR;
+        for (int jr = 0; jr < nc; jr += NR)
+        {
+            int nr = Math.Min(NR, nc - jr);
+            T* bpp = bp + (nint)jr * kc;
+            for (int ir = 0; ir < mc; ir += MR)
+            {
+                int mr = Math.Min(MR, mc - ir);
+                T* app = ap + (nint)ir * kc;
+                T* cc = c + (nint)ir * ldc + jr;
+                if (nr == NR)
+                {
+                    if (mr == MR)
+                    {
+                        Tile(s, kc, app, bpp, cc, ldc, add);
+                    }
+                    else
+                    {
+                        // Last rows of the block: 4-row kernels straight into C, the rest via tmp.
+                        int r = 0;
+                        for (; r + 4 <= mr; r += 4)
+                            Edge4(kc, app + r, MR, bpp, cc + (nint)r * ldc, ldc, add);
+                        if (r < mr)
+                        {
+                            Edge4(kc, app + r, MR, bpp, tmp, NR, false);
+                            AddTile(mr - r, nr, tmp, NR, cc + (nint)r * ldc, ldc, add);
+                        }
+                    }
+                }
+                else
+                {
+                    Tile(s, kc, app, bpp, tmp, NR, false);
+                    AddTile(mr, nr, tmp, NR, cc, ldc, add);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile<T>(Shape s, int kc, T* a, T* b, T* c, nint ldc, bool add) where T : unmanaged
+    {
+        if (Use512)
+        {
+            if (s.MR == 14) Kernel512x14(kc, a, b, c, ldc, add);
+            else if (s.MR == 12) Kernel512x12(kc, a, b, c, ldc, add);
+            else Kernel512x8(kc, a, b, c, ldc, add);
+        }
+        else
+        {
+            Kernel256x6(kc, a, b, c, ldc, add);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Edge4<T>(int kc, T* a, nint astride, T* b, T* c, nint ldc, bool add) where T : unmanaged
+    {
+        if (Use512) Kernel512x4(kc, a, astride, b, c, ldc, add);
+        else Kernel256x4(kc, a, astride, b, c, ldc, add);
+    }
+
+    /// <summary>C[mr×nr] = (add ? C : 0) + tile[mr×nr].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AddTile<T>(int mr, int nr, T* tile, int ldt, T* c, int ldc, bool add) where T : unmanaged, INumberBase<T>
+    {
+        for (int i = 0; i < mr; i++)
+        {
+            T* src = tile + (nint)i * ldt;
+            T* dst = c + (nint)i * ldc;
+            if (add)
+            {
+                for (int j = 0; j < nr; j++) dst[j] += src[j];
+            }
+            else
+            {
+                new ReadOnlySpan<T>(src, nr).CopyTo(new Span<T>(dst, nr));
+            }
+        }
+    }
+
+}

@@ -1,0 +1,83 @@
+using System.Numerics;
+
+namespace Nabla.Ops;
+
+/// <summary>
+/// A primitive operation: a forward kernel and a backward rule side by side, with its formula for
+/// explanations and its FLOP count. Composite operations (softmax, losses, ...) are written in these.
+/// </summary>
+/// <remarks>
+/// Note [Backward in tensor ops]: every backward rule returns tensors computed by primitives, never raw
+/// loops, so a backward pass run with grad mode on records its own graph and higher derivatives work.
+/// </remarks>
+internal abstract class Op
+{
+    /// <summary>Short lower-case name, as PyTorch's op name (<c>mul</c>, <c>sum</c>).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>The forward formula in words a learner reads (<c>y = exp(x)</c>).</summary>
+    public abstract string Formula { get; }
+
+    /// <summary>The chain-rule factor (<c>dx = dy ⊙ y</c>).</summary>
+    public abstract string GradFormula { get; }
+
+    /// <summary>
+    /// Attaches a <see cref="Node"/> to <paramref name="output"/> when grad mode is on and any input requires a
+    /// gradient. <paramref name="backward"/> returns one gradient per input (null where none is needed).
+    /// </summary>
+    protected Tensor Record(Tensor output, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    {
+        if (!GradMode.IsEnabled)
+        {
+            return output;
+        }
+
+        Tensor?[]? needing = null;
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            if (inputs[i].RequiresGrad)
+            {
+                needing ??= new Tensor?[inputs.Length];
+                needing[i] = inputs[i];
+            }
+        }
+
+        if (needing is not null)
+        {
+            output.GradFn = new Node(Name, needing, backward);
+        }
+
+        return output;
+    }
+}
+
+/// <summary>An element-wise op of one float tensor: y = f(x).</summary>
+internal abstract class UnaryOp : Op
+{
+    /// <summary>Runs the kernel on a contiguous copy of x and records the node.</summary>
+    public Tensor Apply(Tensor x)
+    {
+        x.RequireFloat(Name);
+        var xc = x.Contiguous();
+        var y = Tensor.Empty(x.Shape, x.DType);
+        if (x.DType == DType.Float32)
+        {
+            Kernel<float>(xc.Span<float>(), y.Span<float>());
+        }
+        else
+        {
+            Kernel<double>(xc.Span<double>(), y.Span<double>());
+        }
+
+        return Record(y, [x], dy => [Backward(dy, x, y)]);
+    }
+
+    /// <summary>y = f(x), element-wise, on spans of equal length.</summary>
+    protected abstract void Kernel<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>dL/dx from dL/dy, the input and the output, in tensor ops.</summary>
+    public abstract Tensor Backward(Tensor dy, Tensor x, Tensor y);
+
+    /// <summary>Floating-point operations for an input of this shape (one per element by default).</summary>
+    public virtual long Flops(Shape x) => x.Numel;
+}
