@@ -1,0 +1,171 @@
+namespace Nabla.NN;
+
+/// <summary>Runs its children in order, each on the previous one's output (PyTorch's <c>nn.Sequential</c>).</summary>
+/// <remarks>Children are named "0", "1", …; a shape error in a child is reported with its index and type.</remarks>
+public sealed class Sequential : Module
+{
+    private readonly List<Module> layers = [];
+
+    /// <summary>Creates the container from layers, named by position.</summary>
+    public Sequential(params Module[] layers)
+    {
+        foreach (var l in layers)
+        {
+            Append(l);
+        }
+    }
+
+    /// <summary>Number of layers.</summary>
+    public int Count => layers.Count;
+
+    /// <summary>The layer at position <paramref name="index"/>.</summary>
+    public Module this[int index] => layers[index];
+
+    /// <summary>Appends a layer named by its position.</summary>
+    public Sequential Append(Module layer)
+    {
+        layers.Add(RegisterModule(layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), layer));
+        return this;
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input)
+    {
+        var x = input;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            try
+            {
+                x = layers[i].Forward(x);
+            }
+            catch (ArgumentException e) when (!e.Message.StartsWith("Sequential", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Sequential layer {i} ({layers[i].TypeName}): {e.Message}", e);
+            }
+        }
+
+        return x;
+    }
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input)
+    {
+        var s = input;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            try
+            {
+                s = layers[i].OutputShape(s);
+            }
+            catch (ArgumentException e) when (!e.Message.StartsWith("Sequential", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Sequential layer {i} ({layers[i].TypeName}): {e.Message}", e);
+            }
+        }
+
+        return s;
+    }
+
+    /// <inheritdoc/>
+    protected override void OnModuleReplaced(string name, Module module) =>
+        layers[int.Parse(name, System.Globalization.CultureInfo.InvariantCulture)] = module;
+}
+
+/// <summary>Holds modules in a list, registered as "0", "1", … (PyTorch's <c>nn.ModuleList</c>); it has no Forward of its own.</summary>
+public sealed class ModuleList : Module
+{
+    private readonly List<Module> items = [];
+
+    /// <summary>Creates the list.</summary>
+    public ModuleList(params Module[] modules)
+    {
+        foreach (var m in modules)
+        {
+            Add(m);
+        }
+    }
+
+    /// <summary>Number of modules.</summary>
+    public int Count => items.Count;
+
+    /// <summary>The module at <paramref name="index"/>.</summary>
+    public Module this[int index] => items[index];
+
+    /// <summary>Appends a module.</summary>
+    public void Add(Module module) => items.Add(RegisterModule(items.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), module));
+
+    /// <summary>A ModuleList is a container only.</summary>
+    public override Tensor Forward(Tensor input) =>
+        throw new InvalidOperationException("ModuleList has no Forward: iterate over its modules in your own Forward");
+
+    /// <inheritdoc/>
+    protected override void OnModuleReplaced(string name, Module module) =>
+        items[int.Parse(name, System.Globalization.CultureInfo.InvariantCulture)] = module;
+}
+
+/// <summary>Holds modules by name (PyTorch's <c>nn.ModuleDict</c>); it has no Forward of its own.</summary>
+public sealed class ModuleDict : Module
+{
+    private readonly Dictionary<string, Module> items = [];
+
+    /// <summary>The module named <paramref name="name"/>.</summary>
+    public Module this[string name] => items[name];
+
+    /// <summary>Adds a module under a name.</summary>
+    public void Add(string name, Module module) => items[name] = RegisterModule(name, module);
+
+    /// <summary>A ModuleDict is a container only.</summary>
+    public override Tensor Forward(Tensor input) =>
+        throw new InvalidOperationException("ModuleDict has no Forward: call its modules from your own Forward");
+
+    /// <inheritdoc/>
+    protected override void OnModuleReplaced(string name, Module module) => items[name] = module;
+}
+
+/// <summary>Flattens dimensions startDim..endDim (default 1..−1, keeping the batch).</summary>
+public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Flatten(startDim, endDim);
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input)
+    {
+        int s = input.NormalizeDim(startDim), e = input.NormalizeDim(endDim);
+        var d = input.ToArray();
+        long prod = 1;
+        for (int i = s; i <= e; i++)
+        {
+            prod *= d[i];
+        }
+
+        return new Shape([.. d[..s], (int)prod, .. d[(e + 1)..]]);
+    }
+
+    /// <inheritdoc/>
+    public override string ExtraRepr() => $"startDim={startDim}, endDim={endDim}";
+}
+
+/// <summary>Expands one dimension into several (the inverse of Flatten).</summary>
+public sealed class Unflatten(int dim, int[] unflattenedSize) : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Reshape(OutputShape(input.Shape));
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input)
+    {
+        int d = input.NormalizeDim(dim);
+        long prod = unflattenedSize.Aggregate(1L, (a, b) => a * b);
+        if (prod != input[d])
+        {
+            throw new ArgumentException($"{TypeName}: sizes [{string.Join(", ", unflattenedSize)}] do not multiply to dimension {dim} of size {input[d]} (input {input})");
+        }
+
+        var s = input.ToArray();
+        return new Shape([.. s[..d], .. unflattenedSize, .. s[(d + 1)..]]);
+    }
+
+    /// <inheritdoc/>
+    public override string ExtraRepr() => $"dim={dim}, unflattenedSize=({string.Join(", ", unflattenedSize)})";
+}
