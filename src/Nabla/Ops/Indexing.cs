@@ -15,8 +15,9 @@ internal sealed class Gather(int dim) : Op
         int d = CheckIndex(Name, x, dim, index, index.Shape);
         var y = Tensor.Empty(index.Shape, x.DType);
         var xc = x.ContiguousNoGrad();
-        var idx = index.ContiguousNoGrad().Elements<long>();
-        int io = index.ContiguousNoGrad().Offset;
+        var ic = index.ContiguousNoGrad();
+        var idx = ic.Elements<long>();
+        int io = ic.Offset;
         var xs = xc.Shape.ContiguousStrides();
         ForEach(index.Shape, d, xs, (p, baseOffset) =>
         {
@@ -95,15 +96,15 @@ internal sealed class Gather(int dim) : Op
         }
     }
 
+    // Any dtype: integer tensors (labels, indices) are gathered too, as in PyTorch.
     private static void CopyOne(Tensor src, int at, Tensor dst, int p)
     {
-        if (src.Data is float[] f)
+        switch (src.Data)
         {
-            dst.Elements<float>()[p] = f[at];
-        }
-        else
-        {
-            dst.Elements<double>()[p] = src.Elements<double>()[at];
+            case float[] f: dst.Elements<float>()[p] = f[at]; break;
+            case double[] d: dst.Elements<double>()[p] = d[at]; break;
+            case long[] l: dst.Elements<long>()[p] = l[at]; break;
+            default: dst.Elements<bool>()[p] = src.Elements<bool>()[at]; break;
         }
     }
 }
@@ -118,9 +119,9 @@ internal sealed class ScatterAdd(int dim) : Op
     public Tensor Apply(Tensor x, Tensor index, Tensor src)
     {
         int d = Gather.CheckIndex(Name, x, dim, index, src.Shape);
-        if (src.Shape != index.Shape || src.DType != x.DType)
+        if (src.Shape != index.Shape || src.DType != x.DType || x.DType == DType.Bool)
         {
-            throw new ArgumentException($"{Name}: src {src.Shape} ({src.DType}) must have the index's shape {index.Shape} and the input's dtype {x.DType}");
+            throw new ArgumentException($"{Name}: src {src.Shape} ({src.DType}) must have the index's shape {index.Shape} and the input's dtype {x.DType} (Float32, Float64 or Int64)");
         }
 
         var y = x.ContiguousNoGrad().CloneNoGrad();
@@ -133,13 +134,11 @@ internal sealed class ScatterAdd(int dim) : Op
             long k = idx[ic.Offset + p];
             Gather.CheckRange(Name, k, x.Shape.Dims[d], d);
             int at = baseOffset + ((int)k * ys[d]);
-            if (y.Data is float[] f)
+            switch (y.Data)
             {
-                f[at] += sc.Elements<float>()[sc.Offset + p];
-            }
-            else
-            {
-                y.Elements<double>()[at] += sc.Elements<double>()[sc.Offset + p];
+                case float[] f: f[at] += sc.Elements<float>()[sc.Offset + p]; break;
+                case double[] dd: dd[at] += sc.Elements<double>()[sc.Offset + p]; break;
+                default: y.Elements<long>()[at] += sc.Elements<long>()[sc.Offset + p]; break; // Int64 counts
             }
         });
 

@@ -60,13 +60,18 @@ internal abstract class UnaryOp : Op
         x.RequireFloat(Name);
         var xc = x.Contiguous();
         var y = Tensor.Empty(x.Shape, x.DType);
-        if (x.DType == DType.Float32)
+
+        // Some TensorPrimitives kernels (Sigmoid) reject empty spans: a zero-size tensor needs no work.
+        if (y.Numel > 0)
         {
-            Kernel<float>(xc.Span<float>(), y.Span<float>());
-        }
-        else
-        {
-            Kernel<double>(xc.Span<double>(), y.Span<double>());
+            if (x.DType == DType.Float32)
+            {
+                Kernel<float>(xc.Span<float>(), y.Span<float>());
+            }
+            else
+            {
+                Kernel<double>(xc.Span<double>(), y.Span<double>());
+            }
         }
 
         return Record(y, [x], dy => [Backward(dy, x, y)]);

@@ -168,7 +168,8 @@ internal sealed class MaxAlongDim(int dim, bool keepDim, bool min) : Op
         var final = keepDim || x.Rank == 0 ? kept : DroppedShapeOf(x.Shape, d);
         var v = values.ReshapeNoGrad(final);
         var shape = x.Shape;
-        Record(v, [x], dy => [Tensor.Zeros(shape, dy.DType).ScatterAdd(d, indices, keepDim || shape.Rank == 0 ? dy : dy.Unsqueeze(d))]);
+        // A 0-d input is its own maximum: the gradient passes unchanged (there is no dimension to scatter along).
+        Record(v, [x], dy => [shape.Rank == 0 ? dy : Tensor.Zeros(shape, dy.DType).ScatterAdd(d, indices, keepDim ? dy : dy.Unsqueeze(d))]);
         return (v, indices.ReshapeNoGrad(final));
     }
 

@@ -60,12 +60,15 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
     /// <summary>Size of dimension <paramref name="i"/>; negative indices count from the end.</summary>
     public int this[int i] => Dims[NormalizeDim(i)];
 
-    /// <summary>Maps a possibly negative dimension index to 0..Rank-1, or throws naming the rank.</summary>
+    /// <summary>
+    /// Maps a possibly negative dimension index to 0..Rank-1, or throws naming the rank. A 0-d shape accepts 0 and −1
+    /// (both map to 0), as PyTorch does for reductions of a scalar.
+    /// </summary>
     public int NormalizeDim(int dim)
     {
         int r = Rank;
-        int d = dim < 0 ? dim + r : dim;
-        if (d < 0 || d >= Math.Max(r, 1) || (r == 0 && d != 0))
+        int d = dim < 0 ? dim + Math.Max(r, 1) : dim;
+        if (d < 0 || d >= Math.Max(r, 1))
         {
             throw new ArgumentOutOfRangeException(nameof(dim), $"dimension {dim} is out of range for a tensor of rank {r} (shape {this})");
         }

@@ -120,7 +120,7 @@ public sealed partial class Tensor
         for (int i = 0; i < steps; i++)
         {
             // As PyTorch: the second half counts back from the end, so the last value is exactly `end`.
-            t.SetFlat(i, i < steps / 2 ? start + (i * step) : end - ((steps - 1 - i) * step));
+            t.SetFlat(i, i < steps / 2 || steps == 1 ? start + (i * step) : end - ((steps - 1 - i) * step));
         }
 
         return t;
@@ -140,11 +140,11 @@ public sealed partial class Tensor
 
     /// <summary>Uniform samples in [0, 1) (<c>torch.rand</c>).</summary>
     public static Tensor Rand(Shape shape, Generator? generator = null, DType dtype = DType.Float32) =>
-        Sample(shape, dtype, g => g.NextDouble(), generator);
+        Sample(shape, dtype, g => BelowHigh(g.NextDouble(), 0, 1, dtype), generator);
 
     /// <summary>Uniform samples in [low, high).</summary>
     public static Tensor Uniform(Shape shape, double low, double high, Generator? generator = null, DType dtype = DType.Float32) =>
-        Sample(shape, dtype, g => low + ((high - low) * g.NextDouble()), generator);
+        Sample(shape, dtype, g => BelowHigh(low + ((high - low) * g.NextDouble()), low, high, dtype), generator);
 
     /// <summary>Standard normal samples (<c>torch.randn</c>).</summary>
     public static Tensor Randn(Shape shape, Generator? generator = null, DType dtype = DType.Float32) =>
@@ -153,6 +153,11 @@ public sealed partial class Tensor
     /// <summary>Integers uniform in [low, high) (<c>torch.randint</c>), Int64 by default.</summary>
     public static Tensor Randint(long low, long high, Shape shape, Generator? generator = null, DType dtype = DType.Int64) =>
         Sample(shape, dtype, g => g.NextInt64(low, high), generator);
+
+    /// <summary>Keeps a uniform sample below <paramref name="high"/> once rounded to the dtype (a double just below 1 rounds up to 1f).</summary>
+    private static double BelowHigh(double v, double low, double high, DType dtype) => !(high > low) ? v : dtype == DType.Float32
+        ? ((float)v < (float)high ? v : MathF.BitDecrement((float)high))
+        : (v < high ? v : Math.BitDecrement(high));
 
     private static Tensor Sample(Shape shape, DType dtype, Func<Generator, double> next, Generator? generator)
     {

@@ -152,7 +152,7 @@ public sealed partial class Tensor
     public Tensor Contiguous() => Ops.Contiguous.Instance.Apply(this);
 
     /// <summary>A copy that does not share data; gradients flow through it (<c>clone</c>).</summary>
-    public Tensor Clone() => IsContiguous ? this * 1.0 : Contiguous();
+    public Tensor Clone() => !DType.IsFloatingPoint() ? CloneNoGrad() : IsContiguous ? this * 1.0 : Contiguous();
 
     /// <summary>Converts to another dtype (differentiable between Float32 and Float64).</summary>
     public Tensor To(DType dtype) => new Cast(dtype).Apply(this);

@@ -16,7 +16,9 @@ public static partial class F
         var d = input - SameShape("smooth_l1_loss", input, target);
         if (beta == 0)
         {
-            return Reduce(d.Abs(), reduction);
+            // |d|, with PyTorch's subgradient at d = 0: its kernel takes the linear branch there (|d| < β fails)
+            // with slope −1, unlike L1Loss's sign(0) = 0.
+            return Reduce(Tensor.Where(d.Detach().Gt(0.0), d, -d), reduction);
         }
 
         var ad = d.Abs();
@@ -33,12 +35,26 @@ public static partial class F
 
     /// <summary>
     /// Binary cross-entropy on probabilities: ℓ = −w·[y·log p + (1 − y)·log(1 − p)], each log clamped at −100
-    /// as PyTorch does so that p = 0 or 1 gives a finite loss.
+    /// as PyTorch does so that p = 0 or 1 gives a finite loss. The gradient is PyTorch's,
+    /// w·(p − y)/max(p·(1 − p), 10⁻¹²): the exact derivative wherever p·(1 − p) ≥ 10⁻¹², and finite
+    /// (not NaN) at p = 0 and p = 1.
     /// </summary>
     public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
     {
         SameShape("binary_cross_entropy", input, target);
-        var loss = -((target * input.Log().Clamp(min: -100)) + ((1.0 - target) * (1.0 - input).Log().Clamp(min: -100)));
+        const double eps = 1e-12;
+        var p = input.Detach();
+        var interior = (p * (1.0 - p)).Ge(eps);
+
+        // Interior: the exact formula (no clamp is active there, log p ≥ log 10⁻¹² > −100), differentiable to any
+        // order; its input is 0.5 at edge elements so that the unused branch has no infinite gradient (0·∞ = NaN).
+        var safe = Tensor.Where(interior, input, Tensor.FullLike(input, 0.5));
+        var exact = -((target * safe.Log()) + ((1.0 - target) * (1.0 - safe).Log()));
+
+        // Edge (p within 10⁻¹² of 0 or 1): the clamped value, plus a zero-valued term whose derivative is (p − y)/10⁻¹².
+        var clamped = -((target * p.Log().Clamp(min: -100)) + ((1.0 - target) * (1.0 - p).Log().Clamp(min: -100)));
+        var slope = ((input.Square() * 0.5) - (input * target) - ((p.Square() * 0.5) - (p * target))) * (1 / eps);
+        var loss = Tensor.Where(interior, exact, clamped + slope);
         return Reduce(weight is null ? loss : loss * weight, reduction);
     }
 

@@ -191,7 +191,7 @@ public static partial class F
     {
         CheckAdaptive("adaptive_avg_pool2d", outputSize);
         return Unbatched(input, 3, "adaptive_avg_pool2d", "(N, C, H, W) or (C, H, W)", x =>
-            new Ops.AvgPool2d(AdaptivePlan(x, outputSize, false)).Apply(x));
+            new Ops.AvgPool2d(AdaptivePlan(x, outputSize)).Apply(x));
     }
 
     /// <inheritdoc cref="AdaptiveAvgPool2d(Tensor, ValueTuple{int, int})"/>
@@ -233,16 +233,16 @@ public static partial class F
         Tensor? indices = null;
         var y = Unbatched(input, 3, "adaptive_max_pool2d", "(N, C, H, W) or (C, H, W)", x =>
         {
-            var (v, i) = new Ops.MaxPool2d(AdaptivePlan(x, outputSize, true)).Apply(x);
+            var (v, i) = new Ops.MaxPool2d(AdaptivePlan(x, outputSize)).Apply(x);
             indices = i;
             return v;
         });
         return (y, input.Rank == 3 ? indices!.Squeeze(0) : indices!);
     }
 
-    private static PoolPlan AdaptivePlan(Tensor x, (int H, int W) outputSize, bool max) =>
+    private static PoolPlan AdaptivePlan(Tensor x, (int H, int W) outputSize) =>
         new(PoolAxis.Adaptive(x.Shape[2], outputSize.H), PoolAxis.Adaptive(x.Shape[3], outputSize.W),
-            $"adaptive, output_size={outputSize}", CountIncludePad: max);
+            $"adaptive, output_size={outputSize}", CountIncludePad: false);
 
     private static void CheckAdaptive(string op, (int H, int W) outputSize)
     {

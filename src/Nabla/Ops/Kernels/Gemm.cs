@@ -17,21 +17,29 @@
 // registers) the tile is 14×32 floats (14×16 doubles): 28 accumulators + 2 B vectors + 1 scratch =
 // 31 registers, no spills (checked with DOTNET_JitDisasm); 28 independent FMA chains hide the
 // 4-cycle FMA latency on two FMA pipes (needs >= 8), and the 14 broadcasts + 2 loads per 28 FMAs
-// stay well within two load ports. 12×32 and 8×48 were measured too and were slower (fewer
-// accumulators = more loads per FMA). Without AVX-512 (16 ymm registers) the tile is 6×16 floats
+// stay well within two load ports. 12×32 and 8×48 were measured too (1024³, 1 thread, Zen 4):
+// 12×32 within noise of 14×32, 8×48 about 5-10% slower (more B loads per FMA). Without AVX-512 (16 ymm registers) the tile is 6×16 floats
 // (12 accumulators + 2 B + 1 broadcast = 15 registers).
 //
 // Block sizes (float; the byte sizes are what matter, double uses the same bytes):
-//   KC = 256: the B micro-panel KC×NR = 256×32×4 B = 32 KiB must stay in L1 (48 KiB on the Intel
-//        CI machine, 32 KiB on Zen 4) while the 14×KC A micro-panel (14 KiB) streams through it; a
-//        larger KC amortises the C tile load/store (MR×NR per KC·MR·NR FMAs) further but would evict
-//        the B micro-panel from L1. See Tuning below for the values actually measured.
-//   MC = 168 (12 MR panels): the A block MC×KC = 168 KiB stays in L2 (1-2 MiB) next to the B
-//        panel's working set, and is re-read once per NR columns.
-//   NC = 2048: the B panel KC×NC = 2 MiB; it is re-read once per MC rows from L2/L3. Each thread
-//        has its own L2, so each thread packs its own B panel (its own columns of C).
-// KC, MC are balanced (k split into equal blocks, e.g. k=300 -> 2×150 rather than 256+44).
-//
+//   KC = 384: the B micro-panel KC×NR = 384×32×4 B = 48 KiB fills L1 (48 KiB on the Intel CI
+//        machine; 32 KiB on the Zen 4 machine this was tuned on, where it then streams from L2 at
+//        128 B per 28 FMAs, which L2 sustains easily). A larger KC amortises the C tile update
+//        (2·MR·NR loads/stores per KC·MR·NR/W FMAs) and the per-tile call: measured on Zen 4,
+//        1024³, 1 thread: KC = 256 -> ~90-96 GFLOP/s, 384-512 -> ~96-105 (noisy machine).
+//   MC = 168 (12 MR panels): the A block MC×KC = 252 KiB stays in L2 (1 MiB on Zen 4, 2 MiB on
+//        Emerald Rapids) beside the part of the B panel in use; it is re-read once per NR columns.
+//        84..336 measured within noise.
+//   NC = 2048: the B panel KC×NC = 3 MiB, re-read once per MC rows (from L2/L3). With 2 threads
+//        each thread packs its own B panel (its own columns of C), so its own L2 holds it.
+// KC and MC are balanced (k split into equal blocks, e.g. k = 1024 -> 3×342 rather than 384+384+256).
+// The C tile is prefetched into L1 at the start of every micro-kernel (it is read and written only
+// after the KC loop; without the prefetch that load misses at each tile: ~3% at 1024³).
+// Packing A (non-transposed, float) loads 16 columns of 14 rows as vectors and transposes them in
+// registers (16×16, 64 shuffles): 0.13 ns per element instead of 0.6 with scalar strided stores.
+// All loops that run hot are [AggressiveOptimization]: under tiered compilation the packing loops
+// otherwise ran as OSR code 5-10× slower for the first seconds.
+
 // Edges: packed panels are zero-padded to MR / NR, so the kernel always runs full tiles; tiles that
 // stick out of C are computed into a small scratch tile and the valid part is added to C. The last
 // rows of a partial MR panel use a 4-row kernel so that little work is wasted (gemm_128: 9×14 + 2).
@@ -56,18 +64,14 @@ internal static unsafe partial class Gemm
     /// <summary>Below this m·n·k the scalar loop is used (no packing).</summary>
     private const long ScalarThreshold = 4 * 1024;
 
-    /// <summary>From this m·n·k on, the work is split between threads.</summary>
-    internal static long ParallelThreshold = 1L << 21;
+    /// <summary>From this m·n·k on (128³), the work is split between threads.</summary>
+    private const long ParallelThreshold = 1L << 21;
 
-    // Block sizes in elements of float; for double, KC stays (the B micro-panel has the same bytes
-    // since NR halves) and MC, NC halve.
-    internal static int KcF = 256;
-    internal static int McF = 168;
-    internal static int NcF = 2048;
-
-    /// <summary>Micro-kernel shape selector (tuning only): 0 = 14×2W, 1 = 12×2W, 2 = 8×3W.</summary>
-    internal static int KernelShape = 0;
-    internal static long PackATicks, PackBTicks;
+    // Block sizes in elements of float (see the top of the file). For double, KC stays (the B
+    // micro-panel KC×NR has the same bytes since NR halves) and MC, NC halve.
+    private const int KcF = 384;
+    private const int McF = 168;
+    private const int NcF = 2048;
 
     private static readonly bool Use512 = Vector512.IsHardwareAccelerated;
 
@@ -152,13 +156,7 @@ internal static unsafe partial class Gemm
     {
         if (Use512)
         {
-            int w = Vector512<T>.Count;
-            return KernelShape switch
-            {
-                1 => new Shape(12, 2, 2 * w),
-                2 => new Shape(8, 3, 3 * w),
-                _ => new Shape(14, 2, 2 * w),
-            };
+            return new Shape(14, 2, 2 * Vector512<T>.Count);
         }
         return new Shape(6, 2, 2 * Vector256<T>.Count);
     }
@@ -238,17 +236,13 @@ internal static unsafe partial class Gemm
                     {
                         int kc = Math.Min(kcB, k - pc);
                         bool add = accumulate || pc > 0;
-                        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                         if (transB) PackBT(kc, ncCur, pb + (nint)jc * ldb + pc, ldb, bp, s.NR);
                         else PackBN(kc, ncCur, pb + (nint)pc * ldb + jc, ldb, bp, s.NR);
-                        PackBTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
                         for (int ic = m0; ic < m1; ic += mc)
                         {
                             int mcCur = Math.Min(mc, m1 - ic);
-                            long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
                             if (transA) PackAT(mcCur, kc, pa + (nint)pc * lda + ic, lda, ap, s.MR);
                             else PackAN(mcCur, kc, pa + (nint)ic * lda + pc, lda, ap, s.MR);
-                            PackATicks += System.Diagnostics.Stopwatch.GetTimestamp() - t1;
                             Macro(s, mcCur, ncCur, kc, ap, bp, pc0 + (nint)ic * ldc + jc, ldc, add, tmp);
                         }
                     }
@@ -325,16 +319,8 @@ internal static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Tile<T>(Shape s, int kc, T* a, T* b, T* c, nint ldc, bool add) where T : unmanaged
     {
-        if (Use512)
-        {
-            if (s.MR == 14) Kernel512x14(kc, a, b, c, ldc, add);
-            else if (s.MR == 12) Kernel512x12(kc, a, b, c, ldc, add);
-            else Kernel512x8(kc, a, b, c, ldc, add);
-        }
-        else
-        {
-            Kernel256x6(kc, a, b, c, ldc, add);
-        }
+        if (Use512) Kernel512x14(kc, a, b, c, ldc, add);
+        else Kernel256x6(kc, a, b, c, ldc, add);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -10,14 +10,13 @@ namespace Nabla.Ops.Kernels;
 
 internal static unsafe partial class Gemm
 {
-    internal static bool PrefetchC = true;
-
     /// <summary>Prefetches the rows of a C tile into L1 so that the final load/store does not stall.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchTile<T>(T* c, nint ldc, int rows, int rowBytes) where T : unmanaged
     {
         byte* p = (byte*)c;
         nint stride = ldc * sizeof(T);
+        if (!Sse.IsSupported) return;
         for (int i = 0; i < rows; i++, p += stride)
         {
             Sse.Prefetch0(p);
@@ -45,7 +44,7 @@ internal static unsafe partial class Gemm
     private static void Kernel512x14<T>(nint kc, T* a, T* b, T* c, nint ldc, bool add) where T : unmanaged
     {
         nint w = Vector512<T>.Count;
-        if (PrefetchC) PrefetchTile(c, ldc, 14, (int)(2 * w * sizeof(T)));
+        PrefetchTile(c, ldc, 14, (int)(2 * w * sizeof(T)));
         Vector512<T> c0_0 = default, c0_1 = default;
         Vector512<T> c1_0 = default, c1_1 = default;
         Vector512<T> c2_0 = default, c2_1 = default;
@@ -115,122 +114,6 @@ internal static unsafe partial class Gemm
         c13_0.Store(c); c13_1.Store(c + 1 * w);
     }
 
-    /// <summary>12×2W register tile (24 accumulators); used for tuning comparisons.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x12<T>(nint kc, T* a, T* b, T* c, nint ldc, bool add) where T : unmanaged
-    {
-        nint w = Vector512<T>.Count;
-        Vector512<T> c0_0 = default, c0_1 = default;
-        Vector512<T> c1_0 = default, c1_1 = default;
-        Vector512<T> c2_0 = default, c2_1 = default;
-        Vector512<T> c3_0 = default, c3_1 = default;
-        Vector512<T> c4_0 = default, c4_1 = default;
-        Vector512<T> c5_0 = default, c5_1 = default;
-        Vector512<T> c6_0 = default, c6_1 = default;
-        Vector512<T> c7_0 = default, c7_1 = default;
-        Vector512<T> c8_0 = default, c8_1 = default;
-        Vector512<T> c9_0 = default, c9_1 = default;
-        Vector512<T> c10_0 = default, c10_1 = default;
-        Vector512<T> c11_0 = default, c11_1 = default;
-        for (; kc > 0; kc--)
-        {
-            Vector512<T> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 1 * w);
-            Vector512<T> ai;
-            ai = Vector512.Create(a[0]); c0_0 = Fma(ai, b0, c0_0); c0_1 = Fma(ai, b1, c0_1);
-            ai = Vector512.Create(a[1]); c1_0 = Fma(ai, b0, c1_0); c1_1 = Fma(ai, b1, c1_1);
-            ai = Vector512.Create(a[2]); c2_0 = Fma(ai, b0, c2_0); c2_1 = Fma(ai, b1, c2_1);
-            ai = Vector512.Create(a[3]); c3_0 = Fma(ai, b0, c3_0); c3_1 = Fma(ai, b1, c3_1);
-            ai = Vector512.Create(a[4]); c4_0 = Fma(ai, b0, c4_0); c4_1 = Fma(ai, b1, c4_1);
-            ai = Vector512.Create(a[5]); c5_0 = Fma(ai, b0, c5_0); c5_1 = Fma(ai, b1, c5_1);
-            ai = Vector512.Create(a[6]); c6_0 = Fma(ai, b0, c6_0); c6_1 = Fma(ai, b1, c6_1);
-            ai = Vector512.Create(a[7]); c7_0 = Fma(ai, b0, c7_0); c7_1 = Fma(ai, b1, c7_1);
-            ai = Vector512.Create(a[8]); c8_0 = Fma(ai, b0, c8_0); c8_1 = Fma(ai, b1, c8_1);
-            ai = Vector512.Create(a[9]); c9_0 = Fma(ai, b0, c9_0); c9_1 = Fma(ai, b1, c9_1);
-            ai = Vector512.Create(a[10]); c10_0 = Fma(ai, b0, c10_0); c10_1 = Fma(ai, b1, c10_1);
-            ai = Vector512.Create(a[11]); c11_0 = Fma(ai, b0, c11_0); c11_1 = Fma(ai, b1, c11_1);
-            a += 12;
-            b += 2 * w;
-        }
-        if (add)
-        {
-            c0_0 += Vector512.Load(c); c0_1 += Vector512.Load(c + 1 * w); c += ldc;
-            c1_0 += Vector512.Load(c); c1_1 += Vector512.Load(c + 1 * w); c += ldc;
-            c2_0 += Vector512.Load(c); c2_1 += Vector512.Load(c + 1 * w); c += ldc;
-            c3_0 += Vector512.Load(c); c3_1 += Vector512.Load(c + 1 * w); c += ldc;
-            c4_0 += Vector512.Load(c); c4_1 += Vector512.Load(c + 1 * w); c += ldc;
-            c5_0 += Vector512.Load(c); c5_1 += Vector512.Load(c + 1 * w); c += ldc;
-            c6_0 += Vector512.Load(c); c6_1 += Vector512.Load(c + 1 * w); c += ldc;
-            c7_0 += Vector512.Load(c); c7_1 += Vector512.Load(c + 1 * w); c += ldc;
-            c8_0 += Vector512.Load(c); c8_1 += Vector512.Load(c + 1 * w); c += ldc;
-            c9_0 += Vector512.Load(c); c9_1 += Vector512.Load(c + 1 * w); c += ldc;
-            c10_0 += Vector512.Load(c); c10_1 += Vector512.Load(c + 1 * w); c += ldc;
-            c11_0 += Vector512.Load(c); c11_1 += Vector512.Load(c + 1 * w);
-            c -= 11 * ldc;
-        }
-        c0_0.Store(c); c0_1.Store(c + 1 * w); c += ldc;
-        c1_0.Store(c); c1_1.Store(c + 1 * w); c += ldc;
-        c2_0.Store(c); c2_1.Store(c + 1 * w); c += ldc;
-        c3_0.Store(c); c3_1.Store(c + 1 * w); c += ldc;
-        c4_0.Store(c); c4_1.Store(c + 1 * w); c += ldc;
-        c5_0.Store(c); c5_1.Store(c + 1 * w); c += ldc;
-        c6_0.Store(c); c6_1.Store(c + 1 * w); c += ldc;
-        c7_0.Store(c); c7_1.Store(c + 1 * w); c += ldc;
-        c8_0.Store(c); c8_1.Store(c + 1 * w); c += ldc;
-        c9_0.Store(c); c9_1.Store(c + 1 * w); c += ldc;
-        c10_0.Store(c); c10_1.Store(c + 1 * w); c += ldc;
-        c11_0.Store(c); c11_1.Store(c + 1 * w);
-    }
-
-    /// <summary>8×3W register tile (24 accumulators); used for tuning comparisons.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x8<T>(nint kc, T* a, T* b, T* c, nint ldc, bool add) where T : unmanaged
-    {
-        nint w = Vector512<T>.Count;
-        Vector512<T> c0_0 = default, c0_1 = default, c0_2 = default;
-        Vector512<T> c1_0 = default, c1_1 = default, c1_2 = default;
-        Vector512<T> c2_0 = default, c2_1 = default, c2_2 = default;
-        Vector512<T> c3_0 = default, c3_1 = default, c3_2 = default;
-        Vector512<T> c4_0 = default, c4_1 = default, c4_2 = default;
-        Vector512<T> c5_0 = default, c5_1 = default, c5_2 = default;
-        Vector512<T> c6_0 = default, c6_1 = default, c6_2 = default;
-        Vector512<T> c7_0 = default, c7_1 = default, c7_2 = default;
-        for (; kc > 0; kc--)
-        {
-            Vector512<T> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 1 * w), b2 = Vector512.Load(b + 2 * w);
-            Vector512<T> ai;
-            ai = Vector512.Create(a[0]); c0_0 = Fma(ai, b0, c0_0); c0_1 = Fma(ai, b1, c0_1); c0_2 = Fma(ai, b2, c0_2);
-            ai = Vector512.Create(a[1]); c1_0 = Fma(ai, b0, c1_0); c1_1 = Fma(ai, b1, c1_1); c1_2 = Fma(ai, b2, c1_2);
-            ai = Vector512.Create(a[2]); c2_0 = Fma(ai, b0, c2_0); c2_1 = Fma(ai, b1, c2_1); c2_2 = Fma(ai, b2, c2_2);
-            ai = Vector512.Create(a[3]); c3_0 = Fma(ai, b0, c3_0); c3_1 = Fma(ai, b1, c3_1); c3_2 = Fma(ai, b2, c3_2);
-            ai = Vector512.Create(a[4]); c4_0 = Fma(ai, b0, c4_0); c4_1 = Fma(ai, b1, c4_1); c4_2 = Fma(ai, b2, c4_2);
-            ai = Vector512.Create(a[5]); c5_0 = Fma(ai, b0, c5_0); c5_1 = Fma(ai, b1, c5_1); c5_2 = Fma(ai, b2, c5_2);
-            ai = Vector512.Create(a[6]); c6_0 = Fma(ai, b0, c6_0); c6_1 = Fma(ai, b1, c6_1); c6_2 = Fma(ai, b2, c6_2);
-            ai = Vector512.Create(a[7]); c7_0 = Fma(ai, b0, c7_0); c7_1 = Fma(ai, b1, c7_1); c7_2 = Fma(ai, b2, c7_2);
-            a += 8;
-            b += 3 * w;
-        }
-        if (add)
-        {
-            c0_0 += Vector512.Load(c); c0_1 += Vector512.Load(c + 1 * w); c0_2 += Vector512.Load(c + 2 * w); c += ldc;
-            c1_0 += Vector512.Load(c); c1_1 += Vector512.Load(c + 1 * w); c1_2 += Vector512.Load(c + 2 * w); c += ldc;
-            c2_0 += Vector512.Load(c); c2_1 += Vector512.Load(c + 1 * w); c2_2 += Vector512.Load(c + 2 * w); c += ldc;
-            c3_0 += Vector512.Load(c); c3_1 += Vector512.Load(c + 1 * w); c3_2 += Vector512.Load(c + 2 * w); c += ldc;
-            c4_0 += Vector512.Load(c); c4_1 += Vector512.Load(c + 1 * w); c4_2 += Vector512.Load(c + 2 * w); c += ldc;
-            c5_0 += Vector512.Load(c); c5_1 += Vector512.Load(c + 1 * w); c5_2 += Vector512.Load(c + 2 * w); c += ldc;
-            c6_0 += Vector512.Load(c); c6_1 += Vector512.Load(c + 1 * w); c6_2 += Vector512.Load(c + 2 * w); c += ldc;
-            c7_0 += Vector512.Load(c); c7_1 += Vector512.Load(c + 1 * w); c7_2 += Vector512.Load(c + 2 * w);
-            c -= 7 * ldc;
-        }
-        c0_0.Store(c); c0_1.Store(c + 1 * w); c0_2.Store(c + 2 * w); c += ldc;
-        c1_0.Store(c); c1_1.Store(c + 1 * w); c1_2.Store(c + 2 * w); c += ldc;
-        c2_0.Store(c); c2_1.Store(c + 1 * w); c2_2.Store(c + 2 * w); c += ldc;
-        c3_0.Store(c); c3_1.Store(c + 1 * w); c3_2.Store(c + 2 * w); c += ldc;
-        c4_0.Store(c); c4_1.Store(c + 1 * w); c4_2.Store(c + 2 * w); c += ldc;
-        c5_0.Store(c); c5_1.Store(c + 1 * w); c5_2.Store(c + 2 * w); c += ldc;
-        c6_0.Store(c); c6_1.Store(c + 1 * w); c6_2.Store(c + 2 * w); c += ldc;
-        c7_0.Store(c); c7_1.Store(c + 1 * w); c7_2.Store(c + 2 * w);
-    }
-
     /// <summary>4×2W edge tile for the last rows of a partial MR panel (A rows strided by astride).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512x4<T>(nint kc, T* a, nint astride, T* b, T* c, nint ldc, bool add) where T : unmanaged
@@ -270,6 +153,7 @@ internal static unsafe partial class Gemm
     private static void Kernel256x6<T>(nint kc, T* a, T* b, T* c, nint ldc, bool add) where T : unmanaged
     {
         nint w = Vector256<T>.Count;
+        PrefetchTile(c, ldc, 6, (int)(2 * w * sizeof(T)));
         Vector256<T> c0_0 = default, c0_1 = default;
         Vector256<T> c1_0 = default, c1_1 = default;
         Vector256<T> c2_0 = default, c2_1 = default;

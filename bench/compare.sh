@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Runs Nabla's benchmark and the PyTorch reference alternately (ours, reference, ours, ...) and
+# prints, per workload, the ratio ours/reference of each pair and the median of those ratios.
+#
+#   bash bench/compare.sh [--pairs N] [--threads T] [--only LIST] [--reps R] [--rep-time S] [--out DIR]
+#
+# Defaults: 3 pairs, 1 thread, --only gemm, 21 reps, rep-time 0.25. Run from the project root.
+# The reference lives in ../shared/bench/torch (run `bash ../shared/torchsharp/setup.sh` once).
+# Both programs are built in Release first, then the built binaries are run (no `dotnet run` in
+# the timed loop). Throughput per run: the quiet median (throughput_quiet) when the run has >= 3
+# quiet rounds, else the all-reps median (throughput); see ../shared/bench/README.md.
+set -euo pipefail
+pairs=3 threads=1 only=gemm reps=21 reptime=0.25 out=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --pairs) pairs="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    --only) only="$2"; shift 2 ;;
+    --reps) reps="$2"; shift 2 ;;
+    --rep-time) reptime="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+root="$(cd "$(dirname "$0")/.." && pwd)"
+ref="${REF_DIR:-$root/../shared/bench/torch}"
+[ -n "$out" ] || out="$(mktemp -d /tmp/nabla-compare.XXXXXX)"
+mkdir -p "$out"
+
+dotnet build -c Release "$root/bench/Nabla.Bench/Nabla.Bench.csproj" >/dev/null
+dotnet build -c Release "$ref/torch-bench.csproj" >/dev/null
+ours="$root/bench/Nabla.Bench/bin/Release/net10.0/Nabla.Bench"
+theirs="$ref/bin/Release/net10.0/torch-bench"
+common=(--threads "$threads" --only "$only" --reps "$reps" --rep-time "$reptime")
+
+for i in $(seq 1 "$pairs"); do
+  echo "pair $i/$pairs: ours" >&2
+  "$ours" "${common[@]}" > "$out/ours_t${threads}_$i.jsonl" 2> "$out/ours_t${threads}_$i.log"
+  echo "pair $i/$pairs: reference" >&2
+  "$theirs" "${common[@]}" > "$out/ref_t${threads}_$i.jsonl" 2> "$out/ref_t${threads}_$i.log"
+done
+
+python3 - "$out" "$threads" "$pairs" <<'PY'
+import json, statistics, sys
+out, threads, pairs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def load(path):
+    res = {}
+    for line in open(path):
+        line = line.strip()
+        if not line.startswith('{'):
+            continue
+        r = json.loads(line)
+        q = r.get('throughput_quiet')
+        res[r['name']] = (q if q is not None else r['throughput'], r['throughput_unit'], r.get('quiet_reps'))
+    return res
+runs = [(load(f"{out}/ours_t{threads}_{i}.jsonl"), load(f"{out}/ref_t{threads}_{i}.jsonl")) for i in range(1, pairs + 1)]
+names = [n for n in runs[0][0] if n in runs[0][1]]
+print(f"threads {threads}, {pairs} pairs (ours/reference, quiet-median throughput; results in {out})")
+print(f"{'workload':<24}{'unit':>10}{'ours (med)':>12}{'ref (med)':>12}   per-pair ratios -> median")
+for n in names:
+    ours = [o[n][0] for o, _ in runs if n in o]
+    ref = [r[n][0] for _, r in runs if n in r]
+    ratios = [o[n][0] / r[n][0] for o, r in runs if n in o and n in r]
+    print(f"{n:<24}{runs[0][0][n][1]:>10}{statistics.median(ours):>12.1f}{statistics.median(ref):>12.1f}   "
+          + " ".join(f"{x:.2f}" for x in ratios) + f" -> {statistics.median(ratios):.2f}")
+PY

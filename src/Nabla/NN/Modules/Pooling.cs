@@ -1,0 +1,151 @@
+namespace Nabla.NN;
+
+/// <summary>Base of the fixed-window pooling modules: geometry and output-shape arithmetic (with ceil mode).</summary>
+public abstract class PoolBase(SpatialGeometry geometry, bool ceilMode, int spatialDims) : Module
+{
+    /// <summary>Kernel, stride, padding and dilation.</summary>
+    public SpatialGeometry Geometry { get; } = geometry;
+
+    /// <summary>Whether output sizes round up.</summary>
+    public bool CeilMode { get; } = ceilMode;
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input)
+    {
+        if (input.Rank != spatialDims + 1 && input.Rank != spatialDims + 2)
+        {
+            throw new ArgumentException($"{TypeName}: expected input of rank {spatialDims + 1} or {spatialDims + 2}, got {input}");
+        }
+
+        var g = Geometry;
+        var dims = input.ToArray();
+        if (spatialDims == 2)
+        {
+            dims[^2] = SpatialGeometry.OutSize(dims[^2], g.Kernel.H, g.Stride.H, g.Padding.H, g.Dilation.H, CeilMode);
+        }
+
+        dims[^1] = SpatialGeometry.OutSize(dims[^1], g.Kernel.W, g.Stride.W, g.Padding.W, g.Dilation.W, CeilMode);
+        if (dims[^1] <= 0 || dims[^2] <= 0)
+        {
+            throw new ArgumentException($"{TypeName}: input {input} is smaller than the window {g.Kernel}");
+        }
+
+        return new Shape(dims);
+    }
+
+    /// <inheritdoc/>
+    public override string ExtraRepr() =>
+        $"kernelSize={Geometry.Kernel}, stride={Geometry.Stride}, padding={Geometry.Padding}" + (CeilMode ? ", ceilMode=True" : string.Empty);
+}
+
+/// <summary>Max over k×k windows of (N, C, H, W) (PyTorch's <c>nn.MaxPool2d</c>); padding counts as −∞.</summary>
+public sealed class MaxPool2d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false)
+    : PoolBase(new((kernelSize, kernelSize), (stride ?? kernelSize, stride ?? kernelSize), (padding, padding), (dilation, dilation)), ceilMode, 2)
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) =>
+        F.MaxPool2d(input, Geometry.Kernel, Geometry.Stride, Geometry.Padding, Geometry.Dilation, CeilMode);
+}
+
+/// <summary>Max over windows of (N, C, L).</summary>
+public sealed class MaxPool1d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false)
+    : PoolBase(new((1, kernelSize), (1, stride ?? kernelSize), (0, padding), (1, dilation)), ceilMode, 1)
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) =>
+        F.MaxPool1d(input, Geometry.Kernel.W, Geometry.Stride.W, Geometry.Padding.W, Geometry.Dilation.W, CeilMode);
+}
+
+/// <summary>Mean over k×k windows of (N, C, H, W) (PyTorch's <c>nn.AvgPool2d</c>).</summary>
+public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true)
+    : PoolBase(new((kernelSize, kernelSize), (stride ?? kernelSize, stride ?? kernelSize), (padding, padding), (1, 1)), ceilMode, 2)
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) =>
+        F.AvgPool2d(input, Geometry.Kernel, Geometry.Stride, Geometry.Padding, CeilMode, countIncludePad);
+}
+
+/// <summary>Mean over windows of (N, C, L).</summary>
+public sealed class AvgPool1d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true)
+    : PoolBase(new((1, kernelSize), (1, stride ?? kernelSize), (0, padding), (1, 1)), ceilMode, 1)
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) =>
+        F.AvgPool1d(input, Geometry.Kernel.W, Geometry.Stride.W, Geometry.Padding.W, CeilMode, countIncludePad);
+}
+
+/// <summary>Mean pooling to a fixed (H_out, W_out), windows [⌊i·H/H_out⌋, ⌈(i + 1)·H/H_out⌉).</summary>
+public sealed class AdaptiveAvgPool2d((int H, int W) outputSize) : Module
+{
+    /// <summary>Pools to outputSize × outputSize.</summary>
+    public AdaptiveAvgPool2d(int outputSize)
+        : this((outputSize, outputSize))
+    {
+    }
+
+    /// <summary>The output size.</summary>
+    public (int H, int W) OutputSize { get; } = outputSize;
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => F.AdaptiveAvgPool2d(input, OutputSize);
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input) => input.With(-2, OutputSize.H).With(-1, OutputSize.W);
+
+    /// <inheritdoc/>
+    public override string ExtraRepr() => $"outputSize={OutputSize}";
+}
+
+/// <summary>Mean pooling of (N, C, L) to a fixed length.</summary>
+public sealed class AdaptiveAvgPool1d(int outputSize) : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => F.AdaptiveAvgPool1d(input, outputSize);
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input) => input.With(-1, outputSize);
+
+    /// <inheritdoc/>
+    public override string ExtraRepr() => $"outputSize={outputSize}";
+}
+
+/// <summary>Max pooling to a fixed (H_out, W_out).</summary>
+public sealed class AdaptiveMaxPool2d((int H, int W) outputSize) : Module
+{
+    /// <summary>Pools to outputSize × outputSize.</summary>
+    public AdaptiveMaxPool2d(int outputSize)
+        : this((outputSize, outputSize))
+    {
+    }
+
+    /// <summary>The output size.</summary>
+    public (int H, int W) OutputSize { get; } = outputSize;
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => F.AdaptiveMaxPool2d(input, OutputSize);
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input) => input.With(-2, OutputSize.H).With(-1, OutputSize.W);
+
+    /// <inheritdoc/>
+    public override string ExtraRepr() => $"outputSize={OutputSize}";
+}
+
+/// <summary>Pads the last two dimensions with zeros: (left, right, top, bottom).</summary>
+public sealed class ZeroPad2d(int left, int right, int top, int bottom) : Module
+{
+    /// <summary>Pads every side by <paramref name="padding"/>.</summary>
+    public ZeroPad2d(int padding)
+        : this(padding, padding, padding, padding)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Pad([left, right, top, bottom]);
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input) => input.With(-1, input[-1] + left + right).With(-2, input[-2] + top + bottom);
+
+    /// <inheritdoc/>
+    public override string ExtraRepr() => $"({left}, {right}, {top}, {bottom})";
+}

@@ -1,0 +1,255 @@
+// The three convolution kernels (forward, input gradient, weight gradient), each im2col/col2im + GEMM.
+//
+// Batch folding: a chunk of `cnt` images shares one column matrix col[C·kH·kW, cnt·P] (image i at columns
+// i·P ..), so each group is ONE GEMM with n = cnt·P instead of cnt small GEMMs (LeNet's C3 layer has
+// P = 100: per image the GEMM would be 16×100×150, too small to run near peak; folded it is 16×6400×150).
+// The GEMM result is then [O, cnt·P] (channel-major) and is scattered to y[N, O, P] with the bias added in the
+// same pass. The chunk size bounds the scratch (ColBudget elements, rented from ArrayPool).
+//
+//   forward      y_g[Og, cnt·P]  = w_g[Og, K] · col_g[K, cnt·P]                  (K = Cg·kH·kW)
+//   input grad   dcol_g[K, cnt·P] = w_gᵀ[K, Og] · dy_g[Og, cnt·P], then col2im     (a transposed convolution)
+//   weight grad  dw_g[Og, K]    += dy_g[Og, cnt·P] · col_gᵀ[cnt·P, K]              (summed over chunks)
+//
+// A chunk of one image needs no reshuffling: the GEMM reads dy and writes y in place, and for a pointwise
+// (1×1, stride 1, no padding) convolution the column matrix is the image itself.
+using System.Buffers;
+using System.Numerics;
+
+namespace Nabla.Ops.Kernels;
+
+/// <summary>Convolution drivers on contiguous arrays ([N, C, H, W] input, [O, C/groups, kH, kW] weight).</summary>
+internal static class Conv
+{
+    /// <summary>Scratch budget in elements for one chunk's column matrix (tuning knob).</summary>
+    internal static int ColBudget = 1 << 21;
+
+    /// <summary>Problems below this many elements of work are not split between threads.</summary>
+    private const int ParallelMin = 1 << 15;
+
+    /// <summary>Sizes of one convolution: x [N, C, H, W], w [O, C/G, kH, kW], y [N, O, OH, OW].</summary>
+    internal readonly record struct Dims(int N, int C, int H, int W, int O, ConvGeometry G)
+    {
+        public int OH => G.OutH(H);
+        public int OW => G.OutW(W);
+        public int P => OH * OW;
+        public int Cg => C / G.Groups;
+        public int Og => O / G.Groups;
+        public int K => Cg * G.KernelH * G.KernelW;
+        public int ImageX => C * H * W;
+        public int ImageY => O * P;
+        public int ColRows => C * G.KernelH * G.KernelW;
+
+        /// <summary>Images per chunk: as many as fit the column budget, at least one.</summary>
+        public int Chunk => (int)Math.Clamp(ColBudget / Math.Max(1L, (long)ColRows * P), 1, Math.Max(N, 1));
+    }
+
+    /// <summary>y = conv(x, w) + b.</summary>
+    public static void Forward<T>(T[] x, int xOff, T[] w, int wOff, T[]? b, int bOff, T[] y, Dims d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int nb = d.Chunk, p = d.P, og = d.Og, k = d.K;
+        T[] col = ArrayPool<T>.Shared.Rent(d.G.IsPointwise && nb == 1 ? 0 : d.ColRows * nb * p);
+        T[] tmp = ArrayPool<T>.Shared.Rent(nb > 1 ? d.O * nb * p : 0);
+        try
+        {
+            for (int n0 = 0; n0 < d.N; n0 += nb)
+            {
+                int cnt = Math.Min(nb, d.N - n0), ld = cnt * p;
+                var (src, srcOff) = Columns(x, xOff, d, n0, cnt, col);
+                T[] dst = cnt == 1 ? y : tmp;
+                int dstOff = cnt == 1 ? n0 * d.ImageY : 0;
+                for (int g = 0; g < d.G.Groups; g++)
+                {
+                    Gemm.Multiply(false, false, og, ld, k, w, wOff + (g * og * k), k, src, srcOff + (g * k * ld), ld,
+                        dst, dstOff + (g * og * ld), ld, false);
+                }
+
+                if (cnt == 1)
+                {
+                    AddBias(y, n0 * d.ImageY, b, bOff, d.O, p);
+                }
+                else
+                {
+                    Unfold(tmp, y, n0, cnt, d.O, p, b, bOff);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(col);
+            ArrayPool<T>.Shared.Return(tmp);
+        }
+    }
+
+    /// <summary>dx = convᵀ(dy, w): the gradient of conv(x, w) with respect to x (a transposed convolution).</summary>
+    public static void InputGrad<T>(T[] dy, int dyOff, T[] w, int wOff, T[] dx, Dims d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int nb = d.Chunk, p = d.P, og = d.Og, k = d.K;
+        bool direct = d.G.IsPointwise && nb == 1;
+        T[] dcol = ArrayPool<T>.Shared.Rent(direct ? 0 : d.ColRows * nb * p);
+        T[] dyT = ArrayPool<T>.Shared.Rent(nb > 1 ? d.O * nb * p : 0);
+        try
+        {
+            if (!direct)
+            {
+                dx.AsSpan(0, d.N * d.ImageX).Clear();
+            }
+
+            for (int n0 = 0; n0 < d.N; n0 += nb)
+            {
+                int cnt = Math.Min(nb, d.N - n0), ld = cnt * p;
+                var (src, srcOff) = cnt == 1 ? (dy, dyOff + (n0 * d.ImageY)) : (Fold(dy, dyOff, dyT, n0, cnt, d.O, p), 0);
+                T[] dst = direct ? dx : dcol;
+                int dstOff = direct ? n0 * d.ImageX : 0;
+                for (int g = 0; g < d.G.Groups; g++)
+                {
+                    Gemm.Multiply(true, false, k, ld, og, w, wOff + (g * og * k), k, src, srcOff + (g * og * ld), ld,
+                        dst, dstOff + (g * k * ld), ld, false);
+                }
+
+                if (!direct)
+                {
+                    var geo = d.G;
+                    For(cnt, (long)d.ColRows * ld, i => Im2Col.Backward(dcol, i * p, ld, d.H, d.W, 0, d.C, geo, d.OH, d.OW,
+                        dx, (n0 + i) * d.ImageX));
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(dcol);
+            ArrayPool<T>.Shared.Return(dyT);
+        }
+    }
+
+    /// <summary>dw = Σₙ dyₙ · colₙᵀ: the gradient of conv(x, w) with respect to w.</summary>
+    public static void WeightGrad<T>(T[] x, int xOff, T[] dy, int dyOff, T[] dw, Dims d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int nb = d.Chunk, p = d.P, og = d.Og, k = d.K;
+        T[] col = ArrayPool<T>.Shared.Rent(d.G.IsPointwise && nb == 1 ? 0 : d.ColRows * nb * p);
+        T[] dyT = ArrayPool<T>.Shared.Rent(nb > 1 ? d.O * nb * p : 0);
+        try
+        {
+            if (d.N == 0 || p == 0)
+            {
+                dw.AsSpan(0, d.O * k).Clear();
+            }
+
+            for (int n0 = 0; n0 < d.N; n0 += nb)
+            {
+                int cnt = Math.Min(nb, d.N - n0), ld = cnt * p;
+                var (cs, csOff) = Columns(x, xOff, d, n0, cnt, col);
+                var (ds, dsOff) = cnt == 1 ? (dy, dyOff + (n0 * d.ImageY)) : (Fold(dy, dyOff, dyT, n0, cnt, d.O, p), 0);
+                for (int g = 0; g < d.G.Groups; g++)
+                {
+                    Gemm.Multiply(false, true, og, k, ld, ds, dsOff + (g * og * ld), ld, cs, csOff + (g * k * ld), ld,
+                        dw, g * og * k, k, n0 > 0);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(col);
+            ArrayPool<T>.Shared.Return(dyT);
+        }
+    }
+
+    // The column matrix of images n0 .. n0 + cnt − 1 (the image itself for a pointwise convolution of one image).
+    private static (T[] Data, int Offset) Columns<T>(T[] x, int xOff, Dims d, int n0, int cnt, T[] col)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (d.G.IsPointwise && cnt == 1)
+        {
+            return (x, xOff + (n0 * d.ImageX));
+        }
+
+        int p = d.P, ld = cnt * p;
+        var geo = d.G;
+        if (cnt == 1 && Threads.Count > 1 && d.C > 1 && (long)d.ColRows * p >= ParallelMin)
+        {
+            // One image: split its channels between threads.
+            int parts = Math.Min(Threads.Count, d.C);
+            Parallel.For(0, parts, Threads.Options, t =>
+                Im2Col.Forward(x, xOff + (n0 * d.ImageX), d.H, d.W, d.C * t / parts, d.C * (t + 1) / parts, geo,
+                    d.OH, d.OW, col, 0, ld));
+        }
+        else
+        {
+            For(cnt, (long)d.ColRows * ld, i =>
+                Im2Col.Forward(x, xOff + ((n0 + i) * d.ImageX), d.H, d.W, 0, d.C, geo, d.OH, d.OW, col, i * p, ld));
+        }
+
+        return (col, 0);
+    }
+
+    // tmp[o, i·P + q] -> y[n0 + i, o, q] (+ b[o]).
+    private static void Unfold<T>(T[] tmp, T[] y, int n0, int cnt, int o, int p, T[]? b, int bOff)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int ld = cnt * p;
+        For(cnt, (long)o * ld, i =>
+        {
+            for (int c = 0; c < o; c++)
+            {
+                var src = tmp.AsSpan((c * ld) + (i * p), p);
+                var dst = y.AsSpan((((n0 + i) * o) + c) * p, p);
+                if (b is null)
+                {
+                    src.CopyTo(dst);
+                }
+                else
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(src, b[bOff + c], dst);
+                }
+            }
+        });
+    }
+
+    // dy[n0 + i, o, q] -> dyT[o, i·P + q]; returns dyT.
+    private static T[] Fold<T>(T[] dy, int dyOff, T[] dyT, int n0, int cnt, int o, int p)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int ld = cnt * p;
+        For(cnt, (long)o * ld, i =>
+        {
+            for (int c = 0; c < o; c++)
+            {
+                dy.AsSpan(dyOff + ((((n0 + i) * o) + c) * p), p).CopyTo(dyT.AsSpan((c * ld) + (i * p), p));
+            }
+        });
+        return dyT;
+    }
+
+    private static void AddBias<T>(T[] y, int off, T[]? b, int bOff, int o, int p)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (b is null)
+        {
+            return;
+        }
+
+        for (int c = 0; c < o; c++)
+        {
+            var row = y.AsSpan(off + (c * p), p);
+            System.Numerics.Tensors.TensorPrimitives.Add(row, b[bOff + c], row);
+        }
+    }
+
+    /// <summary>Runs body(0 .. count − 1), split between threads when the work is large enough.</summary>
+    internal static void For(int count, long work, Action<int> body)
+    {
+        if (count > 1 && Threads.Count > 1 && work >= ParallelMin)
+        {
+            Parallel.For(0, count, Threads.Options, body);
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                body(i);
+            }
+        }
+    }
+}

@@ -1,0 +1,231 @@
+// Max and average pooling on [planes, H, W] (planes = N·C), with their adjoints.
+//
+// Every pooling variant (max/avg, padding, dilation, ceil_mode, adaptive) reduces to, per axis and per output
+// index o, an input range [Start[o], End[o]) walked with step Step (the dilation), plus for average pooling the
+// window size counted with padding (Size[o]). PoolAxis builds these ranges exactly as PyTorch's CPU kernels
+// (aten/src/ATen/native/cpu/MaxPoolKernel.cpp, AvgPoolKernel.cpp, AdaptivePooling.h) compute them, so ties,
+// padding and ceil_mode edge windows agree with PyTorch.
+using System.Numerics;
+
+namespace Nabla.Ops.Kernels;
+
+/// <summary>The input range of every output index along one pooling axis.</summary>
+internal sealed class PoolAxis
+{
+    private PoolAxis(int input, int[] start, int[] end, int[] size, int step)
+    {
+        (Input, Start, End, Size, Step) = (input, start, end, size, step);
+    }
+
+    /// <summary>Input length along this axis.</summary>
+    public int Input { get; }
+
+    /// <summary>Output length along this axis.</summary>
+    public int Output => Start.Length;
+
+    /// <summary>First input index of each window (inside the input).</summary>
+    public int[] Start { get; }
+
+    /// <summary>One past the last input index of each window (inside the input).</summary>
+    public int[] End { get; }
+
+    /// <summary>Window length counted with padding (average pooling's count_include_pad divisor).</summary>
+    public int[] Size { get; }
+
+    /// <summary>Step between window elements (the dilation).</summary>
+    public int Step { get; }
+
+    /// <summary>
+    /// PyTorch's pooling output size: floor-or-ceil((n + 2p − d(k − 1) − 1) / s) + 1, where with ceil_mode the
+    /// last window must start inside the input or the left padding.
+    /// </summary>
+    public static int OutputSize(int n, int k, int s, int p, int d, bool ceilMode)
+    {
+        long num = (long)n + (2L * p) - ((long)d * (k - 1)) - 1 + (ceilMode ? s - 1 : 0);
+        long o = (num < 0 ? -((-num + s - 1) / s) : num / s) + 1;
+        if (ceilMode && (o - 1) * s >= (long)n + p)
+        {
+            o--;
+        }
+
+        return (int)o;
+    }
+
+    /// <summary>Max-pooling windows: start o·s − p, dilation d, clipped to the input (padding is −∞).</summary>
+    public static PoolAxis Max(int n, int k, int s, int p, int d, int outSize)
+    {
+        var (st, en, sz) = (new int[outSize], new int[outSize], new int[outSize]);
+        for (int o = 0; o < outSize; o++)
+        {
+            int a = (o * s) - p;
+            int b = Math.Min(a + ((k - 1) * d) + 1, n);
+            while (a < 0)
+            {
+                a += d;
+            }
+
+            (st[o], en[o], sz[o]) = (a, b, k);
+        }
+
+        return new PoolAxis(n, st, en, sz, d);
+    }
+
+    /// <summary>Average-pooling windows: [o·s − p, min(o·s − p + k, n + p)) counted with padding, then clipped.</summary>
+    public static PoolAxis Avg(int n, int k, int s, int p, int outSize)
+    {
+        var (st, en, sz) = (new int[outSize], new int[outSize], new int[outSize]);
+        for (int o = 0; o < outSize; o++)
+        {
+            int a = (o * s) - p;
+            int b = Math.Min(a + k, n + p);
+            (st[o], en[o], sz[o]) = (Math.Max(a, 0), Math.Min(b, n), b - a);
+        }
+
+        return new PoolAxis(n, st, en, sz, 1);
+    }
+
+    /// <summary>Adaptive windows: [floor(o·n / out), ceil((o + 1)·n / out)).</summary>
+    public static PoolAxis Adaptive(int n, int outSize)
+    {
+        var (st, en, sz) = (new int[outSize], new int[outSize], new int[outSize]);
+        for (int o = 0; o < outSize; o++)
+        {
+            int a = (int)((long)o * n / outSize);
+            int b = (int)((((long)(o + 1) * n) + outSize - 1) / outSize);
+            (st[o], en[o], sz[o]) = (a, b, b - a);
+        }
+
+        return new PoolAxis(n, st, en, sz, 1);
+    }
+}
+
+/// <summary>Pooling kernels on contiguous [planes, H, W] arrays; parallel over planes.</summary>
+internal static class Pool
+{
+    /// <summary>y = max over each window, idx = flat index h·W + w of the maximum (first one wins; NaN propagates).</summary>
+    public static void MaxForward<T>(T[] x, int xOff, int planes, PoolAxis ah, PoolAxis aw, T[] y, long[] idx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = aw.Input, hw = ah.Input * w, l = ah.Output * aw.Output;
+        Conv.For(planes, (long)planes * hw, c =>
+        {
+            int xb = xOff + (c * hw), yb = c * l;
+            for (int oh = 0; oh < ah.Output; oh++)
+            {
+                for (int ow = 0; ow < aw.Output; ow++)
+                {
+                    int best = (ah.Start[oh] * w) + aw.Start[ow];
+                    T max = T.NegativeInfinity;
+                    for (int ih = ah.Start[oh]; ih < ah.End[oh]; ih += ah.Step)
+                    {
+                        for (int iw = aw.Start[ow]; iw < aw.End[ow]; iw += aw.Step)
+                        {
+                            int at = (ih * w) + iw;
+                            T v = x[xb + at];
+                            if (v > max || T.IsNaN(v))
+                            {
+                                (max, best) = (v, at);
+                            }
+                        }
+                    }
+
+                    int o = yb + (oh * aw.Output) + ow;
+                    (y[o], idx[o]) = (max, best);
+                }
+            }
+        });
+    }
+
+    /// <summary>dx = 0, then dx[plane, idx] += dy (the adjoint of gathering by idx).</summary>
+    public static void ScatterAdd<T>(T[] dy, int dyOff, long[] idx, int idxOff, int planes, int l, int hw, T[] dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        dx.AsSpan(0, planes * hw).Clear();
+        Conv.For(planes, (long)planes * l, c =>
+        {
+            int xb = c * hw, yb = c * l;
+            for (int j = 0; j < l; j++)
+            {
+                long at = idx[idxOff + yb + j];
+                if ((ulong)at >= (ulong)hw)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(idx), $"max_pool2d_backward: index {at} is out of range for a plane of {hw} elements");
+                }
+
+                dx[xb + (int)at] += dy[dyOff + yb + j];
+            }
+        });
+    }
+
+    /// <summary>y = Σ window / divisor; divisor = override, or the window size with or without padding (PyTorch).</summary>
+    public static void AvgForward<T>(T[] x, int xOff, int planes, PoolAxis ah, PoolAxis aw, bool countIncludePad, int divisor, T[] y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = aw.Input, hw = ah.Input * w, l = ah.Output * aw.Output;
+        Conv.For(planes, (long)planes * hw, c =>
+        {
+            int xb = xOff + (c * hw), yb = c * l;
+            for (int oh = 0; oh < ah.Output; oh++)
+            {
+                for (int ow = 0; ow < aw.Output; ow++)
+                {
+                    T sum = T.Zero;
+                    for (int ih = ah.Start[oh]; ih < ah.End[oh]; ih++)
+                    {
+                        for (int iw = aw.Start[ow]; iw < aw.End[ow]; iw++)
+                        {
+                            sum += x[xb + (ih * w) + iw];
+                        }
+                    }
+
+                    int div = Divisor(ah, aw, oh, ow, countIncludePad, divisor);
+                    y[yb + (oh * aw.Output) + ow] = div == 0 ? T.Zero : sum / T.CreateTruncating(div);
+                }
+            }
+        });
+    }
+
+    /// <summary>The adjoint of <see cref="AvgForward"/>: dx = 0, then every window element += dy / divisor.</summary>
+    public static void AvgBackward<T>(T[] dy, int dyOff, int planes, PoolAxis ah, PoolAxis aw, bool countIncludePad, int divisor, T[] dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = aw.Input, hw = ah.Input * w, l = ah.Output * aw.Output;
+        dx.AsSpan(0, planes * hw).Clear();
+        Conv.For(planes, (long)planes * hw, c =>
+        {
+            int xb = c * hw, yb = dyOff + (c * l);
+            for (int oh = 0; oh < ah.Output; oh++)
+            {
+                for (int ow = 0; ow < aw.Output; ow++)
+                {
+                    int div = Divisor(ah, aw, oh, ow, countIncludePad, divisor);
+                    if (div == 0)
+                    {
+                        continue;
+                    }
+
+                    T g = dy[yb + (oh * aw.Output) + ow] / T.CreateTruncating(div);
+                    for (int ih = ah.Start[oh]; ih < ah.End[oh]; ih++)
+                    {
+                        for (int iw = aw.Start[ow]; iw < aw.End[ow]; iw++)
+                        {
+                            dx[xb + (ih * w) + iw] += g;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    // PyTorch: an empty clipped window gives 0; else divisor_override, or the padded or clipped window size.
+    private static int Divisor(PoolAxis ah, PoolAxis aw, int oh, int ow, bool countIncludePad, int divisor)
+    {
+        int h = ah.End[oh] - ah.Start[oh], w = aw.End[ow] - aw.Start[ow];
+        if (h <= 0 || w <= 0)
+        {
+            return 0;
+        }
+
+        return divisor > 0 ? divisor : countIncludePad ? ah.Size[oh] * aw.Size[ow] : h * w;
+    }
+}

@@ -1,0 +1,82 @@
+namespace Nabla.Ops;
+
+/// <summary>One primitive op: its name (as <see cref="Op.Name"/>, PyTorch's op name) and its class.</summary>
+/// <param name="Name">The lower-case op name; for a family in one class (<c>max</c>/<c>min</c>) the first.</param>
+/// <param name="Type">The sealed class deriving from <see cref="Op"/>.</param>
+/// <param name="Family">The file that holds it, for listings (<c>unary</c>, <c>binary</c>, <c>reduce</c>, ...).</param>
+internal sealed record OpInfo(string Name, Type Type, string Family);
+
+/// <summary>
+/// The single list of every primitive op (Principle 3). Tests, the FLOP counter, the explain mode and the CLI
+/// enumerate it; a meta-test fails when an <see cref="Op"/> subclass is missing here or has no test case.
+/// </summary>
+internal static class OpRegistry
+{
+    /// <summary>Every primitive, in family order. Names and types are unique.</summary>
+    public static IReadOnlyList<OpInfo> All { get; } = Build(
+    [
+        new("neg", typeof(Neg), "unary"),
+        new("exp", typeof(Exp), "unary"),
+        new("log", typeof(Log), "unary"),
+        new("sqrt", typeof(Sqrt), "unary"),
+        new("abs", typeof(Abs), "unary"),
+        new("sign", typeof(Sign), "unary"),
+        new("tanh", typeof(Tanh), "unary"),
+        new("sigmoid", typeof(Sigmoid), "unary"),
+        new("relu", typeof(Relu), "unary"),
+        new("sin", typeof(Sin), "unary"),
+        new("cos", typeof(Cos), "unary"),
+        new("erf", typeof(Erf), "unary"),
+        new("clamp", typeof(Clamp), "unary"),
+        new("add", typeof(Add), "binary"),
+        new("sub", typeof(Sub), "binary"),
+        new("mul", typeof(Mul), "binary"),
+        new("div", typeof(Div), "binary"),
+        new("pow", typeof(Pow), "binary"),
+        new("maximum", typeof(Maximum), "binary"),
+        new("sum", typeof(Sum), "reduce"),
+        new("max", typeof(MaxAlongDim), "reduce"),
+        new("reshape", typeof(Reshape), "movement"),
+        new("permute", typeof(Permute), "movement"),
+        new("expand", typeof(Expand), "movement"),
+        new("narrow", typeof(Narrow), "movement"),
+        new("pad", typeof(Pad), "movement"),
+        new("cat", typeof(Cat), "movement"),
+        new("contiguous", typeof(Contiguous), "movement"),
+        new("to", typeof(Cast), "movement"),
+        new("gather", typeof(Gather), "indexing"),
+        new("scatter_add", typeof(ScatterAdd), "indexing"),
+        new("where", typeof(Where), "indexing"),
+        new("matmul", typeof(MatMul), "linalg"),
+        new("conv2d", typeof(Conv2d), "convolution"),
+        new("conv2d_input_grad", typeof(Conv2dInputGrad), "convolution"),
+        new("conv2d_weight_grad", typeof(Conv2dWeightGrad), "convolution"),
+        new("max_pool2d", typeof(MaxPool2d), "pooling"),
+        new("max_pool2d_backward", typeof(MaxPool2dBackward), "pooling"),
+        new("avg_pool2d", typeof(AvgPool2d), "pooling"),
+        new("avg_pool2d_backward", typeof(AvgPool2dBackward), "pooling"),
+    ]);
+
+    /// <summary>The entry for an op name, or null.</summary>
+    public static OpInfo? Find(string name) => All.FirstOrDefault(o => o.Name == name);
+
+    private static OpInfo[] Build(OpInfo[] entries)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var types = new HashSet<Type>();
+        foreach (var e in entries)
+        {
+            if (!typeof(Op).IsAssignableFrom(e.Type) || e.Type.IsAbstract)
+            {
+                throw new InvalidOperationException($"OpRegistry: {e.Type.Name} is not a concrete Op");
+            }
+
+            if (!names.Add(e.Name) || !types.Add(e.Type))
+            {
+                throw new InvalidOperationException($"OpRegistry: duplicate entry {e.Name} ({e.Type.Name})");
+            }
+        }
+
+        return entries;
+    }
+}
