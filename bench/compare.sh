@@ -8,7 +8,9 @@
 # The reference lives in ../shared/bench/torch (run `bash ../shared/torchsharp/setup.sh` once).
 # Both programs are built in Release first, then the built binaries are run (no `dotnet run` in
 # the timed loop). Throughput per run: the quiet median (throughput_quiet) when the run has >= 3
-# quiet rounds, else the all-reps median (throughput); see ../shared/bench/README.md.
+# quiet rounds, else the all-reps median (throughput); see ../shared/bench/README.md. A pair in
+# which either run had fewer than 3 quiet rounds (the machine was busy) is shown in brackets and
+# left out of the median, unless no pair is left.
 set -euo pipefail
 pairs=3 threads=1 only=gemm reps=21 reptime=0.25 out=""
 while [ $# -gt 0 ]; do
@@ -27,10 +29,15 @@ ref="${REF_DIR:-$root/../shared/bench/torch}"
 [ -n "$out" ] || out="$(mktemp -d /tmp/nabla-compare.XXXXXX)"
 mkdir -p "$out"
 
-dotnet build -c Release "$root/bench/Nabla.Bench/Nabla.Bench.csproj" >/dev/null
-dotnet build -c Release "$ref/torch-bench.csproj" >/dev/null
-ours="$root/bench/Nabla.Bench/bin/Release/net10.0/Nabla.Bench"
-theirs="$ref/bin/Release/net10.0/torch-bench"
+# OURS_BIN / REF_BIN: run these prebuilt binaries instead of building the projects.
+if [ -z "${OURS_BIN:-}" ]; then
+  dotnet build -c Release "$root/bench/Nabla.Bench/Nabla.Bench.csproj" >/dev/null
+fi
+if [ -z "${REF_BIN:-}" ]; then
+  dotnet build -c Release "$ref/torch-bench.csproj" >/dev/null
+fi
+ours="${OURS_BIN:-$root/bench/Nabla.Bench/bin/Release/net10.0/Nabla.Bench}"
+theirs="${REF_BIN:-$ref/bin/Release/net10.0/torch-bench}"
 common=(--threads "$threads" --only "$only" --reps "$reps" --rep-time "$reptime")
 
 for i in $(seq 1 "$pairs"); do
@@ -51,7 +58,7 @@ def load(path):
             continue
         r = json.loads(line)
         q = r.get('throughput_quiet')
-        res[r['name']] = (q if q is not None else r['throughput'], r['throughput_unit'], r.get('quiet_reps'))
+        res[r['name']] = (q if q is not None else r['throughput'], r['throughput_unit'], q is not None)
     return res
 runs = [(load(f"{out}/ours_t{threads}_{i}.jsonl"), load(f"{out}/ref_t{threads}_{i}.jsonl")) for i in range(1, pairs + 1)]
 names = [n for n in runs[0][0] if n in runs[0][1]]
@@ -60,7 +67,8 @@ print(f"{'workload':<24}{'unit':>10}{'ours (med)':>12}{'ref (med)':>12}   per-pa
 for n in names:
     ours = [o[n][0] for o, _ in runs if n in o]
     ref = [r[n][0] for _, r in runs if n in r]
-    ratios = [o[n][0] / r[n][0] for o, r in runs if n in o and n in r]
+    pairs_ = [(o[n][0] / r[n][0], o[n][2] and r[n][2]) for o, r in runs if n in o and n in r]
+    good = [x for x, ok in pairs_ if ok] or [x for x, _ in pairs_]
     print(f"{n:<24}{runs[0][0][n][1]:>10}{statistics.median(ours):>12.1f}{statistics.median(ref):>12.1f}   "
-          + " ".join(f"{x:.2f}" for x in ratios) + f" -> {statistics.median(ratios):.2f}")
+          + " ".join(f"{x:.2f}" if ok else f"[{x:.2f}]" for x, ok in pairs_) + f" -> {statistics.median(good):.2f}")
 PY

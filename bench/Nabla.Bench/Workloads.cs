@@ -14,6 +14,8 @@ internal static class Workloads
     {
         var list = new List<Workload>();
         foreach (int n in new[] { 128, 256, 512, 1024, 2048 }) list.Add(Gemm(n));
+        list.AddRange(ConvWorkloads.All());
+        list.AddRange(ModelWorkloads.All());
         return list;
     }
 

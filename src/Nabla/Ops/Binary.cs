@@ -87,7 +87,15 @@ internal sealed class Pow : BinaryOp
 
     public override (Tensor?, Tensor?) Backward(Tensor dy, Tensor a, Tensor b, Tensor y)
     {
-        var da = a.RequiresGrad ? dy * b * a.Pow(b - 1.0) : null;
+        // d(aᵇ)/da = b·aᵇ⁻¹, defined as 0 where b = 0 (as PyTorch): at a = 0 the product would be 0·∞ = NaN.
+        // A constant non-zero scalar exponent (x.Pow(2), the common case) needs no mask.
+        Tensor? da = null;
+        if (a.RequiresGrad)
+        {
+            var g = b * a.Pow(b - 1.0);
+            bool mask = b.RequiresGrad || b.Numel != 1 || b.Item() == 0;
+            da = dy * (mask ? Tensor.Where(b.Detach().Eq(0.0), Tensor.ZerosLike(g), g) : g);
+        }
 
         // d(aᵇ)/db = aᵇ ln a; PyTorch defines it as 0 where a = 0 (and b ≥ 0), where ln a = −∞.
         var db = b.RequiresGrad ? dy * Tensor.Where(a.Detach().Eq(0.0), Tensor.ZerosLike(y), y * a.Log()) : null;

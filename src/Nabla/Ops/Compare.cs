@@ -50,20 +50,83 @@ internal static class Compare
     private static void Run<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, bool scalar, Span<bool> y, Kind kind)
         where T : INumber<T>
     {
-        for (int i = 0; i < y.Length; i++)
+        // One loop per kind, so the comparison is not re-dispatched per element (relu's backward mask is hot).
+        switch (kind)
         {
-            T x = a[i], z = scalar ? b[0] : b[i];
-            y[i] = kind switch
-            {
-                Kind.Eq => x == z,
-                Kind.Ne => x != z,
-                Kind.Gt => x > z,
-                Kind.Ge => x >= z,
-                Kind.Lt => x < z,
-                Kind.Le => x <= z,
-                Kind.And => x != T.Zero && z != T.Zero,
-                _ => x != T.Zero || z != T.Zero,
-            };
+            case Kind.Eq: Loop<T, EqOp<T>>(a, b, scalar, y); break;
+            case Kind.Ne: Loop<T, NeOp<T>>(a, b, scalar, y); break;
+            case Kind.Gt: Loop<T, GtOp<T>>(a, b, scalar, y); break;
+            case Kind.Ge: Loop<T, GeOp<T>>(a, b, scalar, y); break;
+            case Kind.Lt: Loop<T, LtOp<T>>(a, b, scalar, y); break;
+            case Kind.Le: Loop<T, LeOp<T>>(a, b, scalar, y); break;
+            case Kind.And: Loop<T, AndOp<T>>(a, b, scalar, y); break;
+            default: Loop<T, OrOp<T>>(a, b, scalar, y); break;
         }
+    }
+
+    private static void Loop<T, TOp>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, bool scalar, Span<bool> y)
+        where T : INumber<T>
+        where TOp : struct, ICmp<T>
+    {
+        if (scalar)
+        {
+            T z = b[0];
+            for (int i = 0; i < y.Length; i++)
+            {
+                y[i] = TOp.Test(a[i], z);
+            }
+        }
+        else
+        {
+            for (int i = 0; i < y.Length; i++)
+            {
+                y[i] = TOp.Test(a[i], b[i]);
+            }
+        }
+    }
+
+    private interface ICmp<T>
+    {
+        static abstract bool Test(T x, T z);
+    }
+
+    private readonly struct EqOp<T> : ICmp<T> where T : INumber<T>
+    {
+        public static bool Test(T x, T z) => x == z;
+    }
+
+    private readonly struct NeOp<T> : ICmp<T> where T : INumber<T>
+    {
+        public static bool Test(T x, T z) => x != z;
+    }
+
+    private readonly struct GtOp<T> : ICmp<T> where T : INumber<T>
+    {
+        public static bool Test(T x, T z) => x > z;
+    }
+
+    private readonly struct GeOp<T> : ICmp<T> where T : INumber<T>
+    {
+        public static bool Test(T x, T z) => x >= z;
+    }
+
+    private readonly struct LtOp<T> : ICmp<T> where T : INumber<T>
+    {
+        public static bool Test(T x, T z) => x < z;
+    }
+
+    private readonly struct LeOp<T> : ICmp<T> where T : INumber<T>
+    {
+        public static bool Test(T x, T z) => x <= z;
+    }
+
+    private readonly struct AndOp<T> : ICmp<T> where T : INumber<T>
+    {
+        public static bool Test(T x, T z) => x != T.Zero && z != T.Zero;
+    }
+
+    private readonly struct OrOp<T> : ICmp<T> where T : INumber<T>
+    {
+        public static bool Test(T x, T z) => x != T.Zero || z != T.Zero;
     }
 }

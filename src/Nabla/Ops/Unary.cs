@@ -89,7 +89,7 @@ internal sealed class Tanh : UnaryOp
     public override string Formula => "y = tanh(x)";
     public override string GradFormula => "dx = dy ⊙ (1 - y²)";
     protected override void Kernel<T>(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Tanh(x, y);
-    public override Tensor Backward(Tensor dy, Tensor x, Tensor y) => dy * (1.0 - y * y);
+    public override Tensor Backward(Tensor dy, Tensor x, Tensor y) => TanhGrad.Instance.Apply(dy, y);
 }
 
 /// <summary>y = σ(x) = 1 / (1 + e⁻ˣ).</summary>
@@ -100,7 +100,7 @@ internal sealed class Sigmoid : UnaryOp
     public override string Formula => "y = 1 / (1 + exp(-x))";
     public override string GradFormula => "dx = dy ⊙ y ⊙ (1 - y)";
     protected override void Kernel<T>(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Sigmoid(x, y);
-    public override Tensor Backward(Tensor dy, Tensor x, Tensor y) => dy * y * (1.0 - y);
+    public override Tensor Backward(Tensor dy, Tensor x, Tensor y) => SigmoidGrad.Instance.Apply(dy, y);
 }
 
 /// <summary>y = max(x, 0).</summary>
@@ -114,7 +114,7 @@ internal sealed class Relu : UnaryOp
 
     // The mask is a constant of x (its own derivative is zero almost everywhere), so this stays exact
     // under double backward.
-    public override Tensor Backward(Tensor dy, Tensor x, Tensor y) => dy * x.Detach().Gt(0.0).To(dy.DType);
+    public override Tensor Backward(Tensor dy, Tensor x, Tensor y) => ReluGrad.Instance.Apply(dy, x.Detach());
 }
 
 /// <summary>y = sin x.</summary>

@@ -14,7 +14,16 @@ public sealed partial class Tensor
     public Tensor FillInPlace(double value)
     {
         CheckInPlace("FillInPlace");
-        CopyElements(Full(Shape, value, DType).ExpandNoGrad(Shape), this);
+        if (IsContiguous)
+        {
+            switch (Data)
+            {
+                case float[] f: f.AsSpan(Offset, (int)Numel).Fill((float)value); return this;
+                case double[] d: d.AsSpan(Offset, (int)Numel).Fill(value); return this;
+            }
+        }
+
+        CopyElements(Full(Shape.Scalar, value, DType).ExpandNoGrad(Shape), this);
         return this;
     }
 

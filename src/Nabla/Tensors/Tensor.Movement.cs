@@ -299,9 +299,32 @@ public sealed partial class Tensor
     internal static void ConvertElements(Tensor src, Tensor dst)
     {
         int n = (int)src.Numel;
+        switch (src.Data, dst.Data)
+        {
+            case (float[] f, double[] d):
+                System.Numerics.Tensors.TensorPrimitives.ConvertChecked<float, double>(f.AsSpan(src.Offset, n), d.AsSpan(dst.Offset, n));
+                return;
+            case (double[] d, float[] f):
+                System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(d.AsSpan(src.Offset, n), f.AsSpan(dst.Offset, n));
+                return;
+            case (bool[] b, float[] f):
+                ConvertBool(b.AsSpan(src.Offset, n), f.AsSpan(dst.Offset, n));
+                return;
+            case (bool[] b, double[] d):
+                ConvertBool(b.AsSpan(src.Offset, n), d.AsSpan(dst.Offset, n));
+                return;
+        }
+
         for (int i = 0; i < n; i++)
         {
             dst.SetFlat(i, src.GetAsDouble(src.Offset + i));
         }
+    }
+
+    // Masks to 0/1 floats: bool is one byte, 0 or 1, so a widening conversion of the bytes is exact.
+    private static void ConvertBool<T>(ReadOnlySpan<bool> b, Span<T> y) where T : unmanaged, System.Numerics.INumberBase<T>
+    {
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.Cast<bool, byte>(b);
+        System.Numerics.Tensors.TensorPrimitives.ConvertChecked<byte, T>(bytes, y);
     }
 }

@@ -51,11 +51,11 @@ public sealed partial class Tensor
 
     /// <summary>Index of the maximum along a dimension (Int64), or of the flattened tensor when dim is null.</summary>
     public Tensor Argmax(int? dim = null, bool keepDim = false) =>
-        dim is int d ? Detach().Max(d, keepDim).Indices : Detach().Reshape(-1).Max(0).Indices;
+        dim is int d ? Detach().Max(d, keepDim).Indices : FlatIndex(Detach().Reshape(-1).Max(0).Indices, keepDim);
 
     /// <summary>Index of the minimum along a dimension (Int64), or of the flattened tensor when dim is null.</summary>
     public Tensor Argmin(int? dim = null, bool keepDim = false) =>
-        dim is int d ? Detach().Min(d, keepDim).Indices : Detach().Reshape(-1).Min(0).Indices;
+        dim is int d ? Detach().Min(d, keepDim).Indices : FlatIndex(Detach().Reshape(-1).Min(0).Indices, keepDim);
 
     /// <summary>log Σ exp(x) along a dimension, computed stably as m + log Σ exp(x − m) with m the maximum.</summary>
     /// <remarks>m is detached: the terms through m cancel exactly in the derivative, so this is still exact.</remarks>
@@ -111,6 +111,10 @@ public sealed partial class Tensor
 
         return (dims.Count > 0 ? Sum(dims.ToArray(), keepDim: true) : this).Reshape(shape);
     }
+
+    // With keepDim, the index into the flattened tensor keeps every dimension as size 1 (PyTorch's argmax(keepdim=True)).
+    private Tensor FlatIndex(Tensor index, bool keepDim) =>
+        keepDim ? index.Reshape(new Shape(Enumerable.Repeat(1, Rank).ToArray())) : index;
 
     private int[] AllDims() => Enumerable.Range(0, Rank).ToArray();
 

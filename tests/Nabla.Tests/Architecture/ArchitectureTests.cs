@@ -11,6 +11,10 @@ public partial class ArchitectureTests
     [GeneratedRegex(@"\bTensor\b")]
     private static partial Regex TensorWord();
 
+    // A namespace-qualified use of an upper layer (not a member access such as x.NN).
+    [GeneratedRegex(@"(?<![\w.])(Nabla\.(NN|Optim|Training|Analysis|Explain)\b|(NN|Optim|Training|Analysis|Explain)\.\w)")]
+    private static partial Regex UpperLayer();
+
     private static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -70,6 +74,30 @@ public partial class ArchitectureTests
         }
 
         Assert.True(offenders.Count == 0, string.Join("\n", offenders));
+    }
+
+    [Fact]
+    public void Core_does_not_reference_upper_layers()
+    {
+        // Core = Tensor + Autograd + Ops (DESIGN, Layering): nothing in it may point up to NN, Optim, Training,
+        // Analysis or Explain.
+        var offenders = new List<string>();
+        foreach (var folder in new[] { "Tensors", "Autograd", "Ops" })
+        {
+            foreach (var file in SourceFiles(Path.Combine("src", "Nabla", folder)))
+            {
+                var lines = File.ReadAllLines(file);
+                for (int i = 0; i < lines.Length; i++)
+                {
+                    if (UpperLayer().IsMatch(lines[i]))
+                    {
+                        offenders.Add($"{folder}/{Path.GetFileName(file)}:{i + 1}: {lines[i].Trim()}");
+                    }
+                }
+            }
+        }
+
+        Assert.True(offenders.Count == 0, "Core must not depend on upper layers:\n" + string.Join("\n", offenders));
     }
 
     [Fact]

@@ -90,6 +90,13 @@ internal static partial class OpDb
         return new(name, xs => f(xs[0], xs[1]), rs => R.Zip(rs[0], rs[1], r), samples);
     }
 
+    // The fused gradient ops take equal shapes: broadcast the samples first.
+    private static Tensor Fused(Nabla.Ops.ActivationGradOp op, Tensor a, Tensor b)
+    {
+        var shape = Shape.Broadcast(a.Shape, b.Shape);
+        return op.Apply(a.Expand(shape), b.Expand(shape));
+    }
+
     private static IEnumerable<OpCase> BinaryCases()
     {
         yield return Binary("add", (a, b) => a + b, (a, b) => a + b);
@@ -114,6 +121,10 @@ internal static partial class OpDb
             Atol64 = 1e-6,
             Rtol64 = 1e-6,
         };
+        // Fused activation backward kernels against their composite definitions (the oracles).
+        yield return Binary("relu_backward", (dy, x) => Fused(Nabla.Ops.ReluGrad.Instance, dy, x), (dy, x) => x > 0 ? dy : 0, domB: (-2, 2, 0.1));
+        yield return Binary("tanh_backward", (dy, t) => Fused(Nabla.Ops.TanhGrad.Instance, dy, t), (dy, t) => dy * (1 - (t * t)));
+        yield return Binary("sigmoid_backward", (dy, s) => Fused(Nabla.Ops.SigmoidGrad.Instance, dy, s), (dy, s) => dy * s * (1 - s));
         yield return new OpCase("pow_zero_base", xs => xs[0].Pow(xs[1]), rs => R.Zip(rs[0], rs[1], Math.Pow), [])
         {
             ForwardOnly = [S(new F([4]) { Values = [0, 0, 2, 0.5] }, new F([4]) { Values = [2, 0, 0, 3] })],

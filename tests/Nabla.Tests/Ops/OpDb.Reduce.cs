@@ -134,6 +134,12 @@ internal static partial class OpDb
             Differentiable = false,
             KeepsDType = false,
         };
+        yield return new("argmin_keepdim", xs => xs[0].Argmin(keepDim: true), rs => new R(rs[0].Shape.Select(_ => 1).ToArray(), [ArgMaxRef(rs[0].Data, true)]),
+            NonEmpty(NoTies(all)))
+        {
+            Differentiable = false,
+            KeepsDType = false,
+        };
         yield return new("argmin_dim", xs => xs[0].Argmin(1), rs => rs[0].AlongDim(1, v => [ArgMaxRef(v, true)], reduces: true, keep: false), maxSamples)
         {
             Differentiable = false,

@@ -12,14 +12,15 @@
 //             micro-kernel: C[MR×NR] (+)= Apanel[MR×KC] · Bpanel[KC×NR]
 //
 // Micro-kernel (GemmKernels.cs): the MR×NR tile of C lives in registers for the whole KC loop. Per k
-// it loads NR/W vectors of B (W = lanes per vector) and broadcasts MR scalars of A (the JIT folds
-// them into embedded-broadcast FMAs, `vfmadd231ps zmm, zmm, [mem]{1to16}`). With AVX-512 (32 zmm
-// registers) the tile is 14×32 floats (14×16 doubles): 28 accumulators + 2 B vectors + 1 scratch =
-// 31 registers, no spills (checked with DOTNET_JitDisasm); 28 independent FMA chains hide the
-// 4-cycle FMA latency on two FMA pipes (needs >= 8), and the 14 broadcasts + 2 loads per 28 FMAs
-// stay well within two load ports. 12×32 and 8×48 were measured too (1024³, 1 thread, Zen 4):
-// 12×32 within noise of 14×32, 8×48 about 5-10% slower (more B loads per FMA). Without AVX-512 (16 ymm registers) the tile is 6×16 floats
-// (12 accumulators + 2 B + 1 broadcast = 15 registers).
+// it loads NR/W vectors of B (W = lanes per vector) and broadcasts MR scalars of A (`vbroadcastss
+// zmm, [mem]`, a pure load-port op). With AVX-512 (32 zmm registers) the tile is 14×32 floats
+// (14×16 doubles): 28 accumulators + 2 B vectors + 1 broadcast = 31 registers, no spills (checked
+// with DOTNET_JitDisasm: the k loop is 2 loads, 14 broadcasts, 28 FMAs, 3 scalar ops). 28
+// independent FMA chains cover FMA latency × throughput on both targets (Intel: 2 × 512-bit FMA
+// per cycle, 4 cycles -> >= 8 chains; Zen 4: one 512-bit FMA per cycle), and 16 loads per 28 FMAs
+// fit two load ports. 12×32 and 8×48 were measured too (1024³, 1 thread, Zen 4): 12×32 within noise
+// of 14×32, 8×48 about 5-10% slower (more B loads per FMA). Without AVX-512 (16 ymm registers)
+// the tile is 6×16 floats (12 accumulators + 2 B + 1 broadcast = 15 registers).
 //
 // Block sizes (float; the byte sizes are what matter, double uses the same bytes):
 //   KC = 384: the B micro-panel KC×NR = 384×32×4 B = 48 KiB fills L1 (48 KiB on the Intel CI
@@ -39,7 +40,7 @@
 // registers (16×16, 64 shuffles): 0.13 ns per element instead of 0.6 with scalar strided stores.
 // All loops that run hot are [AggressiveOptimization]: under tiered compilation the packing loops
 // otherwise ran as OSR code 5-10× slower for the first seconds.
-
+//
 // Edges: packed panels are zero-padded to MR / NR, so the kernel always runs full tiles; tiles that
 // stick out of C are computed into a small scratch tile and the valid part is added to C. The last
 // rows of a partial MR panel use a 4-row kernel so that little work is wasted (gemm_128: 9×14 + 2).

@@ -76,12 +76,27 @@ internal static class Im2Col
                             continue;
                         }
 
-                        d[..owLo].Clear();
-                        d[owHi..].Clear();
-                        int src = xOff + (((c * h) + ih) * w) + iw0;
-                        if (g.StrideW == 1)
+                        if (owLo > 0)
                         {
-                            x.AsSpan(src, owHi - owLo).CopyTo(d[owLo..owHi]);
+                            d[..owLo].Clear();
+                        }
+
+                        int src = xOff + (((c * h) + ih) * w) + iw0;
+                        int len = owHi - owLo, vlen = (len + Vector<T>.Count - 1) / Vector<T>.Count * Vector<T>.Count;
+                        if (g.StrideW == 1 && (o * ow) + owLo + vlen <= p && src + vlen <= x.Length)
+                        {
+                            // Short runs (LeNet: 10 values): whole vectors, the overrun lands in the tail (cleared
+                            // below) or in the next run of this row (written next), never outside this image's columns.
+                            ref T s0 = ref x[src];
+                            ref T d0 = ref d[owLo];
+                            for (int j = 0; j < len; j += Vector<T>.Count)
+                            {
+                                Vector.LoadUnsafe(ref s0, (nuint)j).StoreUnsafe(ref d0, (nuint)j);
+                            }
+                        }
+                        else if (g.StrideW == 1)
+                        {
+                            x.AsSpan(src, len).CopyTo(d[owLo..owHi]);
                         }
                         else
                         {
@@ -89,6 +104,11 @@ internal static class Im2Col
                             {
                                 d[j] = x[s];
                             }
+                        }
+
+                        if (owHi < ow)
+                        {
+                            d[owHi..].Clear();
                         }
                     }
                 }
