@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Nabla.Optim;
 
@@ -67,27 +68,57 @@ public class Adam : Optimizer
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         double b1 = group["beta1"], b2 = group["beta2"];
-        T beta1 = T.CreateTruncating(b1), beta2 = T.CreateTruncating(b2), eps = T.CreateTruncating(group["eps"]);
-        T lambda = T.CreateTruncating(group["weightDecay"]);
-        T stepSize = T.CreateTruncating(group.Lr / (1 - Math.Pow(b1, t)));
-        T sqrtBc2 = T.CreateTruncating(Math.Sqrt(1 - Math.Pow(b2, t)));
-        T decay = T.CreateTruncating(1 - (group.Lr * group["weightDecay"]));
-        bool amsgrad = group["amsgrad"] != 0, maximize = group["maximize"] != 0;
-        for (int i = 0; i < grad.Length; i++)
+        var k = new AdamConstants<T>(
+            T.CreateTruncating(b1), T.CreateTruncating(b2), T.CreateTruncating(group["eps"]), T.CreateTruncating(group["weightDecay"]),
+            T.CreateTruncating(group.Lr / (1 - Math.Pow(b1, t))), T.CreateTruncating(Math.Sqrt(1 - Math.Pow(b2, t))),
+            T.CreateTruncating(1 - (group.Lr * group["weightDecay"])), group["maximize"] != 0 ? -T.One : T.One);
+        bool amsgrad = group["amsgrad"] != 0;
+        var ps = p.AsSpan(offset, grad.Length);
+        int i = 0;
+
+        // One fused pass over θ, g, m, v (4 reads, 3 writes) instead of a pass per formula term.
+        if (Vector512.IsHardwareAccelerated && !amsgrad)
         {
-            T theta = p[offset + i];
-            T g = maximize ? -grad[i] : grad[i];
+            var vk = new AdamConstants<Vector512<T>>(
+                Vector512.Create(k.Beta1), Vector512.Create(k.Beta2), Vector512.Create(k.Eps), Vector512.Create(k.Lambda),
+                Vector512.Create(k.StepSize), Vector512.Create(k.SqrtBc2), Vector512.Create(k.Decay), Vector512.Create(k.Sign));
+            var one = Vector512<T>.One;
+            for (; i <= grad.Length - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                var theta = Vector512.Create(ps[i..]);
+                var g = Vector512.Create(grad[i..]) * vk.Sign;
+                if (decoupled)
+                {
+                    theta *= vk.Decay;
+                }
+                else
+                {
+                    g += vk.Lambda * theta;
+                }
+
+                var mi = (vk.Beta1 * Vector512.Create(m[i..])) + ((one - vk.Beta1) * g);
+                var vi = (vk.Beta2 * Vector512.Create(v[i..])) + ((one - vk.Beta2) * g * g);
+                mi.CopyTo(m[i..]);
+                vi.CopyTo(v[i..]);
+                (theta - (vk.StepSize * mi / ((Vector512.Sqrt(vi) / vk.SqrtBc2) + vk.Eps))).CopyTo(ps[i..]);
+            }
+        }
+
+        for (; i < grad.Length; i++)
+        {
+            T theta = ps[i];
+            T g = grad[i] * k.Sign;
             if (decoupled)
             {
-                theta *= decay;
+                theta *= k.Decay;
             }
             else
             {
-                g += lambda * theta;
+                g += k.Lambda * theta;
             }
 
-            m[i] = (beta1 * m[i]) + ((T.One - beta1) * g);
-            v[i] = (beta2 * v[i]) + ((T.One - beta2) * g * g);
+            m[i] = (k.Beta1 * m[i]) + ((T.One - k.Beta1) * g);
+            v[i] = (k.Beta2 * v[i]) + ((T.One - k.Beta2) * g * g);
             T vhat = v[i];
             if (amsgrad)
             {
@@ -95,9 +126,11 @@ public class Adam : Optimizer
                 vhat = vmax[i];
             }
 
-            p[offset + i] = theta - (stepSize * m[i] / ((T.Sqrt(vhat) / sqrtBc2) + eps));
+            ps[i] = theta - (k.StepSize * m[i] / ((T.Sqrt(vhat) / k.SqrtBc2) + k.Eps));
         }
     }
+
+    private readonly record struct AdamConstants<TV>(TV Beta1, TV Beta2, TV Eps, TV Lambda, TV StepSize, TV SqrtBc2, TV Decay, TV Sign);
 }
 
 /// <summary>Adam with decoupled weight decay θ ← θ(1 − lr·λ), default λ = 0.01 (PyTorch's <c>optim.AdamW</c>).</summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Nabla.Optim;
 
@@ -55,19 +56,36 @@ public sealed class SGD : Optimizer
     {
         T lr = T.CreateTruncating(group.Lr), mu = T.CreateTruncating(group["momentum"]);
         T damp = T.One - T.CreateTruncating(group["dampening"]), wd = T.CreateTruncating(group["weightDecay"]);
-        bool nesterov = group["nesterov"] != 0, maximize = group["maximize"] != 0;
-        for (int i = 0; i < grad.Length; i++)
+        T sign = group["maximize"] != 0 ? -T.One : T.One;
+        bool nesterov = group["nesterov"] != 0;
+        var ps = p.AsSpan(offset, grad.Length);
+        int i = 0;
+
+        // The common case (momentum, no Nesterov, after the first step) as one fused vector pass.
+        if (Vector512.IsHardwareAccelerated && mu != T.Zero && !first && !nesterov)
         {
-            T theta = p[offset + i];
-            T g = maximize ? -grad[i] : grad[i];
-            g += wd * theta;
+            var (vlr, vmu, vdamp, vwd, vsign) = (Vector512.Create(lr), Vector512.Create(mu), Vector512.Create(damp), Vector512.Create(wd), Vector512.Create(sign));
+            for (; i <= grad.Length - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                var theta = Vector512.Create(ps[i..]);
+                var g = (Vector512.Create(grad[i..]) * vsign) + (vwd * theta);
+                var b = (vmu * Vector512.Create(buf[i..])) + (vdamp * g);
+                b.CopyTo(buf[i..]);
+                (theta - (vlr * b)).CopyTo(ps[i..]);
+            }
+        }
+
+        for (; i < grad.Length; i++)
+        {
+            T theta = ps[i];
+            T g = (grad[i] * sign) + (wd * theta);
             if (mu != T.Zero)
             {
                 buf[i] = first ? g : (mu * buf[i]) + (damp * g);
                 g = nesterov ? g + (mu * buf[i]) : buf[i];
             }
 
-            p[offset + i] = theta - (lr * g);
+            ps[i] = theta - (lr * g);
         }
     }
 }

@@ -29,6 +29,22 @@ public sealed class Generator
         return this;
     }
 
+    /// <summary>The full state (four xoshiro words, then a flag and the bits of a cached normal sample), for checkpoints.</summary>
+    public ulong[] GetState() =>
+        [s0, s1, s2, s3, spareNormal.HasValue ? 1UL : 0UL, spareNormal is double d ? BitConverter.DoubleToUInt64Bits(d) : 0UL];
+
+    /// <summary>Restores a state returned by <see cref="GetState"/>, so the sequence continues exactly.</summary>
+    public void SetState(IReadOnlyList<ulong> state)
+    {
+        if (state.Count != 6)
+        {
+            throw new ArgumentException($"a generator state has 6 words, got {state.Count}", nameof(state));
+        }
+
+        (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3]);
+        spareNormal = state[4] != 0 ? BitConverter.UInt64BitsToDouble(state[5]) : null;
+    }
+
     /// <summary>The next 64 random bits.</summary>
     public ulong NextUInt64()
     {

@@ -61,7 +61,7 @@ public sealed partial class Tensor
     /// <remarks>m is detached: the terms through m cancel exactly in the derivative, so this is still exact.</remarks>
     public Tensor LogSumExp(int dim, bool keepDim = false)
     {
-        var m = Detach().Max(dim, keepDim: true).Values;
+        var m = ShiftFor(dim);
         m = Where(m.Abs().Eq(double.PositiveInfinity), ZerosLike(m), m); // all −∞ (or +∞) rows: no shift
         var s = (this - m).Exp().Sum(dim, keepDim: true).Log() + m;
         return keepDim ? s : s.Squeeze(dim);
@@ -70,7 +70,7 @@ public sealed partial class Tensor
     /// <summary>softmax(x)ᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m) along a dimension (m = the maximum, for stability).</summary>
     public Tensor Softmax(int dim)
     {
-        var e = (this - Detach().Max(dim, keepDim: true).Values).Exp();
+        var e = (this - ShiftFor(dim)).Exp();
         return e / e.Sum(dim, keepDim: true);
     }
 
@@ -115,6 +115,11 @@ public sealed partial class Tensor
     // With keepDim, the index into the flattened tensor keeps every dimension as size 1 (PyTorch's argmax(keepdim=True)).
     private Tensor FlatIndex(Tensor index, bool keepDim) =>
         keepDim ? index.Reshape(new Shape(Enumerable.Repeat(1, Rank).ToArray())) : index;
+
+    // The detached per-slice maximum that stabilises exp along dim; an empty dim has no maximum (PyTorch then gives an
+    // empty softmax and a logsumexp of −∞), so it shifts by 0.
+    private Tensor ShiftFor(int dim) =>
+        Rank > 0 && Shape[dim] == 0 ? Zeros(Shape.With(dim, 1), DType) : Detach().Max(dim, keepDim: true).Values;
 
     private int[] AllDims() => Enumerable.Range(0, Rank).ToArray();
 

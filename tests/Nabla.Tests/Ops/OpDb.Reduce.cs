@@ -166,6 +166,9 @@ internal static partial class OpDb
                 S(new F([1, 3]) { Values = [double.NegativeInfinity, 0, 1] }),
             ],
         };
+        // An empty reduced dim: softmax is empty, logsumexp is log 0 = −∞ (as PyTorch).
+        yield return new("softmax_empty_dim", xs => xs[0].Softmax(1), rs => rs[0], [S(X(3, 0)), S(X(0, 0))]);
+        yield return new("logsumexp_empty_dim", xs => xs[0].LogSumExp(1), rs => rs[0].Reduce([1], false, _ => double.NegativeInfinity), [S(X(3, 0)), S(X(0, 0))]);
         yield return new("softmax_dim0", xs => xs[0].Softmax(0), rs => rs[0].AlongDim(0, SoftmaxRef), dim0Samples);
         yield return new("log_softmax", xs => xs[0].LogSoftmax(-1), rs => rs[0].AlongDim(-1, v => SoftmaxRef(v).Select(p => Math.Log(p)).ToArray()), maxSamples)
         {
