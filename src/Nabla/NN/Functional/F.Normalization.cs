@@ -18,10 +18,8 @@ public static partial class F
         }
 
         int c = input.Shape[1];
-        var dims = Enumerable.Range(0, input.Rank).Where(d => d != 1).ToArray();
         var view = Enumerable.Repeat(1, input.Rank).ToArray();
         view[1] = c;
-        Tensor mean, variance;
         if (training || runningMean is null || runningVar is null)
         {
             long n = input.Numel / Math.Max(c, 1);
@@ -30,32 +28,35 @@ public static partial class F
                 throw new ArgumentException($"batch_norm: expected more than 1 value per channel when training, got input {input.Shape}");
             }
 
-            mean = input.Mean(dims, keepDim: true);
-            variance = (input - mean).Square().Mean(dims, keepDim: true);
+            // Batch statistics: one fused primitive (Note [Fused batch norm]).
+            var (y, batchMean, batchVar) = new Ops.BatchNormTrain(eps).Apply(input, weight, bias);
             if (training && runningMean is not null && runningVar is not null)
             {
                 using (GradMode.NoGrad())
                 {
-                    var batchMean = mean.Detach().Reshape(c);
-                    var unbiased = variance.Detach().Reshape(c) * (n / (double)Math.Max(1, n - 1));
+                    var unbiased = batchVar * (n / (double)Math.Max(1, n - 1));
                     runningMean.CopyInPlace((runningMean * (1 - momentum)) + (batchMean * momentum));
                     runningVar.CopyInPlace((runningVar * (1 - momentum)) + (unbiased * momentum));
                 }
             }
-        }
-        else
-        {
-            mean = runningMean.Reshape(view);
-            variance = runningVar.Reshape(view);
+
+            return y;
         }
 
-        var y = (input - mean) / (variance + eps).Sqrt();
+        // Evaluation: a per-channel affine map with the running statistics.
+        var scale = (runningVar + eps).Rsqrt();
         if (weight is not null)
         {
-            y = y * weight.Reshape(view);
+            scale = scale * weight;
         }
 
-        return bias is null ? y : y + bias.Reshape(view);
+        var shift = -(runningMean * scale);
+        if (bias is not null)
+        {
+            shift = shift + bias;
+        }
+
+        return (input * scale.Reshape(view)) + shift.Reshape(view);
     }
 
     /// <summary>

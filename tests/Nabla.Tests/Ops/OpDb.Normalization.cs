@@ -1,0 +1,36 @@
+using Nabla.Tests.Reference;
+
+namespace Nabla.Tests.Ops;
+
+// The fused batch-norm primitive against plain loops: per channel (dim 1), mean and biased variance over
+// every other dimension, y = (x − μ)/√(σ² + ε)·γ + β.
+internal static partial class OpDb
+{
+    private static R BatchNormRef(R x, R? gamma, R? beta, double eps)
+    {
+        int c = x.Shape[1];
+        var y = (double[])x.Data.Clone();
+        int s = x.Data.Length / (x.Shape[0] * c);
+        for (int ch = 0; ch < c; ch++)
+        {
+            var idx = Enumerable.Range(0, x.Shape[0]).SelectMany(n => Enumerable.Range(((n * c) + ch) * s, s)).ToArray();
+            double m = idx.Average(i => x.Data[i]);
+            double v = idx.Average(i => (x.Data[i] - m) * (x.Data[i] - m));
+            foreach (var i in idx)
+            {
+                y[i] = ((x.Data[i] - m) / Math.Sqrt(v + eps) * (gamma?.Data[ch] ?? 1)) + (beta?.Data[ch] ?? 0);
+            }
+        }
+
+        return new R(x.Shape, y);
+    }
+
+    private static IEnumerable<OpCase> NormalizationCases()
+    {
+        yield return new OpCase("batch_norm", xs => Nabla.NN.F.BatchNorm(xs[0], null, null, xs[1], xs[2], training: true),
+            rs => BatchNormRef(rs[0], rs[1], rs[2], 1e-5),
+            [S(X(4, 3), X(3), X(3)), S(X(2, 3, 5), X(3), X(3)), S(X(2, 2, 3, 3), X(2), X(2)), S(Xt(3, 4), X(4), X(4))]);
+        yield return new OpCase("batch_norm_no_affine", xs => Nabla.NN.F.BatchNorm(xs[0], null, null, training: true),
+            rs => BatchNormRef(rs[0], null, null, 1e-5), [S(X(3, 2, 4)), S(X(5, 2))]);
+    }
+}
