@@ -48,7 +48,16 @@ internal static class Engine
                 var backward = node.BackwardFn ?? throw new InvalidOperationException(
                     $"Trying to backward through the graph a second time (at {node}): its saved values were freed " +
                     "by the first backward. Pass retainGraph: true to the first Backward call if you need to do this.");
-                var grads = backward(dy);
+                Tensor?[] grads;
+                using (Trace.Pause())
+                {
+                    grads = backward(dy);
+                }
+
+                if (Trace.IsActive)
+                {
+                    Trace.OnBackward(node, dy, grads);
+                }
                 if (!retainGraph)
                 {
                     node.BackwardFn = null;
@@ -87,6 +96,7 @@ internal static class Engine
     private static void Accumulate(Tensor t, Tensor g, Dictionary<Node, Tensor> pending,
         Dictionary<Tensor, Tensor> leaves, PriorityQueue<Node, int> queue)
     {
+        using var pause = Trace.Pause(); // summing the paths into a gradient is part of the chain-rule step
         if (t.GradFn is { } node)
         {
             if (pending.TryGetValue(node, out var acc))

@@ -32,6 +32,9 @@ public sealed class Node
     /// <summary>The op's name (<c>mul</c>, <c>matmul</c>, ...).</summary>
     public string Name { get; }
 
+    /// <summary>The chain-rule factor of the op, as shown in explanations.</summary>
+    public string GradFormula { get; internal init; } = string.Empty;
+
     /// <summary>Topological depth: 1 + the largest generation among the inputs' nodes.</summary>
     public int Generation { get; }
 

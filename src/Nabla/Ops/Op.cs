@@ -27,6 +27,11 @@ internal abstract class Op
     /// </summary>
     protected Tensor Record(Tensor output, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
     {
+        if (Trace.IsActive)
+        {
+            Trace.OnForward(Name, Formula, inputs, output);
+        }
+
         if (!GradMode.IsEnabled)
         {
             return output;
@@ -44,7 +49,7 @@ internal abstract class Op
 
         if (needing is not null)
         {
-            output.GradFn = new Node(Name, needing, backward);
+            output.GradFn = new Node(Name, needing, backward) { GradFormula = GradFormula };
         }
 
         return output;

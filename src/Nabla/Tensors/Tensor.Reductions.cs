@@ -61,6 +61,7 @@ public sealed partial class Tensor
     /// <remarks>m is detached: the terms through m cancel exactly in the derivative, so this is still exact.</remarks>
     public Tensor LogSumExp(int dim, bool keepDim = false)
     {
+        using var group = Trace.Group("logsumexp");
         var m = ShiftFor(dim);
         m = Where(m.Abs().Eq(double.PositiveInfinity), ZerosLike(m), m); // all −∞ (or +∞) rows: no shift
         var s = (this - m).Exp().Sum(dim, keepDim: true).Log() + m;
@@ -70,12 +71,17 @@ public sealed partial class Tensor
     /// <summary>softmax(x)ᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m) along a dimension (m = the maximum, for stability).</summary>
     public Tensor Softmax(int dim)
     {
+        using var group = Trace.Group("softmax");
         var e = (this - ShiftFor(dim)).Exp();
         return e / e.Sum(dim, keepDim: true);
     }
 
     /// <summary>log softmax(x) = x − logsumexp(x) along a dimension.</summary>
-    public Tensor LogSoftmax(int dim) => this - LogSumExp(dim, keepDim: true);
+    public Tensor LogSoftmax(int dim)
+    {
+        using var group = Trace.Group("log_softmax");
+        return this - LogSumExp(dim, keepDim: true);
+    }
 
     /// <summary>The p-norm (Σ|x|ᵖ)^(1/p) of all elements; p = 2 by default.</summary>
     public Tensor Norm(double p = 2) => p == 2 ? (this * this).Sum().Sqrt() : Abs().Pow(p).Sum().Pow(1 / p);

@@ -14,6 +14,8 @@ public static partial class F
             throw new ArgumentException($"linear: input {input.Shape} does not match weight {weight.Shape} (expected last input dimension {weight.Shape[-1]})");
         }
 
+        using var group = Trace.Group("linear");
+
         // Flatten leading dimensions into one GEMM.
         var x2 = input.Rank == 2 ? input : input.Reshape(-1, input.Shape[-1]);
         var y = x2.MatMul(weight.T);

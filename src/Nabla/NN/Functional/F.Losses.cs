@@ -108,6 +108,8 @@ public static partial class F
             throw new ArgumentException($"cross_entropy: expected input (N, C) or (N, C, d...), got {input.Shape}");
         }
 
+        using var group = Trace.Group("cross_entropy");
+
         var logp = input.LogSoftmax(1);
         int c = input.Shape[1];
         if (target.DType.IsFloatingPoint())

@@ -36,6 +36,7 @@ public sealed class Sequential : Module
         {
             try
             {
+                using var group = Trace.Group($"{i}: {layers[i].TypeName}");
                 x = layers[i].Forward(x);
             }
             catch (ArgumentException e) when (!e.Message.StartsWith("Sequential", StringComparison.Ordinal))
