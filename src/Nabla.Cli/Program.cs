@@ -11,10 +11,14 @@ internal static class Program
 
         Usage:
           nabla demo [--steps N] [--seed S]   train a small network on XOR with the autograd engine
+          nabla summary <model.yaml|builtin> [--input 1x32x32] [--format table|markdown|json] [--compare other.yaml]
+                                              layer table: shapes, parameters, MACs, receptive fields
+                                              (built-in: lenet5, alexnet, vgg16, resnet18, inception_block, ...)
+          nabla train [options]               train LeNet-5 on built-in digits (nabla train --help for options)
           nabla --version                     print the version
           nabla --help                        print this help
 
-        Coming next (see the issues): train, summary, explain, check.
+        Coming next (see the issues): explain, check.
         """;
 
     public static int Main(string[] args)
@@ -26,6 +30,9 @@ internal static class Program
                 [] or ["--help" or "-h" or "help"] => Print(Help),
                 ["--version" or "-v"] => Print(Version()),
                 ["demo", .. var rest] => DemoCommand.Run(rest, Console.Out),
+                ["summary", .. var rest] => SummaryCommand.Run(rest, Console.Out, Console.Error),
+                ["train", "--help" or "-h"] => Print(TrainCommand.Usage),
+                ["train", .. var rest] => TrainCommand.Run(rest),
                 [var unknown, ..] => Fail($"unknown command '{unknown}'. Run 'nabla --help' for the list."),
             };
         }

@@ -30,6 +30,11 @@ public static class Program
         Write(outDir, "layers", Layers.All());
         Write(outDir, "optimizers", Optimizers.All());
         Write(outDir, "schedulers", Schedulers.All());
+        Write(outDir, "conv", ConvCases.All());
+        Write(outDir, "pool", PoolCases.All());
+        Write(outDir, "norm", NormCases.All());
+        Write(outDir, "blocks", BlockCases.All());
+        Write(outDir, "recurrent", Recurrent.All());
         return 0;
     }
 

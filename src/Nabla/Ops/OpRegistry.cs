@@ -59,6 +59,7 @@ internal static class OpRegistry
         new("max_pool2d_backward", typeof(MaxPool2dBackward), "pooling"),
         new("avg_pool2d", typeof(AvgPool2d), "pooling"),
         new("avg_pool2d_backward", typeof(AvgPool2dBackward), "pooling"),
+        new("lstm_layer", typeof(LstmLayer), "recurrent"),
     ]);
 
     /// <summary>The entry for an op name, or null.</summary>

@@ -53,16 +53,16 @@ public sealed class BasicBlock : Module
     public const int Expansion = 1;
 
     /// <summary>Creates the block; a projection shortcut is added when stride ≠ 1 or inPlanes ≠ planes.</summary>
-    public BasicBlock(int inPlanes, int planes, int stride = 1, Generator? generator = null)
+    public BasicBlock(int inPlanes, int planes, int stride = 1, Generator? generator = null, DType dtype = DType.Float32)
     {
-        Conv1 = RegisterModule("conv1", new Conv2d(inPlanes, planes, 3, stride, 1, bias: false, generator: generator));
-        Bn1 = RegisterModule("bn1", new BatchNorm2d(planes));
-        Conv2 = RegisterModule("conv2", new Conv2d(planes, planes, 3, 1, 1, bias: false, generator: generator));
-        Bn2 = RegisterModule("bn2", new BatchNorm2d(planes));
+        Conv1 = RegisterModule("conv1", new Conv2d(inPlanes, planes, 3, stride, 1, bias: false, generator: generator, dtype: dtype));
+        Bn1 = RegisterModule("bn1", new BatchNorm2d(planes, dtype: dtype));
+        Conv2 = RegisterModule("conv2", new Conv2d(planes, planes, 3, 1, 1, bias: false, generator: generator, dtype: dtype));
+        Bn2 = RegisterModule("bn2", new BatchNorm2d(planes, dtype: dtype));
         if (stride != 1 || inPlanes != planes)
         {
             Downsample = RegisterModule("downsample", new Sequential(
-                new Conv2d(inPlanes, planes, 1, stride, bias: false, generator: generator), new BatchNorm2d(planes)));
+                new Conv2d(inPlanes, planes, 1, stride, bias: false, generator: generator, dtype: dtype), new BatchNorm2d(planes, dtype: dtype)));
         }
     }
 
@@ -103,19 +103,19 @@ public sealed class Bottleneck : Module
     public const int Expansion = 4;
 
     /// <summary>Creates the block; the projection is added when stride ≠ 1 or inPlanes ≠ 4·planes.</summary>
-    public Bottleneck(int inPlanes, int planes, int stride = 1, Generator? generator = null)
+    public Bottleneck(int inPlanes, int planes, int stride = 1, Generator? generator = null, DType dtype = DType.Float32)
     {
         int outPlanes = planes * Expansion;
-        Conv1 = RegisterModule("conv1", new Conv2d(inPlanes, planes, 1, bias: false, generator: generator));
-        Bn1 = RegisterModule("bn1", new BatchNorm2d(planes));
-        Conv2 = RegisterModule("conv2", new Conv2d(planes, planes, 3, stride, 1, bias: false, generator: generator));
-        Bn2 = RegisterModule("bn2", new BatchNorm2d(planes));
-        Conv3 = RegisterModule("conv3", new Conv2d(planes, outPlanes, 1, bias: false, generator: generator));
-        Bn3 = RegisterModule("bn3", new BatchNorm2d(outPlanes));
+        Conv1 = RegisterModule("conv1", new Conv2d(inPlanes, planes, 1, bias: false, generator: generator, dtype: dtype));
+        Bn1 = RegisterModule("bn1", new BatchNorm2d(planes, dtype: dtype));
+        Conv2 = RegisterModule("conv2", new Conv2d(planes, planes, 3, stride, 1, bias: false, generator: generator, dtype: dtype));
+        Bn2 = RegisterModule("bn2", new BatchNorm2d(planes, dtype: dtype));
+        Conv3 = RegisterModule("conv3", new Conv2d(planes, outPlanes, 1, bias: false, generator: generator, dtype: dtype));
+        Bn3 = RegisterModule("bn3", new BatchNorm2d(outPlanes, dtype: dtype));
         if (stride != 1 || inPlanes != outPlanes)
         {
             Downsample = RegisterModule("downsample", new Sequential(
-                new Conv2d(inPlanes, outPlanes, 1, stride, bias: false, generator: generator), new BatchNorm2d(outPlanes)));
+                new Conv2d(inPlanes, outPlanes, 1, stride, bias: false, generator: generator, dtype: dtype), new BatchNorm2d(outPlanes, dtype: dtype)));
         }
     }
 
@@ -161,15 +161,16 @@ public sealed class Bottleneck : Module
 public sealed class InceptionV1 : Module
 {
     /// <summary>Creates the module.</summary>
-    public InceptionV1(int inChannels, int ch1x1, int ch3x3Reduce, int ch3x3, int ch5x5Reduce, int ch5x5, int poolProj, Generator? generator = null)
+    public InceptionV1(int inChannels, int ch1x1, int ch3x3Reduce, int ch3x3, int ch5x5Reduce, int ch5x5, int poolProj, Generator? generator = null,
+        DType dtype = DType.Float32)
     {
-        Branch1 = RegisterModule("branch1", new Sequential(new Conv2d(inChannels, ch1x1, 1, generator: generator), new ReLU()));
+        Branch1 = RegisterModule("branch1", new Sequential(new Conv2d(inChannels, ch1x1, 1, generator: generator, dtype: dtype), new ReLU()));
         Branch2 = RegisterModule("branch2", new Sequential(
-            new Conv2d(inChannels, ch3x3Reduce, 1, generator: generator), new ReLU(), new Conv2d(ch3x3Reduce, ch3x3, 3, 1, 1, generator: generator), new ReLU()));
+            new Conv2d(inChannels, ch3x3Reduce, 1, generator: generator, dtype: dtype), new ReLU(), new Conv2d(ch3x3Reduce, ch3x3, 3, 1, 1, generator: generator, dtype: dtype), new ReLU()));
         Branch3 = RegisterModule("branch3", new Sequential(
-            new Conv2d(inChannels, ch5x5Reduce, 1, generator: generator), new ReLU(), new Conv2d(ch5x5Reduce, ch5x5, 5, 1, 2, generator: generator), new ReLU()));
+            new Conv2d(inChannels, ch5x5Reduce, 1, generator: generator, dtype: dtype), new ReLU(), new Conv2d(ch5x5Reduce, ch5x5, 5, 1, 2, generator: generator, dtype: dtype), new ReLU()));
         Branch4 = RegisterModule("branch4", new Sequential(
-            new MaxPool2d(3, 1, 1), new Conv2d(inChannels, poolProj, 1, generator: generator), new ReLU()));
+            new MaxPool2d(3, 1, 1), new Conv2d(inChannels, poolProj, 1, generator: generator, dtype: dtype), new ReLU()));
     }
 
     /// <summary>The 1×1 branch.</summary>

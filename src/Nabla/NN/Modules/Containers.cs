@@ -126,6 +126,12 @@ public sealed class ModuleDict : Module
 /// <summary>Flattens dimensions startDim..endDim (default 1..−1, keeping the batch).</summary>
 public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
 {
+    /// <summary>First dimension flattened.</summary>
+    public int StartDim => startDim;
+
+    /// <summary>Last dimension flattened.</summary>
+    public int EndDim => endDim;
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => input.Flatten(startDim, endDim);
 

@@ -95,6 +95,9 @@ public sealed class Conv2d : ConvBase
     /// <summary>Number of groups.</summary>
     public int Groups { get; }
 
+    /// <summary>"same" or "valid" when created with a padding string, else null (numeric padding).</summary>
+    public string? PaddingMode => paddingMode;
+
     /// <inheritdoc/>
     public override SpatialGeometry Geometry { get; }
 
@@ -179,6 +182,9 @@ public sealed class Conv1d : ConvBase
 
     /// <summary>Number of groups.</summary>
     public int Groups { get; }
+
+    /// <summary>"same" or "valid" when created with a padding string, else null (numeric padding).</summary>
+    public string? PaddingMode => paddingMode;
 
     /// <inheritdoc/>
     public override SpatialGeometry Geometry { get; }

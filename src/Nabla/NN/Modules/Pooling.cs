@@ -57,12 +57,17 @@ public sealed class MaxPool1d(int kernelSize, int? stride = null, int padding = 
 }
 
 /// <summary>Mean over k×k windows of (N, C, H, W) (PyTorch's <c>nn.AvgPool2d</c>).</summary>
-public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true)
+/// <remarks>With <c>divisorOverride</c> every window sum is divided by that number instead of the window size.</remarks>
+public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true,
+    int? divisorOverride = null)
     : PoolBase(new((kernelSize, kernelSize), (stride ?? kernelSize, stride ?? kernelSize), (padding, padding), (1, 1)), ceilMode, 2)
 {
+    /// <summary>The divisor used instead of the window size, or null.</summary>
+    public int? DivisorOverride => divisorOverride;
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) =>
-        F.AvgPool2d(input, Geometry.Kernel, Geometry.Stride, Geometry.Padding, CeilMode, countIncludePad);
+        F.AvgPool2d(input, Geometry.Kernel, Geometry.Stride, Geometry.Padding, CeilMode, countIncludePad, divisorOverride);
 }
 
 /// <summary>Mean over windows of (N, C, L).</summary>
@@ -99,6 +104,9 @@ public sealed class AdaptiveAvgPool2d((int H, int W) outputSize) : Module
 /// <summary>Mean pooling of (N, C, L) to a fixed length.</summary>
 public sealed class AdaptiveAvgPool1d(int outputSize) : Module
 {
+    /// <summary>The output length.</summary>
+    public int OutputSize => outputSize;
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => F.AdaptiveAvgPool1d(input, outputSize);
 

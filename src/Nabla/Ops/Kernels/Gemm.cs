@@ -45,8 +45,8 @@
 // stick out of C are computed into a small scratch tile and the valid part is added to C. The last
 // rows of a partial MR panel use a 4-row kernel so that little work is wasted (gemm_128: 9×14 + 2).
 //
-// Threads: the work is split into Threads.Count independent slices of C (columns, in multiples of
-// NR, when n >= m; rows, in multiples of MR, otherwise), each running the whole blocked algorithm
+// Threads: the work is split into Threads.Count independent slices of C (rows, in multiples of MR,
+// unless n > 2m: then columns, in multiples of NR), each running the whole blocked algorithm
 // above with its own pack buffers (so each core's L2 holds its own A block and B panel and there is
 // no synchronisation inside a call). Problems below ParallelThreshold flops run on the calling
 // thread with no scheduling at all; tiny ones (or element types without SIMD support) use a
@@ -120,9 +120,11 @@ internal static unsafe partial class Gemm
             return;
         }
 
-        // Split the larger of m and n into `parts` slices aligned to the register tile.
+        // Split m (rows, in multiples of MR) unless n is much larger: row slices write disjoint
+        // ranges of C (a fresh C is page-faulted by one thread per page, no false sharing) and
+        // duplicate only the cheap B packing; column slices duplicate the A packing.
         Shape shape = GetShape<T>();
-        bool splitN = n >= m;
+        bool splitN = n > 2 * m || (m + shape.MR - 1) / shape.MR < threads;
         int unit = splitN ? shape.NR : shape.MR;
         int extent = splitN ? n : m;
         int tiles = (extent + unit - 1) / unit;

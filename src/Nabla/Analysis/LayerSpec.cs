@@ -1,0 +1,58 @@
+namespace Nabla.Analysis;
+
+/// <summary>
+/// A layer or block described by its type and arguments, without allocating any tensor: the common form of
+/// the model file, of <see cref="ModelSummary"/>'s analysis and of a <see cref="NN.Module"/> written back out.
+/// </summary>
+/// <remarks>
+/// <para><see cref="Type"/> is a PyTorch class name (<c>Conv2d</c>) or one of Nabla's blocks (<c>BasicBlock</c>,
+/// <c>Branches</c>, <c>Residual</c>); <see cref="Args"/> holds the constructor arguments by their Nabla
+/// (camelCase) names. Absent arguments take PyTorch's defaults (<see cref="LayerCatalog"/>). Values are
+/// <see cref="int"/>, <see cref="double"/>, <see cref="bool"/>, <see cref="string"/> or <c>int[]</c>.</para>
+/// <para>Containers: <c>Sequential</c> keeps its children in <see cref="Layers"/>; <c>Branches</c> and
+/// <c>Residual</c> keep named sub-blocks in <see cref="Branches"/> (<c>body</c>, <c>shortcut</c>, <c>activation</c>
+/// for a residual).</para>
+/// </remarks>
+public sealed record LayerSpec
+{
+    /// <summary>Creates a spec.</summary>
+    public LayerSpec(string type, IReadOnlyDictionary<string, object>? args = null)
+    {
+        Type = type;
+        Args = args ?? new Dictionary<string, object>();
+    }
+
+    /// <summary>The layer type (PyTorch class name).</summary>
+    public string Type { get; }
+
+    /// <summary>Constructor arguments by camelCase name; absent ones take their defaults.</summary>
+    public IReadOnlyDictionary<string, object> Args { get; }
+
+    /// <summary>An optional label (the model file's <c>name:</c>), shown in summaries; paths stay PyTorch-like.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Children of a <c>Sequential</c>, in order.</summary>
+    public IReadOnlyList<LayerSpec> Layers { get; init; } = [];
+
+    /// <summary>Named sub-blocks of <c>Branches</c> (its branches) or <c>Residual</c> (body, shortcut, activation).</summary>
+    public IReadOnlyList<KeyValuePair<string, LayerSpec>> Branches { get; init; } = [];
+
+    /// <summary>For a module with no known description: the module itself, analysed through its own shapes and tensors.</summary>
+    public NN.Module? Opaque { get; init; }
+
+    /// <summary>Where the layer was written in a model file (1-based line; 0 when built in code).</summary>
+    public int Line { get; init; }
+
+    /// <summary>The 1-based column in the model file (0 when built in code).</summary>
+    public int Column { get; init; }
+
+    /// <summary>A Sequential of the given layers.</summary>
+    public static LayerSpec Sequential(params LayerSpec[] layers) => new("Sequential") { Layers = layers };
+
+    /// <summary>Shorthand: a spec from a type and (name, value) argument pairs.</summary>
+    public static LayerSpec Of(string type, params (string Name, object Value)[] args) =>
+        new(type, args.ToDictionary(a => a.Name, a => a.Value));
+
+    /// <summary>" (line L, column C)" when the spec came from a file, else empty.</summary>
+    internal string Where => Line > 0 ? $" (line {Line}, column {Column})" : string.Empty;
+}

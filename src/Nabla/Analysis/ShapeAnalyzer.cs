@@ -1,0 +1,168 @@
+using Nabla.NN;
+
+namespace Nabla.Analysis;
+
+/// <summary>
+/// Walks a <see cref="LayerSpec"/> tree by shape arithmetic alone (no tensor is allocated), producing one
+/// <see cref="LayerRow"/> per layer and container. Batched shapes (batch 1) flow through; rows show them
+/// without the batch dimension.
+/// </summary>
+internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? frozenByPath)
+{
+    private const int BytesPerElement = 4;
+    private readonly List<LayerRow> rows = [];
+
+    public IReadOnlyList<LayerRow> Rows => rows;
+
+    /// <summary>What flows between layers: the batched shape, the receptive field so far, and the spatial size a Flatten folded away.</summary>
+    internal readonly record struct Flow(Shape Shape, ReceptiveField? Rf, (int H, int W)? Flattened);
+
+    /// <summary>Figures of one leaf layer.</summary>
+    internal readonly record struct LeafResult(Flow Output, long Params, long Buffers, long Macs, long? MacsPerStep = null);
+
+    public Flow RunRoot(LayerSpec root, Flow input)
+    {
+        if (root.Type == "Sequential" && root.Opaque is null)
+        {
+            return Chain(root.Layers.Select((l, i) => (Child(string.Empty, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), l)), 1, input);
+        }
+
+        return Run(root, string.Empty, 1, input);
+    }
+
+    private static string Child(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
+
+    private static Shape PerSample(Shape batched) => new(batched.ToArray()[1..]);
+
+    private Flow Chain(IEnumerable<(string Path, LayerSpec Spec)> layers, int depth, Flow input)
+    {
+        var x = input;
+        foreach (var (path, spec) in layers)
+        {
+            x = Run(spec, path, depth, x);
+        }
+
+        return x;
+    }
+
+    private Flow Run(LayerSpec spec, string path, int depth, Flow input)
+    {
+        if (spec.Opaque is null && IsContainer(spec.Type))
+        {
+            int at = rows.Count;
+            rows.Add(null!);
+            var output = RunContainer(spec, path, depth, input);
+            var children = rows.Skip(at + 1).Where(r => !r.IsContainer).ToList();
+            rows[at] = new LayerRow(path, spec.Name, spec.Type, depth, true, PerSample(input.Shape), PerSample(output.Shape),
+                children.Sum(r => r.Params), children.Sum(r => r.Trainable), children.Sum(r => r.NonTrainable), children.Sum(r => r.Macs),
+                null, output.Shape.Numel * BytesPerElement, output.Rf);
+            return output;
+        }
+
+        var leaf = RunLeaf(spec, path, input);
+        long frozen = frozenByPath?.GetValueOrDefault(path) ?? 0;
+        rows.Add(new LayerRow(path, spec.Name, spec.Type, depth, false, PerSample(input.Shape), PerSample(leaf.Output.Shape),
+            leaf.Params, leaf.Params - frozen, leaf.Buffers + frozen, leaf.Macs, leaf.MacsPerStep, leaf.Output.Shape.Numel * BytesPerElement, leaf.Output.Rf));
+        return leaf.Output;
+    }
+
+    private static bool IsContainer(string type) => type is "Sequential" or "Branches" or "Residual" or "BasicBlock" or "Bottleneck" or "InceptionV1";
+
+    private Flow RunContainer(LayerSpec s, string path, int depth, Flow input)
+    {
+        int d = depth + 1;
+        switch (s.Type)
+        {
+            case "Sequential":
+                return Chain(s.Layers.Select((l, i) => (Child(path, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), l)), d, input);
+            case "Branches":
+                return Join(s, path, s.Str("join"), s.Int("dim"), [.. s.Branches.Select(b => new Branch(b.Key, [(Child(path, b.Key), b.Value)]))], d, input);
+            case "Residual":
+            {
+                var body = LayerCatalog.Branch(s, "body") ?? throw new ModelShapeException(s.Label(path), "a Residual needs a body");
+                var shortcut = LayerCatalog.Branch(s, "shortcut");
+                var y = Join(s, path, "add", 1, [new("body", [(Child(path, "body"), body)]), new("shortcut", shortcut is null ? [] : [(Child(path, "shortcut"), shortcut)])], d, input);
+                return LayerCatalog.Branch(s, "activation") is { } act ? Run(act, Child(path, "activation"), d, y) : y;
+            }
+
+            case "BasicBlock" or "Bottleneck":
+                return ResNetBlock(s, path, d, input);
+            default:
+                return Inception(s, path, d, input);
+        }
+    }
+
+    private sealed record Branch(string Name, List<(string Path, LayerSpec Spec)> Layers);
+
+    private Flow Join(LayerSpec s, string path, string join, int dim, List<Branch> branches, int depth, Flow input)
+    {
+        if (join is not ("add" or "concat"))
+        {
+            throw new ModelShapeException(s.Label(path), $"join must be 'add' or 'concat', got '{join}'");
+        }
+
+        if (branches.Count == 0)
+        {
+            throw new ModelShapeException(s.Label(path), "needs at least one branch");
+        }
+
+        var outs = branches.Select(b => Chain(b.Layers, depth, input)).ToList();
+        var first = outs[0].Shape;
+        int cd = dim < 0 ? dim + first.Rank : dim;
+        for (int i = 1; i < outs.Count; i++)
+        {
+            var si = outs[i].Shape;
+            bool ok = join == "add" ? si == first
+                : si.Rank == first.Rank && Enumerable.Range(0, first.Rank).All(k => k == cd || si[k] == first[k]);
+            if (!ok)
+            {
+                string how = join == "add" ? "to be added they must be equal (add a projection shortcut?)" : $"to be concatenated they must agree on every dimension but {dim}";
+                throw new ModelShapeException(s.Label(path),
+                    $"branch '{branches[i].Name}' gives {PerSample(si)} but branch '{branches[0].Name}' gives {PerSample(first)}; {how}");
+            }
+        }
+
+        var shape = join == "add" ? first : first.With(cd, outs.Sum(o => o.Shape[cd]));
+
+        // Note [Receptive field of branches]: the output unit sees the union of its branches' fields, so the largest wins.
+        var rf = outs.Select(o => o.Rf).Where(r => r is not null).MaxBy(r => r!.Size);
+        return new Flow(shape, rf, outs[0].Flattened);
+    }
+
+    private Flow ResNetBlock(LayerSpec s, string path, int depth, Flow input)
+    {
+        int inPlanes = s.Int("inPlanes"), planes = s.Int("planes"), stride = s.Int("stride");
+        bool bottleneck = s.Type == "Bottleneck";
+        int outPlanes = bottleneck ? planes * Bottleneck.Expansion : planes;
+        static LayerSpec Conv(int i, int o, int k, int st, int p) => LayerSpec.Of("Conv2d", ("inChannels", i), ("outChannels", o), ("kernelSize", k), ("stride", st), ("padding", p), ("bias", false));
+        static LayerSpec Bn(int c) => LayerSpec.Of("BatchNorm2d", ("numFeatures", c));
+        var main = bottleneck
+            ? new List<(string, LayerSpec)>
+            {
+                (Child(path, "conv1"), Conv(inPlanes, planes, 1, 1, 0)), (Child(path, "bn1"), Bn(planes)),
+                (Child(path, "conv2"), Conv(planes, planes, 3, stride, 1)), (Child(path, "bn2"), Bn(planes)),
+                (Child(path, "conv3"), Conv(planes, outPlanes, 1, 1, 0)), (Child(path, "bn3"), Bn(outPlanes)),
+            }
+            : [(Child(path, "conv1"), Conv(inPlanes, planes, 3, stride, 1)), (Child(path, "bn1"), Bn(planes)),
+                (Child(path, "conv2"), Conv(planes, planes, 3, 1, 1)), (Child(path, "bn2"), Bn(planes))];
+        var shortcut = stride != 1 || inPlanes != outPlanes
+            ? new List<(string, LayerSpec)> { (Child(path, "downsample"), LayerSpec.Sequential(Conv(inPlanes, outPlanes, 1, stride, 0), Bn(outPlanes))) }
+            : [];
+        return Join(s, path, "add", 1, [new("main", main), new("shortcut", shortcut)], depth, input);
+    }
+
+    private Flow Inception(LayerSpec s, string path, int depth, Flow input)
+    {
+        int inC = s.Int("inChannels");
+        static LayerSpec Conv(int i, int o, int k, int p) => LayerSpec.Of("Conv2d", ("inChannels", i), ("outChannels", o), ("kernelSize", k), ("padding", p));
+        var relu = new LayerSpec("ReLU");
+        LayerSpec[][] branches =
+        [
+            [Conv(inC, s.Int("ch1x1"), 1, 0), relu],
+            [Conv(inC, s.Int("ch3x3Reduce"), 1, 0), relu, Conv(s.Int("ch3x3Reduce"), s.Int("ch3x3"), 3, 1), relu],
+            [Conv(inC, s.Int("ch5x5Reduce"), 1, 0), relu, Conv(s.Int("ch5x5Reduce"), s.Int("ch5x5"), 5, 2), relu],
+            [LayerSpec.Of("MaxPool2d", ("kernelSize", 3), ("stride", 1), ("padding", 1)), Conv(inC, s.Int("poolProj"), 1, 0), relu],
+        ];
+        return Join(s, path, "concat", 1, [.. branches.Select((b, i) => new Branch($"branch{i + 1}", [(Child(path, $"branch{i + 1}"), LayerSpec.Sequential(b))]))], depth, input);
+    }
+}

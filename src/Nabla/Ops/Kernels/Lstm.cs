@@ -1,0 +1,169 @@
+// LSTM layer kernels: the whole time loop of one direction of one layer, forward and BPTT backward.
+//
+// Layout (row-major, time-major): xg [T,B,4H] = x_t·W_ihᵀ + b_ih + b_hh for every step (one GEMM, done by the
+// caller); w = W_hh [4H,H]; h0, c0 [B,H]; s [2,T,B,H]: s[0,t] = h_t and s[1,t] = c_t. Gate order i, f, g, o
+// (PyTorch). Per step: one GEMM gates = xg_t + h_{t-1}·W_hhᵀ (accumulated into a copy of xg_t), then one pass
+// per row for the element-wise cell: i, f, o = σ(·), g = tanh(·), c = f⊙c_{t-1} + i⊙g, h = o⊙tanh(c).
+//
+// Variable lengths: row b is processed at time t only when t < len[b]; otherwise the state is carried unchanged
+// (s holds the carried state), so s[·, last processed t] is the state at each sequence's last valid step. In the
+// reverse direction time runs T−1 … 0, so a sequence of length L starts at t = L−1 from h0, as if run alone.
+//
+// Backward (BPTT), time in the opposite order: dh = ds[0,t] + dh_carry, dc = ds[1,t] + dc_carry;
+//   dĉ = dc + dh⊙o⊙(1 − tanh²c); d(pre i) = dĉ⊙g⊙i(1−i); d(pre f) = dĉ⊙c_{t-1}⊙f(1−f);
+//   d(pre g) = dĉ⊙i⊙(1−g²); d(pre o) = dh⊙tanh(c)⊙o(1−o); dc_carry = dĉ⊙f; dh_carry = dgates_t·W_hh (one GEMM);
+// then dW_hh = Σ_t dgates_tᵀ·h_{t-1} as two GEMMs over all steps at once (the previous states are s[0] shifted by
+// one step, plus h0), and dxg = dgates.
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Ops.Kernels;
+
+internal static class Lstm
+{
+    /// <summary>Runs the forward loop. <paramref name="act"/>: [T,B,4H] to keep the activated gates for backward, or null.</summary>
+    public static void Forward<T>(int steps, int batch, int hidden, T[] xg, T[] w, T[] h0, T[] c0, int[]? lengths, bool reverse,
+        T[] s, T[]? act) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh;
+        var scratch = act is null ? new T[batch * h4] : null;
+        for (int k = 0; k < steps; k++)
+        {
+            int t = reverse ? steps - 1 - k : k;
+            int tp = reverse ? t + 1 : t - 1;
+            (T[] hp, int hpo) = k == 0 ? (h0, 0) : (s, tp * bh);
+            (T[] cp, int cpo) = k == 0 ? (c0, 0) : (s, plane + (tp * bh));
+            (T[] g, int go) = act is null ? (scratch!, 0) : (act, t * batch * h4);
+            Array.Copy(xg, t * batch * h4, g, go, batch * h4);
+            Gemm.Multiply(false, true, batch, h4, hidden, hp, hpo, hidden, w, 0, hidden, g, go, h4, true);
+            for (int b = 0; b < batch; b++)
+            {
+                int ho = (t * bh) + (b * hidden), co = plane + ho;
+                if (lengths is not null && t >= lengths[b])
+                {
+                    Array.Copy(hp, hpo + (b * hidden), s, ho, hidden);
+                    Array.Copy(cp, cpo + (b * hidden), s, co, hidden);
+                    continue;
+                }
+
+                var gr = g.AsSpan(go + (b * h4), h4);
+                TensorPrimitives.Sigmoid(gr[..(2 * hidden)], gr[..(2 * hidden)]);
+                TensorPrimitives.Tanh(gr.Slice(2 * hidden, hidden), gr.Slice(2 * hidden, hidden));
+                TensorPrimitives.Sigmoid(gr[(3 * hidden)..], gr[(3 * hidden)..]);
+                var c = s.AsSpan(co, hidden);
+                var h = s.AsSpan(ho, hidden);
+                TensorPrimitives.Multiply(gr.Slice(hidden, hidden), cp.AsSpan(cpo + (b * hidden), hidden), c);
+                TensorPrimitives.FusedMultiplyAdd(gr[..hidden], gr.Slice(2 * hidden, hidden), c, c);
+                TensorPrimitives.Tanh(c, h);
+                TensorPrimitives.Multiply(h, gr[(3 * hidden)..], h);
+            }
+        }
+    }
+
+    /// <summary>
+    /// BPTT through the loop run by <see cref="Forward"/>: from ds [2,T,B,H] computes dxg [T,B,4H] (the gradient of
+    /// the pre-activation gates), dw [4H,H], dh0 and dc0 [B,H].
+    /// </summary>
+    public static void Backward<T>(int steps, int batch, int hidden, T[] w, T[] h0, T[] c0, int[]? lengths, bool reverse,
+        T[] s, T[] act, T[] ds, T[] dxg, T[] dw, T[] dh0, T[] dc0) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh;
+        var dh = new T[bh];
+        var dhNext = new T[bh];
+        var tc = new T[hidden];
+        Array.Clear(dc0);
+        var dc = dc0; // the carried dc lives in dc0 and ends there
+        for (int k = steps - 1; k >= 0; k--)
+        {
+            int t = reverse ? steps - 1 - k : k;
+            int tp = reverse ? t + 1 : t - 1;
+            (T[] cp, int cpo) = k == 0 ? (c0, 0) : (s, plane + (tp * bh));
+            TensorPrimitives.Add(dh, ds.AsSpan(t * bh, bh), dh);
+            TensorPrimitives.Add(dc, ds.AsSpan(plane + (t * bh), bh), dc);
+            for (int b = 0; b < batch; b++)
+            {
+                var dgr = dxg.AsSpan((t * batch * h4) + (b * h4), h4);
+                if (lengths is not null && t >= lengths[b])
+                {
+                    dgr.Clear();
+                    continue;
+                }
+
+                int ro = b * hidden;
+                TensorPrimitives.Tanh(s.AsSpan(plane + (t * bh) + ro, hidden), tc);
+                CellBackward<T>(act.AsSpan((t * batch * h4) + (b * h4), h4), tc, cp.AsSpan(cpo + ro, hidden),
+                    dh.AsSpan(ro, hidden), dc.AsSpan(ro, hidden), dgr, hidden);
+            }
+
+            // dh_{t-1} = dgates_t · W_hh for processed rows; carried rows pass dh through unchanged.
+            Gemm.Multiply(false, false, batch, hidden, h4, dxg, t * batch * h4, h4, w, 0, hidden, dhNext, 0, hidden, false);
+            if (lengths is not null)
+            {
+                for (int b = 0; b < batch; b++)
+                {
+                    if (t >= lengths[b])
+                    {
+                        Array.Copy(dh, b * hidden, dhNext, b * hidden, hidden);
+                    }
+                }
+            }
+
+            (dh, dhNext) = (dhNext, dh);
+        }
+
+        Array.Copy(dh, dh0, bh);
+
+        // dW = Σ_t dgates_tᵀ·h_{t-1}: the steps after the first use s[0] shifted by one step, the first uses h0.
+        int first = reverse ? steps - 1 : 0;
+        int rest = (steps - 1) * batch;
+        if (rest > 0)
+        {
+            int gOff = reverse ? 0 : batch * h4, hOff = reverse ? bh : 0;
+            Gemm.Multiply(true, false, h4, hidden, rest, dxg, gOff, h4, s, hOff, hidden, dw, 0, hidden, false);
+        }
+        else
+        {
+            Array.Clear(dw);
+        }
+
+        Gemm.Multiply(true, false, h4, hidden, batch, dxg, first * batch * h4, h4, h0, 0, hidden, dw, 0, hidden, true);
+    }
+
+    /// <summary>One row of the cell backward; <paramref name="dc"/> is updated in place to dc_{t-1} = dĉ⊙f.</summary>
+    private static void CellBackward<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> tc, ReadOnlySpan<T> cp, ReadOnlySpan<T> dh, Span<T> dc,
+        Span<T> dg, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var one = Vector512<T>.One;
+            for (; j <= n - Vector512<T>.Count; j += Vector512<T>.Count)
+            {
+                var i = Vector512.Create(a[j..]);
+                var f = Vector512.Create(a[(n + j)..]);
+                var g = Vector512.Create(a[((2 * n) + j)..]);
+                var o = Vector512.Create(a[((3 * n) + j)..]);
+                var t = Vector512.Create(tc[j..]);
+                var dhv = Vector512.Create(dh[j..]);
+                var dct = Vector512.Create(dc[j..]) + (dhv * o * (one - (t * t)));
+                (dct * g * i * (one - i)).CopyTo(dg[j..]);
+                (dct * Vector512.Create(cp[j..]) * f * (one - f)).CopyTo(dg[(n + j)..]);
+                (dct * i * (one - (g * g))).CopyTo(dg[((2 * n) + j)..]);
+                (dhv * t * o * (one - o)).CopyTo(dg[((3 * n) + j)..]);
+                (dct * f).CopyTo(dc[j..]);
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            T i = a[j], f = a[n + j], g = a[(2 * n) + j], o = a[(3 * n) + j], t = tc[j];
+            T dct = dc[j] + (dh[j] * o * (T.One - (t * t)));
+            dg[j] = dct * g * i * (T.One - i);
+            dg[n + j] = dct * cp[j] * f * (T.One - f);
+            dg[(2 * n) + j] = dct * i * (T.One - (g * g));
+            dg[(3 * n) + j] = dh[j] * t * o * (T.One - o);
+            dc[j] = dct * f;
+        }
+    }
+}

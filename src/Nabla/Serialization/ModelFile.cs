@@ -1,0 +1,157 @@
+using Nabla.Analysis;
+using Nabla.NN;
+
+namespace Nabla.Serialization;
+
+/// <summary>A model as the model file describes it: a name, the per-sample input shape and the layers, not yet built.</summary>
+/// <param name="Name">The model's name, or null.</param>
+/// <param name="InputShape">The per-sample input shape (<c>input: [1, 32, 32]</c>), or null when the file gives none.</param>
+/// <param name="Model">The layers (a Sequential at the top).</param>
+public sealed record ModelDefinition(string? Name, Shape? InputShape, LayerSpec Model)
+{
+    /// <summary>The largest model <see cref="Build"/> allocates by default (parameters plus buffers).</summary>
+    public const long DefaultMaxParameters = 2_000_000_000;
+
+    /// <summary>The summary for <paramref name="input"/> (default: the file's input shape), by shape arithmetic only.</summary>
+    /// <exception cref="ModelShapeException">The shapes do not fit.</exception>
+    public ModelSummary Summarize(Shape? input = null) =>
+        ModelSummary.Of(Model, input ?? InputShape ?? throw new ArgumentException($"{Name ?? "the model"}: no input shape: give 'input: [C, H, W]' in the file or pass one"), Name);
+
+    /// <summary>
+    /// Builds the module, after checking by shape arithmetic that its shapes fit and that it is not absurdly large
+    /// (nothing is allocated for a model over <paramref name="maxParameters"/>).
+    /// </summary>
+    /// <exception cref="ModelShapeException">The shapes do not fit, or the model is too large to allocate.</exception>
+    public Module Build(long maxParameters = DefaultMaxParameters)
+    {
+        if (InputShape is Shape input)
+        {
+            var t = Summarize(input).Totals;
+            long elements = t.Params + (t.NonTrainable - (t.Params - t.Trainable));
+            if (elements > maxParameters)
+            {
+                throw new ModelShapeException($"model '{Name ?? "model"}'",
+                    $"it has {SummaryRenderer.Count(t.Params)} parameters ({SummaryRenderer.Bytes(elements * 4)} in float32), more than the {SummaryRenderer.Count(maxParameters)} allowed; " +
+                    "nothing was allocated (its summary needs no allocation: nabla summary)");
+            }
+        }
+
+        return LayerCatalog.Build(Model);
+    }
+}
+
+/// <summary>
+/// Reads and writes the model file: YAML with the layers in PyTorch's names and arguments, and the input shape.
+/// </summary>
+/// <remarks>
+/// <code>
+/// name: lenet5
+/// input: [1, 32, 32]            # per sample: channels, height, width
+/// layers:
+///   - Conv2d: {inChannels: 1, outChannels: 6, kernelSize: 5}
+///     name: C1                  # optional label shown in summaries
+///   - Tanh
+///   - AvgPool2d: {kernelSize: 2}
+///   - Branches:                 # named branches joined by add or concat
+///       join: concat
+///       branches:
+///         a: [ReLU]
+///         b: []                 # empty: the identity
+/// </code>
+/// Argument names are camelCase (<c>kernelSize</c>) or PyTorch's snake_case (<c>kernel_size</c>). The layer types and
+/// their arguments are those of <see cref="LayerCatalog"/>. See docs/summary.md.
+/// </remarks>
+public static class ModelFile
+{
+    /// <summary>Parses a model file's text.</summary>
+    /// <exception cref="YamlException">The file is malformed or names an unknown layer or argument; the message gives line and column.</exception>
+    public static ModelDefinition Parse(string yaml) => ModelFileReader.Read(YamlParser.Parse(yaml));
+
+    /// <summary>Reads a model file from disk.</summary>
+    /// <exception cref="YamlException">The file is malformed; the message starts with the path, line and column.</exception>
+    public static ModelDefinition Load(string path)
+    {
+        try
+        {
+            return Parse(File.ReadAllText(path));
+        }
+        catch (YamlException e)
+        {
+            throw new YamlException($"{path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Writes a built module as a model file (the inverse of <see cref="ModelDefinition.Build"/>).</summary>
+    /// <exception cref="NotSupportedException">The module contains a type the model file cannot describe.</exception>
+    public static string Write(Module module, Shape? inputShape = null, string? name = null) =>
+        Write(new ModelDefinition(name, inputShape, ModuleSpecs.FromModule(module)));
+
+    /// <summary>Writes a definition as a model file.</summary>
+    public static string Write(ModelDefinition definition)
+    {
+        var entries = new List<KeyValuePair<YamlScalar, YamlNode>>();
+        if (definition.Name is string n)
+        {
+            entries.Add(new(new YamlScalar("name"), new YamlScalar(n)));
+        }
+
+        if (definition.InputShape is Shape s)
+        {
+            entries.Add(new(new YamlScalar("input"), new YamlSequence([.. s.Select(d => new YamlScalar(ModelFileReader.Format(d)))])));
+        }
+
+        var root = definition.Model.Type == "Sequential" && definition.Model.Opaque is null ? definition.Model : LayerSpec.Sequential(definition.Model);
+        entries.Add(new(new YamlScalar("layers"), List(root)));
+        return YamlWriter.Write(new YamlMapping(entries));
+    }
+
+    private static YamlSequence List(LayerSpec sequential) => new([.. sequential.Layers.Select(Node)]);
+
+    private static YamlNode LayerOrList(LayerSpec s) => s.Type == "Sequential" && s.Opaque is null && s.Name is null ? List(s) : Node(s);
+
+    private static YamlNode Node(LayerSpec s)
+    {
+        if (s.Opaque is not null)
+        {
+            throw new NotSupportedException($"the model file cannot describe a {s.Type} module (known layers: {string.Join(", ", LayerCatalog.All.Keys)})");
+        }
+
+        var args = new List<KeyValuePair<YamlScalar, YamlNode>>();
+        foreach (var (k, v) in s.Args)
+        {
+            args.Add(new(new YamlScalar(k), v is int[] a ? new YamlSequence([.. a.Select(x => new YamlScalar(ModelFileReader.Format(x)))]) : new YamlScalar(ModelFileReader.Format(v))));
+        }
+
+        YamlNode body;
+        if (s.Type == "Sequential")
+        {
+            body = List(s);
+        }
+        else
+        {
+            if (s.Type == "Branches")
+            {
+                args.Add(new(new YamlScalar("branches"), new YamlMapping([.. s.Branches.Select(b => new KeyValuePair<YamlScalar, YamlNode>(new YamlScalar(b.Key), LayerOrList(b.Value)))])));
+            }
+            else
+            {
+                args.AddRange(s.Branches.Select(b => new KeyValuePair<YamlScalar, YamlNode>(new YamlScalar(b.Key), LayerOrList(b.Value))));
+            }
+
+            if (args.Count == 0 && s.Name is null)
+            {
+                return new YamlScalar(s.Type);
+            }
+
+            body = new YamlMapping(args);
+        }
+
+        var entries = new List<KeyValuePair<YamlScalar, YamlNode>> { new(new YamlScalar(s.Type), body) };
+        if (s.Name is string label)
+        {
+            entries.Add(new(new YamlScalar("name"), new YamlScalar(label)));
+        }
+
+        return new YamlMapping(entries);
+    }
+}

@@ -1,0 +1,251 @@
+using System.Globalization;
+using Nabla.Analysis;
+
+namespace Nabla.Serialization;
+
+/// <summary>Turns a parsed model file into a <see cref="ModelDefinition"/>, with line and column in every error.</summary>
+internal static class ModelFileReader
+{
+    private static readonly string[] TopKeys = ["name", "description", "input", "layers"];
+
+    public static ModelDefinition Read(YamlNode root)
+    {
+        if (root is not YamlMapping top)
+        {
+            throw new YamlException($"a model file is a mapping with keys {string.Join(", ", TopKeys)}; found {root.Describe()}", root);
+        }
+
+        foreach (var (k, _) in top.Entries)
+        {
+            if (!TopKeys.Contains(k.Value))
+            {
+                throw new YamlException($"unknown key '{k.Value}'{Suggest(k.Value, TopKeys)} (a model file has: {string.Join(", ", TopKeys)})", k);
+            }
+        }
+
+        string? name = top["name"] is YamlScalar { IsNull: false } n ? n.Value : null;
+        Shape? input = top["input"] is { } i && !(i is YamlScalar { IsNull: true }) ? new Shape(IntList(i, "input", positive: true)) : null;
+        var layers = top["layers"] ?? throw new YamlException("the model file has no 'layers:' list", top);
+        return new ModelDefinition(name, input, Layers(layers, "layers"));
+    }
+
+    /// <summary>A list of layers (a Sequential) or a single layer node.</summary>
+    private static LayerSpec Layers(YamlNode node, string what) => node switch
+    {
+        YamlSequence seq => LayerSpec.Sequential([.. seq.Items.Select(Layer)]) with { Line = seq.Line, Column = seq.Column },
+        YamlScalar { IsNull: true } => LayerSpec.Sequential() with { Line = node.Line, Column = node.Column },
+        _ => throw new YamlException($"'{what}' must be a list of layers (lines starting with '- '); found {node.Describe()}", node),
+    };
+
+    private static LayerSpec LayerOrList(YamlNode node, string what) => node is YamlSequence or YamlScalar { IsNull: true } ? Layers(node, what) : Layer(node);
+
+    private static LayerSpec Layer(YamlNode node)
+    {
+        if (node is YamlScalar s)
+        {
+            var kind = Kind(s.Value, s);
+            return Finish(kind, new LayerSpec(kind.Name) { Line = s.Line, Column = s.Column }, s);
+        }
+
+        if (node is not YamlMapping m)
+        {
+            throw new YamlException($"expected a layer ('ReLU' or 'Conv2d: {{...}}'); found {node.Describe()}", node);
+        }
+
+        var typeEntries = m.Entries.Where(e => e.Key.Value != "name").ToList();
+        if (typeEntries.Count != 1)
+        {
+            throw new YamlException(typeEntries.Count == 0
+                ? "a layer needs a type, as in 'Conv2d: {inChannels: 1, outChannels: 6, kernelSize: 5}'"
+                : $"one layer per list item: found {string.Join(", ", typeEntries.Select(e => e.Key.Value))} (start each layer with '- ')", typeEntries.Count == 0 ? m : typeEntries[1].Key);
+        }
+
+        var (typeKey, body) = (typeEntries[0].Key, typeEntries[0].Value);
+        var k = Kind(typeKey.Value, typeKey);
+        string? label = m["name"] is YamlScalar { IsNull: false } ns ? ns.Value : null;
+        var spec = new LayerSpec(k.Name) { Name = label, Line = typeKey.Line, Column = typeKey.Column };
+        if (k.Name == "Sequential" && body is YamlSequence)
+        {
+            return spec with { Layers = Layers(body, "Sequential").Layers };
+        }
+
+        var args = new Dictionary<string, object>();
+        var blocks = new List<KeyValuePair<string, LayerSpec>>();
+        if (body is YamlMapping argMap)
+        {
+            foreach (var (key, value) in argMap.Entries)
+            {
+                string argName = Camel(key.Value);
+                if (Block(k.Name, argName, value, blocks, ref spec))
+                {
+                    continue;
+                }
+
+                var def = k.Arg(argName) ?? throw new YamlException(
+                    $"{k.Name} has no argument '{key.Value}'{Suggest(argName, [.. k.Args.Select(a => a.Name), .. BlockKeys(k.Name)])}" +
+                    $" (arguments: {string.Join(", ", k.Args.Select(a => a.Name).Concat(BlockKeys(k.Name)))})", key);
+                args[def.Name] = Value(def, value, k.Name);
+            }
+        }
+        else if (body is not YamlScalar { IsNull: true })
+        {
+            throw new YamlException($"the arguments of {k.Name} must be a mapping such as {{name: value}}; found {body.Describe()}", body);
+        }
+
+        return Finish(k, new LayerSpec(k.Name, args) { Name = label, Line = spec.Line, Column = spec.Column, Layers = spec.Layers, Branches = blocks }, typeKey);
+    }
+
+    private static string[] BlockKeys(string kind) => kind switch
+    {
+        "Sequential" => ["layers"],
+        "Branches" => ["branches"],
+        "Residual" => ["body", "shortcut", "activation"],
+        _ => [],
+    };
+
+    private static bool Block(string kind, string key, YamlNode value, List<KeyValuePair<string, LayerSpec>> blocks, ref LayerSpec spec)
+    {
+        if (!BlockKeys(kind).Contains(key))
+        {
+            return false;
+        }
+
+        if (key == "layers")
+        {
+            spec = spec with { Layers = Layers(value, "layers").Layers };
+        }
+        else if (key == "branches")
+        {
+            if (value is not YamlMapping bm || bm.Entries.Count == 0)
+            {
+                throw new YamlException($"'branches' must map branch names to lists of layers; found {value.Describe()}", value);
+            }
+
+            blocks.AddRange(bm.Entries.Select(e => new KeyValuePair<string, LayerSpec>(e.Key.Value, LayerOrList(e.Value, e.Key.Value))));
+        }
+        else
+        {
+            blocks.Add(new(key, LayerOrList(value, key)));
+        }
+
+        return true;
+    }
+
+    private static LayerSpec Finish(LayerKind kind, LayerSpec spec, YamlNode at)
+    {
+        foreach (var def in kind.Args.Where(a => a.Required && !spec.Args.ContainsKey(a.Name)))
+        {
+            throw new YamlException($"{kind.Name} needs the argument '{def.Name}' (arguments: {string.Join(", ", kind.Args.Select(a => a.Required ? a.Name + "*" : a.Name))}; * = required)", at);
+        }
+
+        if (kind.Name == "Residual" && LayerCatalog.Branch(spec, "body") is null)
+        {
+            throw new YamlException("a Residual needs a 'body:' list of layers", at);
+        }
+
+        if (kind.Name == "Branches" && spec.Branches.Count == 0)
+        {
+            throw new YamlException("Branches needs 'branches:', a mapping from branch names to lists of layers", at);
+        }
+
+        return spec;
+    }
+
+    private static LayerKind Kind(string name, YamlNode at) =>
+        LayerCatalog.Find(name) ?? throw new YamlException($"unknown layer '{name}'{Suggest(name, LayerCatalog.All.Keys)}", at);
+
+    private static object Value(ArgDef def, YamlNode v, string kind)
+    {
+        string Where() => $"{kind}'s '{def.Name}'";
+        switch (def.Kind)
+        {
+            case ArgKind.Int:
+                return Int(v, Where());
+            case ArgKind.OptionalInt:
+                return v is YamlScalar { IsNull: true } ? throw new YamlException($"{Where()} needs a value; leave the argument out for its default", v) : Int(v, Where());
+            case ArgKind.IntPair:
+                return v is YamlSequence ? Pair(v, Where()) : Int(v, Where());
+            case ArgKind.Padding:
+                return v switch
+                {
+                    YamlScalar { Value: "same" or "valid" } s => s.Value,
+                    YamlSequence => Pair(v, Where()),
+                    _ => Int(v, Where(), "an integer, [height, width], 'same' or 'valid'"),
+                };
+            case ArgKind.IntList:
+                return IntList(v, Where(), positive: false);
+            case ArgKind.Double:
+                return v is YamlScalar sd && sd.TryGetDouble(out double d) ? d : throw Expected(v, Where(), "a number");
+            case ArgKind.Bool:
+                return v is YamlScalar sb && sb.TryGetBool(out bool b) ? b : throw Expected(v, Where(), "true or false");
+            default:
+                return v is YamlScalar { IsNull: false } ss ? ss.Value : throw Expected(v, Where(), "a string");
+        }
+    }
+
+    private static int[] Pair(YamlNode v, string where)
+    {
+        var list = IntList(v, where, positive: false);
+        return list.Length is 1 or 2 ? list : throw new YamlException($"{where} must be an integer or a [height, width] pair; found {list.Length} numbers", v);
+    }
+
+    private static int Int(YamlNode v, string where, string expected = "an integer")
+    {
+        if (v is YamlScalar s && s.TryGetInt64(out long l))
+        {
+            return l is >= int.MinValue and <= int.MaxValue ? (int)l
+                : throw new YamlException($"{where} = {s.Value} is too large (each size must fit in 32 bits; parameter counts may be far larger)", v);
+        }
+
+        throw Expected(v, where, expected);
+    }
+
+    private static int[] IntList(YamlNode v, string where, bool positive)
+    {
+        var items = v is YamlSequence seq ? seq.Items : [v];
+        var r = items.Select(i => Int(i, where)).ToArray();
+        var bad = items.Zip(r).FirstOrDefault(p => positive && p.Second <= 0);
+        return bad.First is null ? r : throw new YamlException($"{where} sizes must be positive; found {bad.Second}", bad.First);
+    }
+
+    private static YamlException Expected(YamlNode v, string where, string expected) => new($"{where} must be {expected}; found {v.Describe()}", v);
+
+    /// <summary>snake_case → camelCase (PyTorch's argument names are accepted as written there).</summary>
+    internal static string Camel(string name)
+    {
+        var parts = name.Split('_', StringSplitOptions.RemoveEmptyEntries);
+        return parts.Length <= 1 ? name : parts[0] + string.Concat(parts.Skip(1).Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
+    }
+
+    /// <summary>"; did you mean 'Conv2d'?" for the nearest candidate by edit distance (case-insensitive), or "".</summary>
+    internal static string Suggest(string name, IEnumerable<string> candidates)
+    {
+        var best = candidates.Select(c => (c, d: Distance(name.ToLowerInvariant(), c.ToLowerInvariant()))).OrderBy(x => x.d).FirstOrDefault();
+        return best.c is not null && best.d <= Math.Max(2, name.Length / 3) ? $"; did you mean '{best.c}'?" : string.Empty;
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var prev = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            var cur = new int[b.Length + 1];
+            cur[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            prev = cur;
+        }
+
+        return prev[b.Length];
+    }
+
+    internal static string Format(object v) => v switch
+    {
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? string.Empty,
+    };
+}

@@ -1,0 +1,265 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Nabla.Serialization;
+
+/// <summary>The tensors and metadata of a safetensors file.</summary>
+/// <param name="Tensors">The tensors by name, in file order.</param>
+/// <param name="Metadata">The <c>__metadata__</c> string map (empty when absent).</param>
+public sealed record SafetensorsFile(Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata);
+
+/// <summary>
+/// Reads and writes the safetensors format (Hugging Face), which PyTorch loads with
+/// <c>safetensors.torch.load_file</c>: an 8-byte little-endian header length N, N bytes of JSON, then the raw
+/// little-endian tensor data.
+/// </summary>
+/// <remarks>
+/// <para>The JSON maps each name to <c>{"dtype": "F32"|"F64"|"I64"|"BOOL", "shape": [...], "data_offsets": [begin, end]}</c>
+/// (offsets relative to the start of the data) plus an optional <c>"__metadata__"</c> string-to-string map. As the
+/// reference writer does, tensors are laid out by decreasing element size then by name, so every tensor is
+/// aligned to its element size, and the header is padded with spaces to a multiple of 8 bytes.</para>
+/// <para>The reader validates everything the reference reader does (header bounds, JSON, dtypes, that the byte
+/// ranges match the shapes and tile the data without gaps or overlap) and reports a defect as an
+/// <see cref="InvalidDataException"/> that names the file and the problem.</para>
+/// </remarks>
+public static class Safetensors
+{
+    private const long MaxHeader = 100_000_000;
+
+    /// <summary>Writes <paramref name="tensors"/> to <paramref name="path"/> atomically (temporary file, flush, rename).</summary>
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        AtomicFile.Write(path, Serialize(tensors, metadata));
+
+    /// <summary>Reads a safetensors file.</summary>
+    /// <exception cref="InvalidDataException">The file is truncated or malformed (the message names the file).</exception>
+    public static SafetensorsFile Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path}: file not found", path);
+        }
+
+        return Deserialize(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>The safetensors bytes of <paramref name="tensors"/>.</summary>
+    public static byte[] Serialize(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var order = tensors.OrderByDescending(kv => kv.Value.DType.ElementSize()).ThenBy(kv => kv.Key, StringComparer.Ordinal).ToList();
+        var header = new JsonObject();
+        if (metadata is { Count: > 0 })
+        {
+            var meta = new JsonObject();
+            foreach (var (k, v) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                meta[k] = v;
+            }
+
+            header["__metadata__"] = meta;
+        }
+
+        long offset = 0;
+        var blobs = new List<byte[]>();
+        foreach (var (name, t) in order)
+        {
+            byte[] bytes = ToBytes(t);
+            header[name] = new JsonObject
+            {
+                ["dtype"] = DTypeName(t.DType),
+                ["shape"] = new JsonArray(t.Shape.ToArray().Select(d => (JsonNode)d).ToArray()),
+                ["data_offsets"] = new JsonArray(offset, offset + bytes.Length),
+            };
+            offset += bytes.Length;
+            blobs.Add(bytes);
+        }
+
+        byte[] json = Encoding.UTF8.GetBytes(header.ToJsonString());
+        int padded = (json.Length + 7) / 8 * 8;
+        var result = new byte[8 + padded + offset];
+        BinaryPrimitives.WriteUInt64LittleEndian(result, (ulong)padded);
+        json.CopyTo(result, 8);
+        result.AsSpan(8 + json.Length, padded - json.Length).Fill((byte)' ');
+        long pos = 8 + padded;
+        foreach (var b in blobs)
+        {
+            b.CopyTo(result, pos);
+            pos += b.Length;
+        }
+
+        return result;
+    }
+
+    /// <summary>Parses safetensors bytes; <paramref name="source"/> names them in error messages.</summary>
+    public static SafetensorsFile Deserialize(byte[] bytes, string source = "safetensors data")
+    {
+        InvalidDataException Bad(string problem) => new($"{source}: not a valid safetensors file: {problem}");
+        if (bytes.Length < 8)
+        {
+            throw Bad($"{bytes.Length} bytes, shorter than the 8-byte header length (truncated?)");
+        }
+
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        if (n > MaxHeader || (long)n > bytes.Length - 8)
+        {
+            throw Bad($"the header length is {n} bytes but the file has only {bytes.Length - 8} after it (truncated or corrupt)");
+        }
+
+        JsonObject header;
+        try
+        {
+            header = JsonNode.Parse(bytes.AsSpan(8, (int)n))?.AsObject() ?? throw Bad("the header is JSON null");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw Bad($"the header is not a JSON object ({e.Message})");
+        }
+
+        var data = bytes.AsMemory(8 + (int)n);
+        var metadata = new Dictionary<string, string>();
+        var entries = new List<(string Name, DType DType, int[] Shape, long Begin, long End)>();
+        foreach (var (name, node) in header)
+        {
+            if (name == "__metadata__")
+            {
+                foreach (var (k, v) in node?.AsObject() ?? [])
+                {
+                    metadata[k] = v is JsonValue jv && jv.TryGetValue(out string? s) ? s : throw Bad($"metadata '{k}' is not a string");
+                }
+
+                continue;
+            }
+
+            entries.Add(ParseEntry(name, node, Bad));
+        }
+
+        long expected = 0;
+        foreach (var e in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
+        {
+            if (e.Begin != expected)
+            {
+                throw Bad($"tensor '{e.Name}' starts at byte {e.Begin} of the data, expected {expected} (gap or overlap)");
+            }
+
+            expected = e.End;
+        }
+
+        if (expected != data.Length)
+        {
+            throw Bad(expected > data.Length
+                ? $"the tensors need {expected} bytes of data, the file has only {data.Length} (truncated)"
+                : $"{data.Length - expected} bytes after the last tensor's data");
+        }
+
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var e in entries.OrderBy(e => e.Begin))
+        {
+            tensors[e.Name] = FromBytes(data.Span[(int)e.Begin..(int)e.End], e.DType, new Shape(e.Shape));
+        }
+
+        return new SafetensorsFile(tensors, metadata);
+    }
+
+    private static (string, DType, int[], long, long) ParseEntry(string name, JsonNode? node, Func<string, InvalidDataException> bad)
+    {
+        try
+        {
+            var o = node!.AsObject();
+            string dt = o["dtype"]!.GetValue<string>();
+            var dtype = dt switch
+            {
+                "F32" => DType.Float32,
+                "F64" => DType.Float64,
+                "I64" => DType.Int64,
+                "BOOL" => DType.Bool,
+                _ => throw bad($"tensor '{name}' has dtype {dt}; Nabla reads F32, F64, I64 and BOOL"),
+            };
+            int[] shape = o["shape"]!.AsArray().Select(d => d!.GetValue<int>()).ToArray();
+            var offs = o["data_offsets"]!.AsArray();
+            long begin = offs[0]!.GetValue<long>(), end = offs[1]!.GetValue<long>();
+            long numel = shape.Aggregate(1L, (a, b) => b < 0 ? throw bad($"tensor '{name}' has a negative dimension") : a * b);
+            if (offs.Count != 2 || begin < 0 || end - begin != numel * dtype.ElementSize())
+            {
+                throw bad($"tensor '{name}' of shape [{string.Join(", ", shape)}] {dt} needs {numel * dtype.ElementSize()} bytes but its data_offsets are [{begin}, {end}]");
+            }
+
+            return (name, dtype, shape, begin, end);
+        }
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or ArgumentOutOfRangeException)
+        {
+            throw bad($"tensor '{name}' lacks a valid dtype, shape or data_offsets");
+        }
+    }
+
+    private static string DTypeName(DType d) => d switch
+    {
+        DType.Float32 => "F32",
+        DType.Float64 => "F64",
+        DType.Int64 => "I64",
+        DType.Bool => "BOOL",
+        _ => throw new ArgumentException($"safetensors: unsupported dtype {d}"),
+    };
+
+    private static byte[] ToBytes(Tensor t)
+    {
+        var c = t.IsContiguous ? t : t.Contiguous();
+        int n = checked((int)c.Numel);
+        EnsureLittleEndian();
+        return c.DType switch
+        {
+            DType.Float32 => MemoryMarshal.AsBytes(c.Elements<float>().AsSpan(c.Offset, n)).ToArray(),
+            DType.Float64 => MemoryMarshal.AsBytes(c.Elements<double>().AsSpan(c.Offset, n)).ToArray(),
+            DType.Int64 => MemoryMarshal.AsBytes(c.Elements<long>().AsSpan(c.Offset, n)).ToArray(),
+            DType.Bool => c.Elements<bool>().AsSpan(c.Offset, n).ToArray().Select(b => b ? (byte)1 : (byte)0).ToArray(),
+            _ => throw new ArgumentException($"safetensors: unsupported dtype {c.DType}"),
+        };
+    }
+
+    private static Tensor FromBytes(ReadOnlySpan<byte> bytes, DType dtype, Shape shape)
+    {
+        EnsureLittleEndian();
+        Array data = dtype switch
+        {
+            DType.Float32 => MemoryMarshal.Cast<byte, float>(bytes).ToArray(),
+            DType.Float64 => MemoryMarshal.Cast<byte, double>(bytes).ToArray(),
+            DType.Int64 => MemoryMarshal.Cast<byte, long>(bytes).ToArray(),
+            _ => bytes.ToArray().Select(b => b != 0).ToArray(),
+        };
+        return new Tensor(data, dtype, shape);
+    }
+
+    private static void EnsureLittleEndian()
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("safetensors I/O assumes a little-endian machine");
+        }
+    }
+}
+
+/// <summary>Writes files atomically: a crash or <c>kill -9</c> mid-write leaves the previous file intact.</summary>
+public static class AtomicFile
+{
+    /// <summary>
+    /// Writes <paramref name="bytes"/> to <c>path.tmp</c>, flushes it to disk, then renames it over
+    /// <paramref name="path"/> (an atomic replace on POSIX file systems and NTFS).
+    /// </summary>
+    public static void Write(string path, ReadOnlySpan<byte> bytes)
+    {
+        string full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        string tmp = full + ".tmp";
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            fs.Write(bytes);
+            fs.Flush(flushToDisk: true);
+        }
+
+        File.Move(tmp, full, overwrite: true);
+    }
+
+    /// <summary>Writes text (UTF-8) atomically.</summary>
+    public static void WriteText(string path, string text) => Write(path, Encoding.UTF8.GetBytes(text));
+}

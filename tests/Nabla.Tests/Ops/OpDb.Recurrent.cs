@@ -1,0 +1,69 @@
+using Nabla.Ops;
+using Nabla.Tests.Reference;
+
+namespace Nabla.Tests.Ops;
+
+// The fused LSTM layer (Note [Fused LSTM layer] in Ops/Recurrent.cs) against a naive double loop over the cell
+// equations, forwards and backwards in time, with and without per-row lengths.
+internal static partial class OpDb
+{
+    private static IEnumerable<OpCase> RecurrentCases()
+    {
+        // xg (T, B, 4H), W_hh (4H, H), h0, c0 (B, H); H = 2.
+        Arg[][] samples =
+        [
+            S(X(3, 2, 8), X(8, 2) with { Lo = -1, Hi = 1 }, X(2, 2), X(2, 2)),
+            S(X(1, 1, 8), Xt(8, 2) with { Lo = -1, Hi = 1 }, X(1, 2), X(1, 2)),
+        ];
+        foreach (var (suffix, reverse, lengths) in new (string, bool, int[]?)[]
+                 { ("", false, null), ("_reverse", true, null), ("_lengths", false, [3, 1]), ("_reverse_lengths", true, [1, 3]) })
+        {
+            var s = lengths is null ? samples : samples[..1];
+            yield return new OpCase("lstm_layer" + suffix, xs => new LstmLayer(reverse, lengths).Apply(xs[0], xs[1], xs[2], xs[3]),
+                rs => LstmLayerRef(rs[0], rs[1], rs[2], rs[3], reverse, lengths), s);
+        }
+    }
+
+    private static R LstmLayerRef(R xg, R w, R h0, R c0, bool reverse, int[]? lengths)
+    {
+        int steps = xg.Shape[0], batch = xg.Shape[1], hidden = xg.Shape[2] / 4;
+        var s = R.Zeros([2, steps, batch, hidden]);
+        static double Sig(double v) => 1 / (1 + Math.Exp(-v));
+        for (int b = 0; b < batch; b++)
+        {
+            var h = Enumerable.Range(0, hidden).Select(j => h0[[b, j]]).ToArray();
+            var c = Enumerable.Range(0, hidden).Select(j => c0[[b, j]]).ToArray();
+            for (int k = 0; k < steps; k++)
+            {
+                int t = reverse ? steps - 1 - k : k;
+                if (lengths is null || t < lengths[b])
+                {
+                    var pre = new double[4 * hidden];
+                    for (int r = 0; r < 4 * hidden; r++)
+                    {
+                        pre[r] = xg[[t, b, r]];
+                        for (int m = 0; m < hidden; m++)
+                        {
+                            pre[r] += w[[r, m]] * h[m];
+                        }
+                    }
+
+                    for (int j = 0; j < hidden; j++)
+                    {
+                        double i = Sig(pre[j]), f = Sig(pre[hidden + j]), g = Math.Tanh(pre[(2 * hidden) + j]), o = Sig(pre[(3 * hidden) + j]);
+                        c[j] = (f * c[j]) + (i * g);
+                        h[j] = o * Math.Tanh(c[j]);
+                    }
+                }
+
+                for (int j = 0; j < hidden; j++)
+                {
+                    s[[0, t, b, j]] = h[j];
+                    s[[1, t, b, j]] = c[j];
+                }
+            }
+        }
+
+        return s;
+    }
+}
