@@ -141,8 +141,90 @@ public abstract class Optimizer
         return (int)next;
     }
 
+    /// <summary>
+    /// A copy of the optimizer's state as PyTorch lays it out: parameters numbered in group order, each group's
+    /// hyper-parameters and parameter numbers, and the per-parameter state tensors by number.
+    /// </summary>
+    public OptimizerStateDict StateDict()
+    {
+        var groups = new List<ParamGroupState>();
+        var state = new Dictionary<int, IReadOnlyDictionary<string, Tensor>>();
+        int index = 0;
+        foreach (var g in ParamGroups)
+        {
+            var ids = new List<int>();
+            foreach (var p in g.Params)
+            {
+                if (State.TryGetValue(p, out var s))
+                {
+                    state[index] = s.ToDictionary(kv => kv.Key, kv => kv.Value.Detach().CloneNoGrad());
+                }
+
+                ids.Add(index++);
+            }
+
+            groups.Add(new ParamGroupState(ids, g.Lr, g.InitialLr, new Dictionary<string, double>(g.Options)));
+        }
+
+        return new OptimizerStateDict(groups, state);
+    }
+
+    /// <summary>Restores hyper-parameters and per-parameter state saved by <see cref="StateDict"/> (copies are taken).</summary>
+    /// <exception cref="ArgumentException">The group layout or a state tensor's shape differs from this optimizer's.</exception>
+    public void LoadStateDict(OptimizerStateDict stateDict)
+    {
+        if (stateDict.ParamGroups.Count != ParamGroups.Count)
+        {
+            throw new ArgumentException($"optimizer state has {stateDict.ParamGroups.Count} parameter groups, this optimizer has {ParamGroups.Count}", nameof(stateDict));
+        }
+
+        var byIndex = ParamGroups.SelectMany(g => g.Params).ToList();
+        for (int i = 0; i < ParamGroups.Count; i++)
+        {
+            var (saved, g) = (stateDict.ParamGroups[i], ParamGroups[i]);
+            if (saved.Params.Count != g.Params.Count)
+            {
+                throw new ArgumentException($"parameter group {i} has {saved.Params.Count} parameters in the state but {g.Params.Count} here", nameof(stateDict));
+            }
+
+            g.Lr = saved.Lr;
+            g.InitialLr = saved.InitialLr;
+            foreach (var (k, v) in saved.Options)
+            {
+                g.Options[k] = v;
+            }
+        }
+
+        State.Clear();
+        foreach (var (i, s) in stateDict.State)
+        {
+            var p = byIndex[i];
+            foreach (var (k, t) in s)
+            {
+                if (k != "step" && t.Shape != p.Shape)
+                {
+                    throw new ArgumentException($"state '{k}' of parameter {i} has shape {t.Shape}, the parameter has {p.Shape}", nameof(stateDict));
+                }
+            }
+
+            State[p] = s.ToDictionary(kv => kv.Key, kv => kv.Value.Detach().CloneNoGrad());
+        }
+    }
+
     /// <summary>Gradient clipping helpers live in <see cref="ClipGrad"/>.</summary>
     public override string ToString() =>
         $"{GetType().Name}(" + string.Join("; ", ParamGroups.Select((g, i) =>
             $"group {i}: lr={g.Lr}" + string.Concat(g.Options.Select(o => $", {o.Key}={o.Value}")))) + ")";
 }
+
+/// <summary>One parameter group in an <see cref="OptimizerStateDict"/>.</summary>
+/// <param name="Params">The numbers of its parameters (in group order across all groups).</param>
+/// <param name="Lr">The current learning rate.</param>
+/// <param name="InitialLr">The learning rate schedulers start from.</param>
+/// <param name="Options">The other hyper-parameters.</param>
+public sealed record ParamGroupState(IReadOnlyList<int> Params, double Lr, double InitialLr, IReadOnlyDictionary<string, double> Options);
+
+/// <summary>An optimizer's saved state (PyTorch's <c>optimizer.state_dict()</c>).</summary>
+/// <param name="ParamGroups">The groups.</param>
+/// <param name="State">Per-parameter state tensors by parameter number (momentum buffers, moments, step).</param>
+public sealed record OptimizerStateDict(IReadOnlyList<ParamGroupState> ParamGroups, IReadOnlyDictionary<int, IReadOnlyDictionary<string, Tensor>> State);

@@ -173,6 +173,23 @@ public static partial class F
         return reduction == Reduction.BatchMean ? loss.Sum() / input.Shape[0] : Reduce(loss, reduction);
     }
 
+    /// <summary>
+    /// An L2 penalty on chosen parameters, λ/2·Σ‖θ‖², to add to a loss: its gradient λθ is what an optimizer's
+    /// <c>weightDecay</c> λ adds, but here it applies only to the parameters given (for example, weights but
+    /// not biases: <c>model.NamedParameters().Where(p =&gt; p.Name.EndsWith("weight")).Select(p =&gt; p.Parameter)</c>).
+    /// </summary>
+    public static Tensor L2Penalty(IEnumerable<Tensor> parameters, double lambda)
+    {
+        Tensor? sum = null;
+        foreach (var p in parameters)
+        {
+            var sq = p.Square().Sum();
+            sum = sum is null ? sq : sum + sq;
+        }
+
+        return sum is null ? Tensor.Scalar(0) : sum * (lambda / 2);
+    }
+
     /// <summary>Applies a reduction to per-element losses.</summary>
     internal static Tensor Reduce(Tensor loss, Reduction reduction) => reduction switch
     {
