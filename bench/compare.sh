@@ -5,6 +5,7 @@
 #   bash bench/compare.sh [--pairs N] [--threads T] [--only LIST] [--reps R] [--rep-time S] [--out DIR]
 #
 # Defaults: 3 pairs, 1 thread, --only gemm, 21 reps, rep-time 0.25. Run from the project root.
+# --summary-only --out DIR: print the table again for runs already in DIR (same --pairs/--threads).
 # The reference lives in ../shared/bench/torch (run `bash ../shared/torchsharp/setup.sh` once).
 # Both programs are built in Release first, then the built binaries are run (no `dotnet run` in
 # the timed loop). Throughput per run: the quiet median (throughput_quiet) when the run has >= 3
@@ -12,7 +13,7 @@
 # which either run had fewer than 3 quiet rounds (the machine was busy) is shown in brackets and
 # left out of the median, unless no pair is left.
 set -euo pipefail
-pairs=3 threads=1 only=gemm reps=21 reptime=0.25 out=""
+pairs=3 threads=1 only=gemm reps=21 reptime=0.25 out="" summary_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --pairs) pairs="$2"; shift 2 ;;
@@ -21,6 +22,7 @@ while [ $# -gt 0 ]; do
     --reps) reps="$2"; shift 2 ;;
     --rep-time) reptime="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --summary-only) summary_only=1; shift ;;   # only summarise the runs already in --out
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -30,6 +32,7 @@ ref="${REF_DIR:-$root/../shared/bench/torch}"
 mkdir -p "$out"
 
 # OURS_BIN / REF_BIN: run these prebuilt binaries instead of building the projects.
+if [ "$summary_only" = 0 ]; then
 if [ -z "${OURS_BIN:-}" ]; then
   dotnet build -c Release "$root/bench/Nabla.Bench/Nabla.Bench.csproj" >/dev/null
 fi
@@ -46,6 +49,7 @@ for i in $(seq 1 "$pairs"); do
   echo "pair $i/$pairs: reference" >&2
   "$theirs" "${common[@]}" > "$out/ref_t${threads}_$i.jsonl" 2> "$out/ref_t${threads}_$i.log"
 done
+fi
 
 python3 - "$out" "$threads" "$pairs" <<'PY'
 import json, statistics, sys
@@ -63,12 +67,14 @@ def load(path):
 runs = [(load(f"{out}/ours_t{threads}_{i}.jsonl"), load(f"{out}/ref_t{threads}_{i}.jsonl")) for i in range(1, pairs + 1)]
 names = [n for n in runs[0][0] if n in runs[0][1]]
 print(f"threads {threads}, {pairs} pairs (ours/reference, quiet-median throughput; results in {out})")
-print(f"{'workload':<24}{'unit':>10}{'ours (med)':>12}{'ref (med)':>12}   per-pair ratios -> median")
+print(f"{'workload':<24}{'unit':>10}{'ours (med)':>12}{'ref (med)':>12}   per-pair ratios -> median (medians over kept pairs)")
 for n in names:
-    ours = [o[n][0] for o, _ in runs if n in o]
-    ref = [r[n][0] for _, r in runs if n in r]
-    pairs_ = [(o[n][0] / r[n][0], o[n][2] and r[n][2]) for o, r in runs if n in o and n in r]
-    good = [x for x, ok in pairs_ if ok] or [x for x, _ in pairs_]
+    both = [(o[n], r[n]) for o, r in runs if n in o and n in r]
+    pairs_ = [(o[0] / r[0], o[2] and r[2]) for o, r in both]
+    kept = [(o, r) for o, r in both if o[2] and r[2]] or both
+    good = [o[0] / r[0] for o, r in kept]
+    ours = [o[0] for o, _ in kept]
+    ref = [r[0] for _, r in kept]
     print(f"{n:<24}{runs[0][0][n][1]:>10}{statistics.median(ours):>12.1f}{statistics.median(ref):>12.1f}   "
           + " ".join(f"{x:.2f}" if ok else f"[{x:.2f}]" for x, ok in pairs_) + f" -> {statistics.median(good):.2f}")
 PY

@@ -16,6 +16,7 @@ internal static class Workloads
         foreach (int n in new[] { 128, 256, 512, 1024, 2048 }) list.Add(Gemm(n));
         list.AddRange(ConvWorkloads.All());
         list.AddRange(ModelWorkloads.All());
+        list.AddRange(LstmWorkloads.All());
         return list;
     }
 

@@ -14,11 +14,14 @@ internal static class Program
           nabla summary <model.yaml|builtin> [--input 1x32x32] [--format table|markdown|json] [--compare other.yaml]
                                               layer table: shapes, parameters, MACs, receptive fields
                                               (built-in: lenet5, alexnet, vgg16, resnet18, inception_block, ...)
+          nabla explain <exercise.yaml> [--format text|markdown|json|dot] [--digits N] [--png DIR]
+                                              the worked solution of an exercise (forward, loss, chain rule,
+                                              BPTT table, updates, Hessians), computed by the engine
+          nabla check <exercise.yaml> [--claims claims.yaml]
+                                              right/wrong per claimed value; blames the first wrong step
           nabla train [options]               train LeNet-5 on built-in digits (nabla train --help for options)
           nabla --version                     print the version
           nabla --help                        print this help
-
-        Coming next (see the issues): explain, check.
         """;
 
     public static int Main(string[] args)
@@ -31,6 +34,8 @@ internal static class Program
                 ["--version" or "-v"] => Print(Version()),
                 ["demo", .. var rest] => DemoCommand.Run(rest, Console.Out),
                 ["summary", .. var rest] => SummaryCommand.Run(rest, Console.Out, Console.Error),
+                ["explain", .. var rest] => ExplainCommand.Run(rest, Console.Out, Console.Error),
+                ["check", .. var rest] => CheckCommand.Run(rest, Console.Out, Console.Error),
                 ["train", "--help" or "-h"] => Print(TrainCommand.Usage),
                 ["train", .. var rest] => TrainCommand.Run(rest),
                 [var unknown, ..] => Fail($"unknown command '{unknown}'. Run 'nabla --help' for the list."),

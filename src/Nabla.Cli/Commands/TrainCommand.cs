@@ -111,6 +111,15 @@ internal static class TrainCommand
         }
 
         trainer.Fit(trainLoader, epochs, testLoader);
+        Report(o, outDir, trainer, testLoader, human, total);
+        return trainer.StoppedOnNaN ? 1 : 0;
+    }
+
+    /// <summary>Evaluates, writes the run folder's weights, metrics and plots, and prints the final lines.</summary>
+    private static void Report(Options o, string outDir, Trainer trainer, DataLoader testLoader, TextWriter human, Stopwatch total)
+    {
+        var model = trainer.Model;
+        var optimizer = trainer.Optimizer;
         var result = trainer.Evaluate(testLoader);
         Safetensors.Save(Path.Combine(outDir, "model.safetensors"), model.StateDict(), new Dictionary<string, string> { ["format"] = "pt" });
         RunReport.WriteMetrics(outDir, trainer.History, new Dictionary<string, JsonNode?>
@@ -136,7 +145,6 @@ internal static class TrainCommand
             $"{perEpoch:F2} s per epoch on average; {total.Elapsed.TotalSeconds:F1} s in all"));
         human.WriteLine($"run folder {outDir}: summary.txt, metrics.csv, metrics.json, "
             + string.Concat(plots.Select(p => Path.GetFileName(p) + ", ")) + "checkpoint.safetensors, model.safetensors");
-        return trainer.StoppedOnNaN ? 1 : 0;
     }
 
     private static string Describe(Optimizer opt) => string.Create(CultureInfo.InvariantCulture,
@@ -228,14 +236,19 @@ internal static class TrainCommand
         return (Prepare(train, size), Prepare(test, size), description);
     }
 
-    /// <summary>MNIST's folder: the train/test files when both are there, else the 10,000 test digits split 8,000 / 2,000.</summary>
+    /// <summary>
+    /// MNIST's folder: the train/test files when both are there; only the test files: the 10,000 test digits split
+    /// 8,000 / 2,000; no files at all: all four are downloaded into the folder (and checked).
+    /// </summary>
     private static (TensorDataset, TensorDataset, string) LoadIdx(string kind, string dir)
     {
-        MNIST Open(bool trainSplit) => kind == "mnist" ? new MNIST(dir, trainSplit) : new FashionMNIST(dir, trainSplit);
+        var files = MNIST.Files(kind == "mnist" ? "MNIST" : "FashionMNIST");
+        bool Has(DatasetFile f) => File.Exists(Path.Combine(dir, f.FileName)) || File.Exists(Path.Combine(dir, f.FileName[..^3]));
+        bool hasTrain = Has(files[0]) && Has(files[1]), hasTest = Has(files[2]) && Has(files[3]);
+        bool download = !hasTrain && !hasTest;
+        MNIST Open(bool trainSplit) => kind == "mnist" ? new MNIST(dir, trainSplit, download) : new FashionMNIST(dir, trainSplit, download);
         var testSet = Open(false).Data;
-        bool hasTrain = MNIST.Files(kind == "mnist" ? "MNIST" : "FashionMNIST").Take(2)
-            .All(f => File.Exists(Path.Combine(dir, f.FileName)) || File.Exists(Path.Combine(dir, f.FileName[..^3])));
-        if (hasTrain)
+        if (hasTrain || download)
         {
             var trainSet = Open(true).Data;
             return (trainSet, testSet, $"{kind} {dir} ({trainSet.Count} train, {testSet.Count} test images)");

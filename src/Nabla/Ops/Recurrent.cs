@@ -4,9 +4,9 @@ using Nabla.Ops.Kernels;
 namespace Nabla.Ops;
 
 /// <summary>
-/// One direction of one LSTM layer over a whole sequence, fused: s = lstm_layer(xg, W_hh, h0, c0) with
-/// xg [T,B,4H] the input projections of every step (x_t·W_ihᵀ + b_ih + b_hh), W_hh [4H,H], h0 and c0 [B,H], and
-/// s [2,T,B,H] holding h_t (s[0]) and c_t (s[1]) for every step.
+/// One direction of one LSTM layer over a whole sequence, fused: s = lstm_layer(xg, W_hh, h0, c0[, b]) with
+/// xg [T,B,4H] the input projections of every step (x_t·W_ihᵀ), W_hh [4H,H], h0 and c0 [B,H], an optional bias b [4H]
+/// (b_ih + b_hh), and s [2,T,B,H] holding h_t (s[0]) and c_t (s[1]) for every step.
 /// </summary>
 /// <remarks>
 /// Note [Fused LSTM layer]: the kernel (<see cref="Lstm"/>) runs one GEMM per step for all four gates and one pass
@@ -21,11 +21,11 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
 {
     public override string Name => "lstm_layer";
 
-    public override string Formula => "i,f,o = σ(·), g = tanh(·) of xg_t + h_{t-1}·W_hhᵀ; c_t = f⊙c_{t-1} + i⊙g; h_t = o⊙tanh(c_t); s = [h; c]";
+    public override string Formula => "i,f,o = σ(·), g = tanh(·) of xg_t + b + h_{t-1}·W_hhᵀ; c_t = f⊙c_{t-1} + i⊙g; h_t = o⊙tanh(c_t); s = [h; c]";
 
-    public override string GradFormula => "dĉ = dc + dh⊙o⊙(1 − tanh²c); dgates = [dĉ⊙g⊙i(1−i), dĉ⊙c_{t-1}⊙f(1−f), dĉ⊙i⊙(1−g²), dh⊙tanh(c)⊙o(1−o)]; dh_{t-1} = dgates·W_hh; dW_hh = Σ dgatesᵀ·h_{t-1}";
+    public override string GradFormula => "dĉ = dc + dh⊙o⊙(1 − tanh²c); dgates = [dĉ⊙g⊙i(1−i), dĉ⊙c_{t-1}⊙f(1−f), dĉ⊙i⊙(1−g²), dh⊙tanh(c)⊙o(1−o)]; dh_{t-1} = dgates·W_hh; dW_hh = Σ dgatesᵀ·h_{t-1}; dxg = dgates; db = Σ dgates";
 
-    public Tensor Apply(Tensor xg, Tensor w, Tensor h0, Tensor c0)
+    public Tensor Apply(Tensor xg, Tensor w, Tensor h0, Tensor c0, Tensor? bias = null)
     {
         xg.RequireFloat(Name);
         if (xg.Rank != 3 || xg.Shape[2] % 4 != 0)
@@ -40,7 +40,12 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
             throw new ArgumentException($"{Name}: expected W_hh ({4 * hidden}, {hidden}) and states {sh}, got {w.Shape}, {h0.Shape}, {c0.Shape}");
         }
 
-        if (w.DType != xg.DType || h0.DType != xg.DType || c0.DType != xg.DType)
+        if (bias is not null && bias.Shape != new Shape(4 * hidden))
+        {
+            throw new ArgumentException($"{Name}: expected a bias of shape ({4 * hidden}), got {bias.Shape}");
+        }
+
+        if (w.DType != xg.DType || h0.DType != xg.DType || c0.DType != xg.DType || (bias is not null && bias.DType != xg.DType))
         {
             throw new ArgumentException($"{Name}: all inputs must have the dtype of the gates ({xg.DType})");
         }
@@ -51,23 +56,25 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
         }
 
         var (xc, wc, hc, cc) = (xg.ContiguousNoGrad(), w.ContiguousNoGrad(), h0.ContiguousNoGrad(), c0.ContiguousNoGrad());
+        var bc = bias?.ContiguousNoGrad();
+        Tensor[] inputs = bias is null ? [xg, w, h0, c0] : [xg, w, h0, c0, bias];
         var s = Tensor.Empty(new Shape(2, steps, batch, hidden), xg.DType);
-        bool save = GradMode.IsEnabled && (xg.RequiresGrad || w.RequiresGrad || h0.RequiresGrad || c0.RequiresGrad);
+        bool save = GradMode.IsEnabled && inputs.Any(x => x.RequiresGrad);
         Array? act = null;
         if (s.Numel > 0)
         {
             act = xg.DType == DType.Float32
-                ? Forward<float>(xc, wc, hc, cc, s, steps, batch, hidden, save)
-                : Forward<double>(xc, wc, hc, cc, s, steps, batch, hidden, save);
+                ? Forward<float>(xc, wc, bc, hc, cc, s, steps, batch, hidden, save)
+                : Forward<double>(xc, wc, bc, hc, cc, s, steps, batch, hidden, save);
         }
 
-        return Record(s, [xg, w, h0, c0], ds => GradMode.IsEnabled || act is null
-            ? CompositeBackward(ds, xg, w, h0, c0)
-            : KernelBackward(ds, wc, hc, cc, s, act, steps, batch, hidden));
+        return Record(s, inputs, ds => GradMode.IsEnabled || act is null
+            ? CompositeBackward(ds, inputs)
+            : KernelBackward(ds, wc, bc, hc, cc, s, act, steps, batch, hidden));
     }
 
     /// <summary>The same function in primitive ops, one step at a time (the oracle).</summary>
-    public static Tensor Composite(Tensor xg, Tensor w, Tensor h0, Tensor c0, bool reverse = false, int[]? lengths = null)
+    public static Tensor Composite(Tensor xg, Tensor w, Tensor h0, Tensor c0, Tensor? bias = null, bool reverse = false, int[]? lengths = null)
     {
         int steps = xg.Shape[0], batch = xg.Shape[1], hidden = xg.Shape[2] / 4;
         var (h, c) = (h0, c0);
@@ -78,6 +85,11 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
         {
             int t = reverse ? steps - 1 - k : k;
             var gates = xg.Select(0, t) + h.MatMul(wt);
+            if (bias is not null)
+            {
+                gates = gates + bias;
+            }
+
             var i = gates.Narrow(1, 0, hidden).Sigmoid();
             var f = gates.Narrow(1, hidden, hidden).Sigmoid();
             var g = gates.Narrow(1, 2 * hidden, hidden).Tanh();
@@ -99,19 +111,18 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
 
     public static long Flops(int steps, int batch, int hidden) => (2L * steps * batch * 4 * hidden * hidden) + (12L * steps * batch * hidden);
 
-    private Array? Forward<T>(Tensor xg, Tensor w, Tensor h0, Tensor c0, Tensor s, int steps, int batch, int hidden, bool save)
+    private Array? Forward<T>(Tensor xg, Tensor w, Tensor? bias, Tensor h0, Tensor c0, Tensor s, int steps, int batch, int hidden, bool save)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var act = save ? new T[steps * batch * 4 * hidden] : null;
-        Lstm.Forward(steps, batch, hidden, Dense<T>(xg), Dense<T>(w), Dense<T>(h0), Dense<T>(c0), lengths, reverse, s.Elements<T>(), act);
+        var act = save ? GC.AllocateUninitializedArray<T>(steps * batch * 4 * hidden) : null;
+        Lstm.Forward(steps, batch, hidden, Dense<T>(xg), Dense<T>(w), bias is null ? null : Dense<T>(bias), Dense<T>(h0), Dense<T>(c0), lengths, reverse, s.Elements<T>(), act);
         return act;
     }
 
-    private Tensor?[] CompositeBackward(Tensor ds, Tensor xg, Tensor w, Tensor h0, Tensor c0)
+    private Tensor?[] CompositeBackward(Tensor ds, Tensor[] inputs)
     {
-        Tensor[] inputs = [xg, w, h0, c0];
         var needed = inputs.Where(x => x.RequiresGrad).ToArray();
-        var s = Composite(xg, w, h0, c0, reverse, lengths);
+        var s = Composite(inputs[0], inputs[1], inputs[2], inputs[3], inputs.Length > 4 ? inputs[4] : null, reverse, lengths);
         var grads = Autograd.Grad([s], needed, [ds], createGraph: true, allowUnused: true);
         var result = new Tensor?[inputs.Length];
         for (int i = 0, j = 0; i < inputs.Length; i++)
@@ -125,8 +136,9 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
         return result;
     }
 
-    private Tensor?[] KernelBackward(Tensor ds, Tensor w, Tensor h0, Tensor c0, Tensor s, Array act, int steps, int batch, int hidden)
+    private Tensor?[] KernelBackward(Tensor ds, Tensor w, Tensor? bias, Tensor h0, Tensor c0, Tensor s, Array act, int steps, int batch, int hidden)
     {
+        var db = bias is null ? null : Tensor.Empty(bias.Shape, s.DType);
         var dxg = Tensor.Empty(new Shape(steps, batch, 4 * hidden), s.DType);
         var dw = Tensor.Empty(w.Shape, s.DType);
         var dh0 = Tensor.Empty(h0.Shape, s.DType);
@@ -135,15 +147,15 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
         if (s.DType == DType.Float32)
         {
             Lstm.Backward(steps, batch, hidden, Dense<float>(w), Dense<float>(h0), Dense<float>(c0), lengths, reverse,
-                s.Elements<float>(), (float[])act, Dense<float>(dsc), dxg.Elements<float>(), dw.Elements<float>(), dh0.Elements<float>(), dc0.Elements<float>());
+                s.Elements<float>(), (float[])act, Dense<float>(dsc), dxg.Elements<float>(), dw.Elements<float>(), db?.Elements<float>(), dh0.Elements<float>(), dc0.Elements<float>());
         }
         else
         {
             Lstm.Backward(steps, batch, hidden, Dense<double>(w), Dense<double>(h0), Dense<double>(c0), lengths, reverse,
-                s.Elements<double>(), (double[])act, Dense<double>(dsc), dxg.Elements<double>(), dw.Elements<double>(), dh0.Elements<double>(), dc0.Elements<double>());
+                s.Elements<double>(), (double[])act, Dense<double>(dsc), dxg.Elements<double>(), dw.Elements<double>(), db?.Elements<double>(), dh0.Elements<double>(), dc0.Elements<double>());
         }
 
-        return [dxg, dw, dh0, dc0];
+        return db is null ? [dxg, dw, dh0, dc0] : [dxg, dw, dh0, dc0, db];
     }
 
     // The kernel indexes arrays from 0: a contiguous tensor with an offset (a view) is copied once.

@@ -58,6 +58,12 @@ public sealed class Trainer
     /// <summary>Extra generators whose state is saved in checkpoints (for example a dropout layer's).</summary>
     public List<Generator> Generators { get; } = [];
 
+    /// <summary>
+    /// Whether checkpoints save and restore <see cref="Generator.Default"/> (true by default, for dropout layers without
+    /// a generator of their own; turn it off where other code shares the process and its default generator).
+    /// </summary>
+    public bool TrackDefaultGenerator { get; set; } = true;
+
     /// <summary>The metrics of every completed epoch.</summary>
     public History History { get; private set; } = new();
 
@@ -298,7 +304,7 @@ public sealed class Trainer
             ["epoch"] = Epoch,
             ["elapsed_s"] = ElapsedSeconds,
             ["history"] = history,
-            ["default_generator"] = Gen(Generator.Default),
+            ["default_generator"] = TrackDefaultGenerator ? Gen(Generator.Default) : null,
             ["train_generator"] = TrainLoader is null ? null : Gen(TrainLoader.Generator),
             ["generators"] = new JsonArray(Generators.Select(g => (JsonNode)Gen(g)).ToArray()),
             ["callbacks"] = new JsonArray(Callbacks.Select(c => c.GetState()).ToArray()),
@@ -334,7 +340,11 @@ public sealed class Trainer
             History.Epochs.Add(e!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<double>() ?? double.NaN));
         }
 
-        Generator.Default.SetState(Words(state["default_generator"]!));
+        if (TrackDefaultGenerator && state["default_generator"] is { } dg)
+        {
+            Generator.Default.SetState(Words(dg));
+        }
+
         var gens = state["generators"]!.AsArray();
         for (int i = 0; i < Math.Min(gens.Count, Generators.Count); i++)
         {

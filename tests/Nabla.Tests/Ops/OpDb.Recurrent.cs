@@ -20,11 +20,14 @@ internal static partial class OpDb
         {
             var s = lengths is null ? samples : samples[..1];
             yield return new OpCase("lstm_layer" + suffix, xs => new LstmLayer(reverse, lengths).Apply(xs[0], xs[1], xs[2], xs[3]),
-                rs => LstmLayerRef(rs[0], rs[1], rs[2], rs[3], reverse, lengths), s);
+                rs => LstmLayerRef(rs[0], rs[1], rs[2], rs[3], null, reverse, lengths), s);
         }
+
+        yield return new OpCase("lstm_layer_bias", xs => new LstmLayer(true, [2, 3]).Apply(xs[0], xs[1], xs[2], xs[3], xs[4]),
+            rs => LstmLayerRef(rs[0], rs[1], rs[2], rs[3], rs[4], true, [2, 3]), [[.. samples[0], X(8)]]);
     }
 
-    private static R LstmLayerRef(R xg, R w, R h0, R c0, bool reverse, int[]? lengths)
+    private static R LstmLayerRef(R xg, R w, R h0, R c0, R? bias, bool reverse, int[]? lengths)
     {
         int steps = xg.Shape[0], batch = xg.Shape[1], hidden = xg.Shape[2] / 4;
         var s = R.Zeros([2, steps, batch, hidden]);
@@ -41,7 +44,7 @@ internal static partial class OpDb
                     var pre = new double[4 * hidden];
                     for (int r = 0; r < 4 * hidden; r++)
                     {
-                        pre[r] = xg[[t, b, r]];
+                        pre[r] = xg[[t, b, r]] + (bias is null ? 0 : bias.Data[r]);
                         for (int m = 0; m < hidden; m++)
                         {
                             pre[r] += w[[r, m]] * h[m];

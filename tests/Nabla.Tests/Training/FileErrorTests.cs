@@ -98,7 +98,7 @@ public class FileErrorTests
 
         var trainer = new Trainer(model, new SGD(model.Parameters(), lr: 0.1));
         AssertNamesFile<InvalidDataException>(good, "not a training checkpoint", () => trainer.LoadCheckpoint(good));
-        var other = new Linear(4, 2);
+        var other = new Linear(4, 2, generator: new Generator(0));
         AssertNamesFile<InvalidDataException>(good, "does not fit the model", () => Checkpoint.Load(good).Restore(other));
     }
 

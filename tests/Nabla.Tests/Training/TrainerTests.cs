@@ -39,7 +39,8 @@ public class TrainerTests
         {
             var dropoutGen = new Generator(11);
             var model = SmallNet(new Generator(0), 0.3, dropoutGen);
-            var trainer = new Trainer(model, new SGD(model.Parameters(), lr: 0.05, momentum: 0.9));
+            // Tests share the process: keep Generator.Default out of it; the dropout generator is tracked instead.
+            var trainer = new Trainer(model, new SGD(model.Parameters(), lr: 0.05, momentum: 0.9)) { TrackDefaultGenerator = false };
             trainer.Generators.Add(dropoutGen);
             trainer.Callbacks.Add(new LRSchedulerCallback(new StepLR(trainer.Optimizer, 2, 0.5)));
             if (resumeFrom is not null)

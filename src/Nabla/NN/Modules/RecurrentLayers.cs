@@ -286,9 +286,9 @@ public sealed class LSTM : RNNBase
             }, reverse, lengths);
         }
 
-        // b_ih + b_hh folded into the one input-projection GEMM's bias.
+        // b_ih + b_hh is added inside the op, while each step's projection is copied (no separate pass over xg).
         var bias = w[2] is null ? null : w[2]! + w[3]!;
-        return F.LstmDirectionFused(F.Linear(x, w[0]!, bias), init[0], init[1], w[1]!, reverse, lengths);
+        return F.LstmDirectionFused(F.Linear(x, w[0]!), init[0], init[1], w[1]!, bias, reverse, lengths);
     }
 }
 

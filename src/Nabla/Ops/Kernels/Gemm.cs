@@ -147,7 +147,8 @@ internal static unsafe partial class Gemm
     private static void CheckMatrix(int length, int offset, int rows, int cols, int ld, string name)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset, name + " offset");
-        if (ld < cols) throw new ArgumentOutOfRangeException(name, $"leading dimension {ld} is smaller than the row length {cols}");
+        // A single row never uses its leading dimension, so any value is accepted there.
+        if (rows > 1 && ld < cols) throw new ArgumentOutOfRangeException(name, $"leading dimension {ld} is smaller than the row length {cols}");
         if ((long)offset + (long)(rows - 1) * ld + cols > length)
             throw new ArgumentException($"{name}: a {rows}×{cols} matrix with offset {offset} and leading dimension {ld} does not fit in {length} elements", name);
     }

@@ -50,33 +50,8 @@ internal static unsafe partial class Gemm
         int p0 = 0;
         for (; p0 + 16 <= kc; p0 += 16)
         {
-            float* s = src + p0;
-            Vector512<float> r0 = Vector512.Load(s), r1 = Row(s, lda, 1, MR), r2 = Row(s, lda, 2, MR), r3 = Row(s, lda, 3, MR),
-                r4 = Row(s, lda, 4, MR), r5 = Row(s, lda, 5, MR), r6 = Row(s, lda, 6, MR), r7 = Row(s, lda, 7, MR),
-                r8 = Row(s, lda, 8, MR), r9 = Row(s, lda, 9, MR), r10 = Row(s, lda, 10, MR), r11 = Row(s, lda, 11, MR),
-                r12 = Row(s, lda, 12, MR), r13 = Row(s, lda, 13, MR), r14 = Row(s, lda, 14, MR), r15 = Row(s, lda, 15, MR);
-            // Stage 1: interleave pairs of rows within 128-bit lanes.
-            Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1);
-            Vector512<float> t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
-            Vector512<float> t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5);
-            Vector512<float> t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
-            Vector512<float> t8 = Avx512F.UnpackLow(r8, r9), t9 = Avx512F.UnpackHigh(r8, r9);
-            Vector512<float> t10 = Avx512F.UnpackLow(r10, r11), t11 = Avx512F.UnpackHigh(r10, r11);
-            Vector512<float> t12 = Avx512F.UnpackLow(r12, r13), t13 = Avx512F.UnpackHigh(r12, r13);
-            Vector512<float> t14 = Avx512F.UnpackLow(r14, r15), t15 = Avx512F.UnpackHigh(r14, r15);
-            // Stage 2: u[4g + c], lane L = column 4L + c of rows 4g..4g+3.
-            Vector512<float> u0 = Avx512F.Shuffle(t0, t2, 0x44), u1 = Avx512F.Shuffle(t0, t2, 0xEE);
-            Vector512<float> u2 = Avx512F.Shuffle(t1, t3, 0x44), u3 = Avx512F.Shuffle(t1, t3, 0xEE);
-            Vector512<float> u4 = Avx512F.Shuffle(t4, t6, 0x44), u5 = Avx512F.Shuffle(t4, t6, 0xEE);
-            Vector512<float> u6 = Avx512F.Shuffle(t5, t7, 0x44), u7 = Avx512F.Shuffle(t5, t7, 0xEE);
-            Vector512<float> u8 = Avx512F.Shuffle(t8, t10, 0x44), u9 = Avx512F.Shuffle(t8, t10, 0xEE);
-            Vector512<float> u10 = Avx512F.Shuffle(t9, t11, 0x44), u11 = Avx512F.Shuffle(t9, t11, 0xEE);
-            Vector512<float> u12 = Avx512F.Shuffle(t12, t14, 0x44), u13 = Avx512F.Shuffle(t12, t14, 0xEE);
-            Vector512<float> u14 = Avx512F.Shuffle(t13, t15, 0x44), u15 = Avx512F.Shuffle(t13, t15, 0xEE);
-            Column4(u0, u4, u8, u12, out var c0, out var c4, out var c8, out var c12);
-            Column4(u1, u5, u9, u13, out var c1, out var c5, out var c9, out var c13);
-            Column4(u2, u6, u10, u14, out var c2, out var c6, out var c10, out var c14);
-            Column4(u3, u7, u11, u15, out var c3, out var c7, out var c11, out var c15);
+            Transpose16(src + p0, lda, MR, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7,
+                out var c8, out var c9, out var c10, out var c11, out var c12, out var c13, out var c14, out var c15);
             // Ascending order: each store's 16 − MR extra lanes are overwritten by the next one.
             float* o = d + (nint)p0 * MR;
             c0.Store(o); c1.Store(o + MR); c2.Store(o + 2 * MR); c3.Store(o + 3 * MR);
@@ -91,9 +66,88 @@ internal static unsafe partial class Gemm
         }
     }
 
+    /// <summary>
+    /// Packs one float B panel of NR = 32 columns given transposed (column j of op(B) is row j of the
+    /// storage, at src + j·ldb): each half (16 columns) is transposed 16 k-values at a time in
+    /// registers and stored as aligned 16-lane rows at d + p·32 + half·16; missing columns are zero.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackBT32(float* src, int ldb, int kc, int nr, float* d)
+    {
+        for (int half = 0; half < 2; half++)
+        {
+            int rows = Math.Min(16, nr - 16 * half);
+            float* s = src + (nint)(16 * half) * ldb;
+            float* dh = d + 16 * half;
+            if (rows <= 0)
+            {
+                for (int p = 0; p < kc; p++) Vector512<float>.Zero.Store(dh + (nint)p * 32);
+                continue;
+            }
+            int p0 = 0;
+            for (; p0 + 16 <= kc; p0 += 16)
+            {
+                Transpose16(s + p0, ldb, rows, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7,
+                    out var c8, out var c9, out var c10, out var c11, out var c12, out var c13, out var c14, out var c15);
+                float* o = dh + (nint)p0 * 32;
+                c0.Store(o); c1.Store(o + 32); c2.Store(o + 64); c3.Store(o + 96);
+                c4.Store(o + 128); c5.Store(o + 160); c6.Store(o + 192); c7.Store(o + 224);
+                c8.Store(o + 256); c9.Store(o + 288); c10.Store(o + 320); c11.Store(o + 352);
+                c12.Store(o + 384); c13.Store(o + 416); c14.Store(o + 448); c15.Store(o + 480);
+            }
+            for (; p0 < kc; p0++)
+            {
+                float* o = dh + (nint)p0 * 32;
+                int j = 0;
+                for (; j < rows; j++) o[j] = s[(nint)j * ldb + p0];
+                for (; j < 16; j++) o[j] = 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Transposes the 16×16 float block at s (row i at s + i·ld; rows ≥ <paramref name="rows"/> read
+    /// as zero): c_j receives column j, lane i = s[i·ld + j].
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Row(float* s, int lda, int i, int MR) =>
-        i < MR ? Vector512.Load(s + (nint)i * lda) : Vector512<float>.Zero;
+    private static void Transpose16(float* s, int ld, int rows,
+        out Vector512<float> c0, out Vector512<float> c1, out Vector512<float> c2, out Vector512<float> c3,
+        out Vector512<float> c4, out Vector512<float> c5, out Vector512<float> c6, out Vector512<float> c7,
+        out Vector512<float> c8, out Vector512<float> c9, out Vector512<float> c10, out Vector512<float> c11,
+        out Vector512<float> c12, out Vector512<float> c13, out Vector512<float> c14, out Vector512<float> c15)
+    {
+        Vector512<float> r0 = Row(s, ld, 0, rows), r1 = Row(s, ld, 1, rows), r2 = Row(s, ld, 2, rows), r3 = Row(s, ld, 3, rows),
+            r4 = Row(s, ld, 4, rows), r5 = Row(s, ld, 5, rows), r6 = Row(s, ld, 6, rows), r7 = Row(s, ld, 7, rows),
+            r8 = Row(s, ld, 8, rows), r9 = Row(s, ld, 9, rows), r10 = Row(s, ld, 10, rows), r11 = Row(s, ld, 11, rows),
+            r12 = Row(s, ld, 12, rows), r13 = Row(s, ld, 13, rows), r14 = Row(s, ld, 14, rows), r15 = Row(s, ld, 15, rows);
+        // Stage 1: interleave pairs of rows within 128-bit lanes.
+        Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1);
+        Vector512<float> t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
+        Vector512<float> t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5);
+        Vector512<float> t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
+        Vector512<float> t8 = Avx512F.UnpackLow(r8, r9), t9 = Avx512F.UnpackHigh(r8, r9);
+        Vector512<float> t10 = Avx512F.UnpackLow(r10, r11), t11 = Avx512F.UnpackHigh(r10, r11);
+        Vector512<float> t12 = Avx512F.UnpackLow(r12, r13), t13 = Avx512F.UnpackHigh(r12, r13);
+        Vector512<float> t14 = Avx512F.UnpackLow(r14, r15), t15 = Avx512F.UnpackHigh(r14, r15);
+        // Stage 2: u[4g + c], lane L = column 4L + c of rows 4g..4g+3.
+        Vector512<float> u0 = Avx512F.Shuffle(t0, t2, 0x44), u1 = Avx512F.Shuffle(t0, t2, 0xEE);
+        Vector512<float> u2 = Avx512F.Shuffle(t1, t3, 0x44), u3 = Avx512F.Shuffle(t1, t3, 0xEE);
+        Vector512<float> u4 = Avx512F.Shuffle(t4, t6, 0x44), u5 = Avx512F.Shuffle(t4, t6, 0xEE);
+        Vector512<float> u6 = Avx512F.Shuffle(t5, t7, 0x44), u7 = Avx512F.Shuffle(t5, t7, 0xEE);
+        Vector512<float> u8 = Avx512F.Shuffle(t8, t10, 0x44), u9 = Avx512F.Shuffle(t8, t10, 0xEE);
+        Vector512<float> u10 = Avx512F.Shuffle(t9, t11, 0x44), u11 = Avx512F.Shuffle(t9, t11, 0xEE);
+        Vector512<float> u12 = Avx512F.Shuffle(t12, t14, 0x44), u13 = Avx512F.Shuffle(t12, t14, 0xEE);
+        Vector512<float> u14 = Avx512F.Shuffle(t13, t15, 0x44), u15 = Avx512F.Shuffle(t13, t15, 0xEE);
+        // Stage 3: 128-bit lane shuffles.
+        Column4(u0, u4, u8, u12, out c0, out c4, out c8, out c12);
+        Column4(u1, u5, u9, u13, out c1, out c5, out c9, out c13);
+        Column4(u2, u6, u10, u14, out c2, out c6, out c10, out c14);
+        Column4(u3, u7, u11, u15, out c3, out c7, out c11, out c15);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Row(float* s, int ld, int i, int rows) =>
+        i < rows ? Vector512.Load(s + (nint)i * ld) : Vector512<float>.Zero;
 
     /// <summary>Stage 3 of the 16×16 transpose: columns c, 4 + c, 8 + c, 12 + c from u[c], u[4+c], u[8+c], u[12+c].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -179,6 +233,11 @@ internal static unsafe partial class Gemm
         {
             int nr = Math.Min(NR, nc - j0);
             T* d = dst + (nint)j0 * kc;
+            if (typeof(T) == typeof(float) && NR == 32 && Avx512F.IsSupported)
+            {
+                PackBT32((float*)(src + (nint)j0 * ldb), ldb, kc, nr, (float*)d);
+                continue;
+            }
             for (int j = 0; j < nr; j++)
             {
                 T* s = src + (nint)(j0 + j) * ldb;

@@ -1,7 +1,7 @@
 // LSTM layer kernels: the whole time loop of one direction of one layer, forward and BPTT backward.
 //
-// Layout (row-major, time-major): xg [T,B,4H] = x_t·W_ihᵀ + b_ih + b_hh for every step (one GEMM, done by the
-// caller); w = W_hh [4H,H]; h0, c0 [B,H]; s [2,T,B,H]: s[0,t] = h_t and s[1,t] = c_t. Gate order i, f, g, o
+// Layout (row-major, time-major): xg [T,B,4H] = x_t·W_ihᵀ for every step (one GEMM, done by the caller); an optional
+// bias [4H] (b_ih + b_hh) added at each step while copying xg_t; w = W_hh [4H,H]; h0, c0 [B,H]; s [2,T,B,H]: s[0,t] = h_t and s[1,t] = c_t. Gate order i, f, g, o
 // (PyTorch). Per step: one GEMM gates = xg_t + h_{t-1}·W_hhᵀ (accumulated into a copy of xg_t), then one pass
 // per row for the element-wise cell: i, f, o = σ(·), g = tanh(·), c = f⊙c_{t-1} + i⊙g, h = o⊙tanh(c).
 //
@@ -13,21 +13,22 @@
 //   dĉ = dc + dh⊙o⊙(1 − tanh²c); d(pre i) = dĉ⊙g⊙i(1−i); d(pre f) = dĉ⊙c_{t-1}⊙f(1−f);
 //   d(pre g) = dĉ⊙i⊙(1−g²); d(pre o) = dh⊙tanh(c)⊙o(1−o); dc_carry = dĉ⊙f; dh_carry = dgates_t·W_hh (one GEMM);
 // then dW_hh = Σ_t dgates_tᵀ·h_{t-1} as two GEMMs over all steps at once (the previous states are s[0] shifted by
-// one step, plus h0), and dxg = dgates.
+// one step, plus h0), dxg = dgates and dbias = Σ_t,b dgates.
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
 namespace Nabla.Ops.Kernels;
 
-internal static class Lstm
+internal static partial class Lstm
 {
     /// <summary>Runs the forward loop. <paramref name="act"/>: [T,B,4H] to keep the activated gates for backward, or null.</summary>
-    public static void Forward<T>(int steps, int batch, int hidden, T[] xg, T[] w, T[] h0, T[] c0, int[]? lengths, bool reverse,
+    public static void Forward<T>(int steps, int batch, int hidden, T[] xg, T[] w, T[]? bias, T[] h0, T[] c0, int[]? lengths, bool reverse,
         T[] s, T[]? act) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh;
         var scratch = act is null ? new T[batch * h4] : null;
+        var packed = UsePacked<T>(h4) ? Pack((float[])(object)w, true, hidden, h4, hidden) : null;
         for (int k = 0; k < steps; k++)
         {
             int t = reverse ? steps - 1 - k : k;
@@ -35,8 +36,27 @@ internal static class Lstm
             (T[] hp, int hpo) = k == 0 ? (h0, 0) : (s, tp * bh);
             (T[] cp, int cpo) = k == 0 ? (c0, 0) : (s, plane + (tp * bh));
             (T[] g, int go) = act is null ? (scratch!, 0) : (act, t * batch * h4);
-            Array.Copy(xg, t * batch * h4, g, go, batch * h4);
-            Gemm.Multiply(false, true, batch, h4, hidden, hp, hpo, hidden, w, 0, hidden, g, go, h4, true);
+            if (bias is null)
+            {
+                Array.Copy(xg, t * batch * h4, g, go, batch * h4);
+            }
+            else
+            {
+                for (int b = 0; b < batch; b++)
+                {
+                    TensorPrimitives.Add(xg.AsSpan((t * batch * h4) + (b * h4), h4), bias, g.AsSpan(go + (b * h4), h4));
+                }
+            }
+
+            if (packed is not null)
+            {
+                MultiplyPacked(batch, h4, hidden, (float[])(object)hp, hpo, hidden, packed, (float[])(object)g, go, h4, true);
+            }
+            else
+            {
+                Gemm.Multiply(false, true, batch, h4, hidden, hp, hpo, hidden, w, 0, hidden, g, go, h4, true);
+            }
+
             for (int b = 0; b < batch; b++)
             {
                 int ho = (t * bh) + (b * hidden), co = plane + ho;
@@ -47,16 +67,7 @@ internal static class Lstm
                     continue;
                 }
 
-                var gr = g.AsSpan(go + (b * h4), h4);
-                TensorPrimitives.Sigmoid(gr[..(2 * hidden)], gr[..(2 * hidden)]);
-                TensorPrimitives.Tanh(gr.Slice(2 * hidden, hidden), gr.Slice(2 * hidden, hidden));
-                TensorPrimitives.Sigmoid(gr[(3 * hidden)..], gr[(3 * hidden)..]);
-                var c = s.AsSpan(co, hidden);
-                var h = s.AsSpan(ho, hidden);
-                TensorPrimitives.Multiply(gr.Slice(hidden, hidden), cp.AsSpan(cpo + (b * hidden), hidden), c);
-                TensorPrimitives.FusedMultiplyAdd(gr[..hidden], gr.Slice(2 * hidden, hidden), c, c);
-                TensorPrimitives.Tanh(c, h);
-                TensorPrimitives.Multiply(h, gr[(3 * hidden)..], h);
+                CellForward<T>(g.AsSpan(go + (b * h4), h4), cp.AsSpan(cpo + (b * hidden), hidden), s.AsSpan(co, hidden), s.AsSpan(ho, hidden), hidden);
             }
         }
     }
@@ -66,14 +77,14 @@ internal static class Lstm
     /// the pre-activation gates), dw [4H,H], dh0 and dc0 [B,H].
     /// </summary>
     public static void Backward<T>(int steps, int batch, int hidden, T[] w, T[] h0, T[] c0, int[]? lengths, bool reverse,
-        T[] s, T[] act, T[] ds, T[] dxg, T[] dw, T[] dh0, T[] dc0) where T : unmanaged, IFloatingPointIeee754<T>
+        T[] s, T[] act, T[] ds, T[] dxg, T[] dw, T[]? dbias, T[] dh0, T[] dc0) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh;
         var dh = new T[bh];
         var dhNext = new T[bh];
-        var tc = new T[hidden];
         Array.Clear(dc0);
         var dc = dc0; // the carried dc lives in dc0 and ends there
+        var packed = UsePacked<T>(hidden) ? Pack((float[])(object)w, false, h4, hidden, hidden) : null;
         for (int k = steps - 1; k >= 0; k--)
         {
             int t = reverse ? steps - 1 - k : k;
@@ -91,13 +102,20 @@ internal static class Lstm
                 }
 
                 int ro = b * hidden;
-                TensorPrimitives.Tanh(s.AsSpan(plane + (t * bh) + ro, hidden), tc);
-                CellBackward<T>(act.AsSpan((t * batch * h4) + (b * h4), h4), tc, cp.AsSpan(cpo + ro, hidden),
+                CellBackward<T>(act.AsSpan((t * batch * h4) + (b * h4), h4), s.AsSpan(plane + (t * bh) + ro, hidden), cp.AsSpan(cpo + ro, hidden),
                     dh.AsSpan(ro, hidden), dc.AsSpan(ro, hidden), dgr, hidden);
             }
 
             // dh_{t-1} = dgates_t · W_hh for processed rows; carried rows pass dh through unchanged.
-            Gemm.Multiply(false, false, batch, hidden, h4, dxg, t * batch * h4, h4, w, 0, hidden, dhNext, 0, hidden, false);
+            if (packed is not null)
+            {
+                MultiplyPacked(batch, hidden, h4, (float[])(object)dxg, t * batch * h4, h4, packed, (float[])(object)dhNext, 0, hidden, false);
+            }
+            else
+            {
+                Gemm.Multiply(false, false, batch, hidden, h4, dxg, t * batch * h4, h4, w, 0, hidden, dhNext, 0, hidden, false);
+            }
+
             if (lengths is not null)
             {
                 for (int b = 0; b < batch; b++)
@@ -113,6 +131,14 @@ internal static class Lstm
         }
 
         Array.Copy(dh, dh0, bh);
+        if (dbias is not null)
+        {
+            Array.Clear(dbias);
+            for (int r = 0; r < steps * batch; r++)
+            {
+                TensorPrimitives.Add(dbias, dxg.AsSpan(r * h4, h4), dbias);
+            }
+        }
 
         // dW = Σ_t dgates_tᵀ·h_{t-1}: the steps after the first use s[0] shifted by one step, the first uses h0.
         int first = reverse ? steps - 1 : 0;
@@ -130,8 +156,55 @@ internal static class Lstm
         Gemm.Multiply(true, false, h4, hidden, batch, dxg, first * batch * h4, h4, h0, 0, hidden, dw, 0, hidden, true);
     }
 
+    /// <summary>
+    /// One row of the cell forward, in place: pre-activation gates a (4H) become i, f, g, o; c = f⊙cp + i⊙g;
+    /// h = o⊙tanh(c).
+    /// </summary>
+    private static void CellForward<T>(Span<T> a, ReadOnlySpan<T> cp, Span<T> c, Span<T> h, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; j <= n - Vector512<T>.Count; j += Vector512<T>.Count)
+            {
+                var i = Sigmoid(Vector512.Create(a[j..]));
+                var f = Sigmoid(Vector512.Create(a[(n + j)..]));
+                var g = Tanh(Vector512.Create(a[((2 * n) + j)..]));
+                var o = Sigmoid(Vector512.Create(a[((3 * n) + j)..]));
+                var cv = (f * Vector512.Create(cp[j..])) + (i * g);
+                i.CopyTo(a[j..]);
+                f.CopyTo(a[(n + j)..]);
+                g.CopyTo(a[((2 * n) + j)..]);
+                o.CopyTo(a[((3 * n) + j)..]);
+                cv.CopyTo(c[j..]);
+                (o * Tanh(cv)).CopyTo(h[j..]);
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            T i = Sigmoid(a[j]), f = Sigmoid(a[n + j]), g = T.Tanh(a[(2 * n) + j]), o = Sigmoid(a[(3 * n) + j]);
+            (a[j], a[n + j], a[(2 * n) + j], a[(3 * n) + j]) = (i, f, g, o);
+            c[j] = (f * cp[j]) + (i * g);
+            h[j] = o * T.Tanh(c[j]);
+        }
+    }
+
+    private static T Sigmoid<T>(T x) where T : IFloatingPointIeee754<T> => T.One / (T.One + T.Exp(-x));
+
+    /// <summary>σ(x) = 1 / (1 + e^(−x)), with the vectorised exp of .NET.</summary>
+    private static Vector512<T> Sigmoid<T>(Vector512<T> x) => Vector512<T>.One / (Vector512<T>.One + Exp(-x));
+
+    /// <summary>tanh(x) = 1 − 2 / (e^(2x) + 1): exact limits ±1 (e^(2x) → ∞ or 0), absolute error a few ulps of 1.</summary>
+    private static Vector512<T> Tanh<T>(Vector512<T> x) =>
+        Vector512<T>.One - ((Vector512<T>.One + Vector512<T>.One) / (Exp(x + x) + Vector512<T>.One));
+
+    private static Vector512<T> Exp<T>(Vector512<T> x) => typeof(T) == typeof(float)
+        ? Vector512.Exp(x.AsSingle()).As<float, T>()
+        : Vector512.Exp(x.AsDouble()).As<double, T>();
+
     /// <summary>One row of the cell backward; <paramref name="dc"/> is updated in place to dc_{t-1} = dĉ⊙f.</summary>
-    private static void CellBackward<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> tc, ReadOnlySpan<T> cp, ReadOnlySpan<T> dh, Span<T> dc,
+    private static void CellBackward<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> cs, ReadOnlySpan<T> cp, ReadOnlySpan<T> dh, Span<T> dc,
         Span<T> dg, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int j = 0;
@@ -144,7 +217,7 @@ internal static class Lstm
                 var f = Vector512.Create(a[(n + j)..]);
                 var g = Vector512.Create(a[((2 * n) + j)..]);
                 var o = Vector512.Create(a[((3 * n) + j)..]);
-                var t = Vector512.Create(tc[j..]);
+                var t = Tanh(Vector512.Create(cs[j..]));
                 var dhv = Vector512.Create(dh[j..]);
                 var dct = Vector512.Create(dc[j..]) + (dhv * o * (one - (t * t)));
                 (dct * g * i * (one - i)).CopyTo(dg[j..]);
@@ -157,7 +230,7 @@ internal static class Lstm
 
         for (; j < n; j++)
         {
-            T i = a[j], f = a[n + j], g = a[(2 * n) + j], o = a[(3 * n) + j], t = tc[j];
+            T i = a[j], f = a[n + j], g = a[(2 * n) + j], o = a[(3 * n) + j], t = T.Tanh(cs[j]);
             T dct = dc[j] + (dh[j] * o * (T.One - (t * t)));
             dg[j] = dct * g * i * (T.One - i);
             dg[n + j] = dct * cp[j] * f * (T.One - f);

@@ -63,7 +63,13 @@ public static class LinePlot
         Text(img, Left, 10, title, (0, 0, 0));
         Text(img, Left + (pw / 2) - (TextWidth(xLabel) / 2), H - 16, xLabel, (0, 0, 0));
 
-        int legendX = W - Right - 8 - series.Select(s => TextWidth(s.Label) + 24).DefaultIfEmpty(0).Max();
+        // The legend goes in the top or bottom right corner, whichever the curves' last third leaves emptier.
+        int legendW = series.Select(s => TextWidth(s.Label) + 30).DefaultIfEmpty(0).Max(), legendH = (series.Count * 16) + 6;
+        int legendX = W - Right - 4 - legendW;
+        double mid = (lo + hi) / 2;
+        int upper = series.Sum(s => s.Y.Skip(s.Y.Length * 2 / 3).Count(v => v > mid));
+        int lower = series.Sum(s => s.Y.Skip(s.Y.Length * 2 / 3).Count(v => v <= mid));
+        int legendY = upper > lower ? Top + ph - legendH - 4 : Top + 4;
         for (int s = 0; s < series.Count; s++)
         {
             var (label, ys, color) = series[s];
@@ -84,10 +90,15 @@ public static class LinePlot
                 Rect(img, (int)x - 2, (int)y - 2, 5, 5, color);
                 (px, py) = (x, y);
             }
+        }
 
-            int ly = Top + 6 + (s * 16);
-            Rect(img, legendX, ly + 3, 16, 4, color);
-            Text(img, legendX + 22, ly, label, (0, 0, 0));
+        Rect(img, legendX, legendY, legendW, legendH, (200, 200, 200));
+        Rect(img, legendX + 1, legendY + 1, legendW - 2, legendH - 2, (255, 255, 255));
+        for (int s = 0; s < series.Count; s++)
+        {
+            int ly = legendY + 6 + (s * 16);
+            Rect(img, legendX + 6, ly + 3, 16, 4, series[s].Color);
+            Text(img, legendX + 28, ly, series[s].Label, (0, 0, 0));
         }
 
         return Png.Encode(W, H, img);
@@ -188,7 +199,7 @@ public static class LinePlot
         ['g'] = [".##", "#..", "#.#", "#.#", ".##"], ['h'] = ["#.#", "#.#", "###", "#.#", "#.#"],
         ['i'] = ["###", ".#.", ".#.", ".#.", "###"], ['j'] = ["..#", "..#", "..#", "#.#", ".#."],
         ['k'] = ["#.#", "#.#", "##.", "#.#", "#.#"], ['l'] = ["#..", "#..", "#..", "#..", "###"],
-        ['m'] = ["#.#", "###", "###", "#.#", "#.#"], ['n'] = ["##.", "#.#", "#.#", "#.#", "#.#"],
+        ['m'] = ["#.#", "###", "#.#", "#.#", "#.#"], ['n'] = ["#.#", "###", "###", "###", "#.#"],
         ['o'] = [".#.", "#.#", "#.#", "#.#", ".#."], ['p'] = ["##.", "#.#", "##.", "#..", "#.."],
         ['q'] = [".#.", "#.#", "#.#", "##.", ".##"], ['r'] = ["##.", "#.#", "##.", "#.#", "#.#"],
         ['s'] = [".##", "#..", ".#.", "..#", "##."], ['t'] = ["###", ".#.", ".#.", ".#.", ".#."],

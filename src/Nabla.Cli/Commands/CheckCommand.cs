@@ -1,0 +1,77 @@
+using Nabla.Explain;
+using Nabla.Serialization;
+
+namespace Nabla.Cli.Commands;
+
+/// <summary>
+/// <c>nabla check &lt;exercise.yaml&gt; [--claims claims.yaml] [--digits N]</c>: compares claimed values (from the claims file,
+/// or the exercise's own <c>claims:</c>) with the computed ones, reports each as right or wrong, blames the earliest wrong
+/// quantity others depend on and says why. Exit code 0 when all claims are right, 1 when any is wrong, 2 on a bad file.
+/// </summary>
+internal static class CheckCommand
+{
+    public const string Usage = "nabla check <exercise.yaml> [--claims claims.yaml] [--digits N]";
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            string? file = null, claimsFile = null;
+            int? digits = null;
+            for (int i = 0; i < args.Length; i++)
+            {
+                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value ({Usage})");
+                switch (args[i])
+                {
+                    case "--claims":
+                        claimsFile = Next();
+                        break;
+                    case "--digits":
+                        digits = int.TryParse(Next(), out int d) && d is > 0 and <= 17 ? d : throw new ArgumentException("--digits must be 1..17");
+                        break;
+                    case var a when a.StartsWith('-'):
+                        throw new ArgumentException($"unknown option '{a}' ({Usage})");
+                    default:
+                        file = file is null ? args[i] : throw new ArgumentException($"one exercise at a time ({Usage})");
+                        break;
+                }
+            }
+
+            if (file is null)
+            {
+                throw new ArgumentException($"which exercise? {Usage}");
+            }
+
+            var exercise = Exercise.Load(file);
+            YamlNode claims;
+            if (claimsFile is not null)
+            {
+                var root = YamlParser.Parse(File.ReadAllText(claimsFile));
+                claims = root is YamlMapping m && m["claims"] is { } inner ? inner : root;
+            }
+            else
+            {
+                claims = exercise.Claims ?? throw new ArgumentException($"{file} has no 'claims:' and no --claims file was given");
+            }
+
+            var solution = Solver.Solve(exercise, digits);
+            CheckReport report;
+            try
+            {
+                report = Checker.Check(solution, claims);
+            }
+            catch (YamlException e) when (claimsFile is not null)
+            {
+                throw new YamlException($"{claimsFile}: {e.Message}", e);
+            }
+
+            output.Write(CheckRenderer.Render(report, solution.Digits));
+            return report.AllRight ? 0 : 1;
+        }
+        catch (Exception e) when (e is YamlException or ArgumentException or IOException or NotSupportedException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            error.WriteLine($"nabla check: {e.Message}");
+            return 2;
+        }
+    }
+}

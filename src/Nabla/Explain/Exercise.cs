@@ -1,0 +1,364 @@
+using System.Globalization;
+using Nabla.Serialization;
+
+namespace Nabla.Explain;
+
+/// <summary>One equation line: <c>name = rhs</c> or <c>name[t] = rhs for t = a..b</c>, with its place in the file.</summary>
+/// <param name="Target">The defined name (<c>h</c>).</param>
+/// <param name="TargetIndex">The index expression of a recurrence (<c>t</c>, <c>0</c>), or null.</param>
+/// <param name="Rhs">The right-hand side.</param>
+/// <param name="Loop">The loop variable and its inclusive range, or null.</param>
+/// <param name="Text">The equation as written.</param>
+/// <param name="Line">1-based line of the equation text in the file.</param>
+/// <param name="Column">1-based column of the first character of <see cref="Text"/>.</param>
+internal sealed record Equation(string Target, Expr? TargetIndex, Expr Rhs, (string Var, int From, int To)? Loop, string Text, int Line, int Column)
+{
+    /// <summary>"line L, column C" of a 0-based offset in <see cref="Text"/>.</summary>
+    public string Where(int offset) => $"line {Line}, column {Column + offset}";
+
+    /// <summary>The right-hand side text.</summary>
+    public string RhsText => Text[(Text.IndexOf('=', StringComparison.Ordinal) + 1)..].Split(" for ")[0].Trim();
+}
+
+/// <summary>A given value with the node it came from.</summary>
+internal sealed record GivenValue(string Name, double[] Values, int[] Shape, YamlNode Node);
+
+/// <summary>An optimizer to apply to the gradients of the loss.</summary>
+internal sealed record OptimizerSpec(string Type, IReadOnlyList<string> Params, double Lr, IReadOnlyDictionary<string, double> Options, int Steps);
+
+/// <summary>Hessian request: of a scalar w.r.t. given scalars, at listed points.</summary>
+internal sealed record HessianSpec(string Of, IReadOnlyList<string> Wrt, IReadOnlyList<double[]> Points);
+
+/// <summary>Jacobian request: ∂of/∂wrt, optionally reshaped and named.</summary>
+internal sealed record JacobianSpec(string Of, string Wrt, string Name, int[]? Shape);
+
+/// <summary>Perceptron training (the classic rule, step output) on a small table.</summary>
+internal sealed record PerceptronSpec(double[][] Inputs, double[] Targets, double[] W0, double Theta, double Lr, int Epochs, bool LearnTheta);
+
+
+/// <summary>
+/// An exercise: given values, a model (equations over named quantities and/or layer models), the loss and what
+/// to compute. See docs/explain.md for the file format.
+/// </summary>
+internal sealed class Exercise
+{
+    private static readonly string[] TopKeys = ["id", "title", "description", "given", "equations", "models", "loss", "gradients",
+        "sensitivities", "jacobians", "hessian", "optimizer", "perceptron", "images", "claims", "digits", "notes"];
+
+    public string Id { get; init; } = "exercise";
+
+    public string? Title { get; init; }
+
+    public string? Description { get; init; }
+
+    public List<GivenValue> Given { get; } = [];
+
+    public List<Equation> Equations { get; } = [];
+
+    public List<(string Name, ModelDefinition Model, YamlNode Node)> Models { get; } = [];
+
+    public string? Loss { get; init; }
+
+    public YamlNode? LossNode { get; init; }
+
+    public List<(string Name, YamlNode Node)> Gradients { get; } = [];
+
+    public List<(string Family, IReadOnlyList<string> Wrt)> Sensitivities { get; } = [];
+
+    public List<JacobianSpec> Jacobians { get; } = [];
+
+    public HessianSpec? Hessian { get; set; }
+
+    public OptimizerSpec? Optimizer { get; set; }
+
+    public PerceptronSpec? Perceptron { get; set; }
+
+    /// <summary>Quantities (2-D) to write as grayscale PNG pictures.</summary>
+    public List<string> Images { get; } = [];
+
+    public YamlNode? Claims { get; set; }
+
+    public int? Digits { get; init; }
+
+    /// <summary>The directory of the file (for relative output paths), or null.</summary>
+    public string? Directory { get; set; }
+
+    public static Exercise Load(string path)
+    {
+        var ex = Parse(File.ReadAllText(path));
+        ex.Directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        return ex;
+    }
+
+    public static Exercise Parse(string yaml)
+    {
+        var root = YamlParser.Parse(yaml);
+        if (root is not YamlMapping top)
+        {
+            throw new YamlException($"an exercise is a mapping with keys such as given, equations, loss; found {root.Describe()}", root);
+        }
+
+        foreach (var (k, _) in top.Entries)
+        {
+            if (!TopKeys.Contains(k.Value))
+            {
+                throw new YamlException($"unknown key '{k.Value}'{ModelFileReader.Suggest(k.Value, TopKeys)}", k);
+            }
+        }
+
+        var ex = new Exercise
+        {
+            Id = Str(top["id"]) ?? "exercise",
+            Title = Str(top["title"]),
+            Description = Str(top["description"]),
+            Loss = Str(top["loss"]),
+            LossNode = top["loss"],
+            Digits = top["digits"] is YamlScalar d && d.TryGetInt64(out var dv) ? (int)dv : null,
+            Claims = top["claims"],
+        };
+        if (top["given"] is YamlMapping given)
+        {
+            foreach (var (k, v) in given.Entries)
+            {
+                ex.Given.Add(ReadGiven(k.Value, v));
+            }
+        }
+
+        if (top["models"] is YamlMapping models)
+        {
+            foreach (var (k, v) in models.Entries)
+            {
+                ex.Models.Add((k.Value, ModelFileReader.Read(v), v));
+            }
+        }
+
+        if (top["equations"] is { } eqs)
+        {
+            foreach (var item in Seq(eqs, "equations"))
+            {
+                ex.Equations.Add(ReadEquation(item));
+            }
+        }
+
+        if (top["gradients"] is { } grads)
+        {
+            foreach (var g in Seq(grads, "gradients"))
+            {
+                ex.Gradients.Add((Str(g) ?? throw new YamlException("a gradient is named by a quantity", g), g));
+            }
+        }
+
+        if (top["sensitivities"] is YamlMapping sens)
+        {
+            ex.Sensitivities.Add((Str(sens["of"]) ?? throw new YamlException("sensitivities needs 'of: family'", sens),
+                Seq(sens["wrt"] ?? throw new YamlException("sensitivities needs 'wrt: [names]'", sens), "wrt").Select(n => Str(n)!).ToList()));
+        }
+
+        if (top["jacobians"] is { } jac)
+        {
+            foreach (var j in Seq(jac, "jacobians"))
+            {
+                if (j is not YamlMapping jm)
+                {
+                    throw new YamlException("a jacobian is {of: y, wrt: x, name: J, shape: [r, c]}", j);
+                }
+
+                string of = Str(jm["of"]) ?? throw new YamlException("jacobian needs 'of'", jm);
+                string wrt = Str(jm["wrt"]) ?? throw new YamlException("jacobian needs 'wrt'", jm);
+                ex.Jacobians.Add(new JacobianSpec(of, wrt, Str(jm["name"]) ?? $"d{of}/d{wrt}", jm["shape"] is { } s ? Numbers(s).Select(v => (int)v).ToArray() : null));
+            }
+        }
+
+        if (top["hessian"] is YamlMapping h)
+        {
+            ex.Hessian = new HessianSpec(Str(h["of"]) ?? throw new YamlException("hessian needs 'of'", h),
+                Seq(h["wrt"] ?? throw new YamlException("hessian needs 'wrt: [x, y]'", h), "wrt").Select(n => Str(n)!).ToList(),
+                h["at"] is { } at ? Seq(at, "at").Select(Numbers).ToList() : []);
+        }
+
+        if (top["optimizer"] is YamlMapping o)
+        {
+            ex.Optimizer = ReadOptimizer(o, ex);
+        }
+
+        if (top["perceptron"] is YamlMapping p)
+        {
+            ex.Perceptron = ReadPerceptron(p);
+        }
+
+        if (top["images"] is { } im)
+        {
+            ex.Images.AddRange(Seq(im, "images").Select(n => Str(n) ?? throw new YamlException("images lists quantity names", n)));
+        }
+
+        return ex;
+    }
+
+    private static OptimizerSpec ReadOptimizer(YamlMapping o, Exercise ex)
+    {
+        string type = Str(o["type"]) ?? "SGD";
+        if (type is not ("SGD" or "Adam"))
+        {
+            throw new YamlException($"optimizer type '{type}' is not supported here (SGD or Adam)", o["type"]!);
+        }
+
+        var options = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (k, v) in o.Entries)
+        {
+            if (k.Value is "type" or "params" or "steps" or "lr")
+            {
+                continue;
+            }
+
+            options[k.Value] = v is YamlScalar s && s.TryGetDouble(out var d) ? d : throw new YamlException($"optimizer option '{k.Value}' must be a number", v);
+        }
+
+        var ps = o["params"] is { } pn ? Seq(pn, "params").Select(n => Str(n)!).ToList() : ex.Gradients.Select(g => g.Name).Where(n => ex.Given.Any(g => g.Name == n)).ToList();
+        double lr = o["lr"] is YamlScalar l && l.TryGetDouble(out var lv) ? lv : throw new YamlException("optimizer needs 'lr: number'", o);
+        int steps = o["steps"] is YamlScalar st && st.TryGetInt64(out var sv) ? (int)sv : 1;
+        return new OptimizerSpec(type, ps, lr, options, steps);
+    }
+
+    private static PerceptronSpec ReadPerceptron(YamlMapping p)
+    {
+        var data = Seq(p["data"] ?? throw new YamlException("perceptron needs 'data: [[x1, x2, target], ...]'", p), "data").Select(Numbers).ToArray();
+        double Num(string key, double dflt) => p[key] is YamlScalar s && s.TryGetDouble(out var v) ? v : dflt;
+        int n = data[0].Length - 1;
+        return new PerceptronSpec([.. data.Select(r => r[..n])], [.. data.Select(r => r[n])],
+            p["w0"] is { } w ? Numbers(w) : new double[n], Num("theta", 0), Num("lr", 1), (int)Num("epochs", 100),
+            p["learn_theta"] is YamlScalar lt && lt.TryGetBool(out var b) && b);
+    }
+
+    private static Equation ReadEquation(YamlNode node)
+    {
+        if (node is not YamlScalar s || s.IsNull)
+        {
+            throw new YamlException("an equation is a line such as \"y = w*x + b\" or \"h[t] = w1*h[t-1] + w2*x[t] for t = 1..4\"", node);
+        }
+
+        string text = s.Value;
+        int line = s.Line, col = s.Column + (s.Quoted ? 1 : 0);
+        try
+        {
+            (string, int, int)? loop = null;
+            int end = text.Length;
+            int forAt = text.LastIndexOf(" for ", StringComparison.Ordinal);
+            if (forAt >= 0)
+            {
+                end = forAt;
+                var spec = text[(forAt + 5)..];
+                var parts = spec.Split([" = ", " in ", "="], 2, StringSplitOptions.TrimEntries);
+                var range = parts.Length == 2 ? parts[1].Split("..", StringSplitOptions.TrimEntries) : [];
+                if (range.Length != 2 || !int.TryParse(range[0], CultureInfo.InvariantCulture, out int a) || !int.TryParse(range[1], CultureInfo.InvariantCulture, out int b))
+                {
+                    throw new ExprException("a loop reads 'for t = 1..4' (inclusive integer range)", forAt + 1);
+                }
+
+                loop = (parts[0], a, b);
+            }
+
+            var (name, indices, after) = ExprParser.ParseTarget(text, 0);
+            int eq = text.IndexOf('=', after);
+            if (eq < 0 || text[after..eq].Trim().Length > 0)
+            {
+                throw new ExprException("expected '=' after the quantity's name", after);
+            }
+
+            if (indices.Count > 1)
+            {
+                throw new ExprException("a recurrence has one index (h[t])", after);
+            }
+
+            var rhs = ExprParser.Parse(text, eq + 1, end);
+            return new Equation(name, indices.Count == 1 ? indices[0] : null, rhs, loop, text, line, col);
+        }
+        catch (ExprException e)
+        {
+            throw new YamlException($"{e.Message} in \"{text}\"", line, col + e.Pos);
+        }
+    }
+
+    private static GivenValue ReadGiven(string name, YamlNode v)
+    {
+        if (v is YamlMapping m && m["formula"] is YamlScalar f)
+        {
+            var shape = Numbers(m["shape"] ?? throw new YamlException("a formula value needs 'shape: [..]'", m)).Select(x => (int)x).ToArray();
+            var idx = m["indices"] is { } ix ? Seq(ix, "indices").Select(n => Str(n)!).ToArray() : new[] { "i", "j", "k", "l" }[..shape.Length];
+            Expr e;
+            try
+            {
+                e = ExprParser.Parse(f.Value);
+            }
+            catch (ExprException ee)
+            {
+                throw new YamlException(ee.Message, f.Line, f.Column + (f.Quoted ? 1 : 0) + ee.Pos);
+            }
+
+            int n = shape.Aggregate(1, (a, b) => a * b);
+            var values = new double[n];
+            var env = new Dictionary<string, double>(StringComparer.Ordinal);
+            for (int flat = 0; flat < n; flat++)
+            {
+                int rest = flat;
+                for (int d = shape.Length - 1; d >= 0; d--)
+                {
+                    env[idx[d]] = rest % shape[d];
+                    rest /= shape[d];
+                }
+
+                values[flat] = ConstEval.Eval(e, env, f);
+            }
+
+            return new GivenValue(name, values, shape, v);
+        }
+
+        var shp = new List<int>();
+        var vals = new List<double>();
+        Flatten(v, 0, shp, vals, name);
+        return new GivenValue(name, [.. vals], [.. shp], v);
+    }
+
+    private static void Flatten(YamlNode v, int depth, List<int> shape, List<double> values, string name)
+    {
+        switch (v)
+        {
+            case YamlScalar s when s.TryGetDouble(out var d):
+                if (depth != shape.Count)
+                {
+                    throw new YamlException($"'{name}' is ragged: a number where a list of length {shape[depth]} was expected", v);
+                }
+
+                values.Add(d);
+                break;
+            case YamlScalar s when s.TryGetBool(out var b):
+                values.Add(b ? 1 : 0);
+                break;
+            case YamlSequence q:
+                if (depth == shape.Count && values.Count == 0)
+                {
+                    shape.Add(q.Items.Count);
+                }
+                else if (depth >= shape.Count || shape[depth] != q.Items.Count)
+                {
+                    throw new YamlException($"shape mismatch in '{name}': a row of {q.Items.Count} where {(depth < shape.Count ? shape[depth] : 0)} were expected", v);
+                }
+
+                foreach (var item in q.Items)
+                {
+                    Flatten(item, depth + 1, shape, values, name);
+                }
+
+                break;
+            default:
+                throw new YamlException($"'{name}' must be a number or a (nested) list of numbers, found {v.Describe()}", v);
+        }
+    }
+
+    internal static string? Str(YamlNode? n) => n is YamlScalar { IsNull: false } s ? s.Value : null;
+
+    internal static IReadOnlyList<YamlNode> Seq(YamlNode n, string what) =>
+        n is YamlSequence s ? s.Items : n is YamlScalar { IsNull: false } ? [n] : throw new YamlException($"'{what}' must be a list", n);
+
+    internal static double[] Numbers(YamlNode n) => Seq(n, "list").Select(i =>
+        i is YamlScalar s && s.TryGetDouble(out var d) ? d : throw new YamlException($"expected a number, found {i.Describe()}", i)).ToArray();
+}

@@ -1,0 +1,207 @@
+using Nabla.Optim;
+using Nabla.Serialization;
+
+namespace Nabla.Explain;
+
+/// <summary>
+/// Solves an exercise with the engine: layer models by shape analysis (<see cref="Analysis.ModelSummary"/>),
+/// equations on Float64 tensors under an active <see cref="Nabla.Trace"/>, gradients by reverse-mode autograd,
+/// Jacobians and Hessians by <see cref="Autograd.Functional"/>, updates by the real <see cref="SGD"/> / <see cref="Adam"/>.
+/// </summary>
+internal static class Solver
+{
+    public static Solution Solve(Exercise ex, int? digits = null)
+    {
+        var exports = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var models = new List<(string, Analysis.ModelSummary)>();
+        foreach (var (name, def, node) in ex.Models)
+        {
+            if (def.InputShape is null)
+            {
+                throw new YamlException($"model '{name}' needs 'input: [C, H, W]'", node);
+            }
+
+            var s = def.Summarize();
+            models.Add((name, s));
+            Export(exports, name, s.OutputShape, s.Totals.Params, s.Totals.Trainable, s.Totals.NonTrainable, s.Totals.Macs, s.Totals.ReceptiveField);
+            foreach (var row in s.Rows.Where(r => r.Path.Length > 0))
+            {
+                Export(exports, $"{name}.{row.Label}", row.OutputShape, row.Params, row.Trainable, row.NonTrainable, row.Macs, row.ReceptiveField);
+            }
+        }
+
+        var evaluator = new Evaluator(ex, exports);
+        Evaluation ev;
+        Solution sol;
+        using (var trace = Trace.Capture())
+        {
+            ev = evaluator.Run();
+            sol = new Solution { Exercise = ex, Evaluation = ev, Trace = trace.Steps, Digits = digits ?? ex.Digits ?? 6 };
+            sol.Models.AddRange(models);
+            foreach (var (k, v) in exports)
+            {
+                sol.Values.Add(new NamedValue(k, v, [], "model"));
+            }
+
+            foreach (var (k, v) in ev.Given)
+            {
+                sol.Values.Add(new NamedValue(k, v.Detach(), [], "given"));
+            }
+
+            foreach (var q in ev.Quantities)
+            {
+                sol.Values.Add(new NamedValue(q.Name, q.Value.Detach(), q.Deps, "quantity"));
+            }
+
+            foreach (var (fam, members) in ev.Families.Where(f => !ev.ByName.ContainsKey(f.Key)))
+            {
+                sol.Values.Add(new NamedValue(fam, ev.Lookup(fam)!.Detach(), members.Values.Select(m => m.Name).ToList(), "quantity"));
+            }
+
+            if (ex.Loss is { } lossName)
+            {
+                sol.Loss = ev.ByName.GetValueOrDefault(lossName)
+                    ?? throw new YamlException($"the loss '{lossName}' is not defined by an equation{ModelFileReader.Suggest(lossName, ev.ByName.Keys)}", ex.LossNode!);
+                if (sol.Loss.Value.Numel != 1)
+                {
+                    throw new YamlException($"the loss '{lossName}' must be a scalar, it has shape {sol.Loss.Value.Shape}", ex.LossNode!);
+                }
+
+                Gradients(sol, ev, sol.Loss);
+            }
+        }
+
+        Calculus.Sensitivities(sol, ev);
+        Calculus.Jacobians(sol, evaluator);
+        Calculus.Hessian(sol, evaluator);
+        if (ex.Optimizer is { } opt)
+        {
+            Optimize(sol, evaluator, opt);
+        }
+
+        if (ex.Perceptron is { } p)
+        {
+            Perceptron.Train(sol, p);
+        }
+
+        return sol;
+    }
+
+    private static void Export(Dictionary<string, Tensor> exports, string prefix, Shape output, long pars, long trainable, long nonTrainable, long macs, Analysis.ReceptiveField? rf)
+    {
+        exports[$"{prefix}.out"] = Tensor.FromArray(output.ToArray().Select(d => (double)d).ToArray());
+        exports[$"{prefix}.params"] = Tensor.Scalar(pars);
+        exports[$"{prefix}.trainable"] = Tensor.Scalar(trainable);
+        exports[$"{prefix}.non_trainable"] = Tensor.Scalar(nonTrainable);
+        exports[$"{prefix}.macs"] = Tensor.Scalar(macs);
+        if (rf is not null)
+        {
+            exports[$"{prefix}.rf"] = rf.SpatialDims == 1 ? Tensor.FromArray([rf.Width.Size]) : Tensor.FromArray([rf.Height.Size, rf.Width.Size]);
+        }
+    }
+
+    private static void Gradients(Solution sol, Evaluation ev, Quantity loss)
+    {
+        // Adjoints dL/dq of every intermediate quantity (one reverse pass), then per requested gradient the chain-rule terms.
+        var qs = ev.Quantities.Where(q => q.Value.RequiresGrad && q != loss).ToList();
+        if (qs.Count > 0)
+        {
+            var adj = Autograd.Grad([loss.Value], qs.Select(q => q.Value).ToList(), retainGraph: true, allowUnused: true);
+            for (int i = 0; i < qs.Count; i++)
+            {
+                sol.Adjoints[qs[i].Name] = adj[i] ?? Tensor.ZerosLike(qs[i].Value);
+            }
+        }
+
+        sol.Adjoints[loss.Name] = Tensor.OnesLike(loss.Value);
+        foreach (var u in ev.Quantities.Where(u => u.Value.Numel == 1 && sol.Adjoints.ContainsKey(u.Name)))
+        {
+            foreach (var (dep, partial) in Evaluator.LocalPartials(ev, u))
+            {
+                sol.Locals[(u.Name, dep)] = partial;
+            }
+        }
+
+        foreach (var q in qs.Where(q => q.Value.Numel == 1))
+        {
+            sol.AdjointTerms[q.Name] = ev.Quantities.Where(u => sol.Locals.ContainsKey((u.Name, q.Name)))
+                .Select(u => (u.Name, sol.Adjoints[u.Name], sol.Locals[(u.Name, q.Name)])).ToList();
+        }
+
+        foreach (var (name, node) in sol.Exercise.Gradients)
+        {
+            var x = ev.ByName.GetValueOrDefault(name)?.Value ?? (ev.Given.TryGetValue(name, out var g) ? g : null)
+                ?? throw new YamlException($"gradient with respect to '{name}': no such given value or quantity{ModelFileReader.Suggest(name, ev.Names)}", node);
+            var value = x == loss.Value ? Tensor.OnesLike(x) : Autograd.Grad([loss.Value], [x], retainGraph: true, allowUnused: true)[0] ?? Tensor.ZerosLike(x);
+            List<(string, Tensor, Tensor)> terms = x.Numel != 1 ? [] : ev.Quantities.Where(u => sol.Locals.ContainsKey((u.Name, name)))
+                .Select(u => (u.Name, sol.Adjoints[u.Name], sol.Locals[(u.Name, name)])).ToList();
+
+            string gname = $"d{loss.Name}/d{name}";
+            sol.Gradients.Add(new GradientResult(gname, loss.Name, name, value.Detach(), terms));
+            sol.Values.Add(new NamedValue(gname, value.Detach(), [loss.Name], "gradient"));
+        }
+    }
+
+    private static void Optimize(Solution sol, Evaluator evaluator, OptimizerSpec spec)
+    {
+        var ex = sol.Exercise;
+        if (sol.Loss is null)
+        {
+            throw new YamlException("the optimizer needs 'loss: name'");
+        }
+
+        var ps = spec.Params.Select(n => evaluator.Run(requireGrad: false).Given.TryGetValue(n, out var t)
+            ? t.Detach().Clone().Named(n).RequireGrad()
+            : throw new YamlException($"optimizer parameter '{n}' must be a given value")).ToList();
+        Optimizer opt = spec.Type == "Adam"
+            ? new Adam(ps, spec.Lr, spec.Options.GetValueOrDefault("beta1", 0.9), spec.Options.GetValueOrDefault("beta2", 0.999), spec.Options.GetValueOrDefault("eps", 1e-8))
+            : new SGD(ps, spec.Lr, spec.Options.GetValueOrDefault("momentum", 0));
+        var overrides = spec.Params.Zip(ps).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+        for (int step = 1; step <= spec.Steps; step++)
+        {
+            var run = evaluator.Run(overrides);
+            var loss = run.ByName[sol.Loss.Name].Value;
+            var grads = Autograd.Grad([loss], ps, allowUnused: true);
+            var before = ps.Select(p => p.Detach().Clone()).ToList();
+            for (int i = 0; i < ps.Count; i++)
+            {
+                ps[i].Grad = grads[i]?.Detach() ?? Tensor.ZerosLike(ps[i]);
+            }
+
+            opt.Step();
+            var rows = new List<(string, Tensor, Tensor, Tensor, IReadOnlyDictionary<string, Tensor>)>();
+            for (int i = 0; i < ps.Count; i++)
+            {
+                var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+                if (opt.State.TryGetValue(ps[i], out var st))
+                {
+                    foreach (var (k, v) in st)
+                    {
+                        state[k] = v.Detach().Clone();
+                    }
+
+                    if (spec.Type == "Adam" && st.TryGetValue("exp_avg", out var m) && st.TryGetValue("exp_avg_sq", out var v2))
+                    {
+                        double b1 = spec.Options.GetValueOrDefault("beta1", 0.9), b2 = spec.Options.GetValueOrDefault("beta2", 0.999);
+                        state["exp_avg_hat"] = m.Detach() / (1 - Math.Pow(b1, step));
+                        state["exp_avg_sq_hat"] = v2.Detach() / (1 - Math.Pow(b2, step));
+                    }
+                }
+
+                rows.Add((spec.Params[i], before[i], ps[i].Grad!, ps[i].Detach().Clone(), state));
+            }
+
+            sol.OptimizerSteps.Add(new OptimizerStep(step, rows, loss.Item()));
+        }
+
+        foreach (var (n, p) in overrides)
+        {
+            sol.ParamsAfter[n] = p.Detach().Clone();
+            sol.Values.Add(new NamedValue($"{n}'", sol.ParamsAfter[n], [$"d{sol.Loss.Name}/d{n}"], "update"));
+        }
+
+        sol.LossAfter = evaluator.Run(overrides).ByName[sol.Loss.Name].Value.Item();
+        sol.Values.Add(new NamedValue($"{sol.Loss.Name}'", Tensor.Scalar(sol.LossAfter.Value), overrides.Keys.Select(k => $"{k}'").ToList(), "update"));
+        _ = ex;
+    }
+}
