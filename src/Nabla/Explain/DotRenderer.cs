@@ -3,70 +3,47 @@ using System.Text;
 namespace Nabla.Explain;
 
 /// <summary>
-/// The computation graph in Graphviz DOT, drawn from the recorded trace: one box per tensor (label, value and,
-/// after the backward pass, its gradient), one ellipse per forward op, edges in the direction of the data.
+/// The computation graph of the named quantities in Graphviz DOT: one box per given value (blue) and per equation
+/// instance, labelled with its value and, when a loss is differentiated, its gradient dL/dq; edges in the direction of
+/// the data (each equation's inputs → its result), labelled with the equation's operation.
 /// </summary>
 internal static class DotRenderer
 {
     public static string Render(Solution sol)
     {
         int d = sol.Digits;
-        var grads = new Dictionary<string, TracedTensor>(StringComparer.Ordinal);
-        foreach (var s in sol.Trace.Where(s => s.Phase == TracePhase.Backward))
+        var ev = sol.Evaluation;
+        var grads = new Dictionary<string, Tensor>(sol.Adjoints, StringComparer.Ordinal);
+        foreach (var g in sol.Gradients)
         {
-            foreach (var o in s.Outputs)
-            {
-                grads[o.Label] = o;
-            }
+            grads[g.Wrt] = g.Value;
         }
 
-        var sb = new StringBuilder("digraph computation {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n");
-        var nodes = new HashSet<string>(StringComparer.Ordinal);
-        void Tensor(TracedTensor t)
+        var sb = new StringBuilder("digraph computation {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\", fontsize=10];\n");
+        string Label(string name, Tensor value)
         {
-            if (!nodes.Add(t.Label))
-            {
-                return;
-            }
-
-            string value = Show(t, d);
-            string grad = grads.TryGetValue($"d{t.Label}", out var g) ? $"\\ngrad {Show(g, d)}" : string.Empty;
-            bool named = !IsAuto(t.Label);
-            sb.Append($"  \"{Esc(t.Label)}\" [shape=box{(named ? ", style=filled, fillcolor=\"#e8f0ff\"" : string.Empty)}, label=\"{Esc(t.Label)}\\n{Esc(value)}{Esc(grad)}\"];\n");
+            string grad = grads.TryGetValue(name, out var g) ? $"\\ngrad {Esc(Format.Tensor(g, d, 6))}" : string.Empty;
+            return $"{Esc(name)}\\n{Esc(Format.Tensor(value, d, 6))}{grad}";
         }
 
-        foreach (var s in sol.Trace.Where(s => s.Phase == TracePhase.Forward))
+        var used = ev.Quantities.SelectMany(q => q.Deps).ToHashSet(StringComparer.Ordinal);
+        foreach (var (name, value) in ev.Given.Where(g => used.Contains(g.Key)))
         {
-            string op = $"op{s.Index}";
-            sb.Append($"  {op} [shape=ellipse, label=\"{Esc(s.Op)}\"];\n");
-            foreach (var i in s.Inputs)
-            {
-                Tensor(i);
-                sb.Append($"  \"{Esc(i.Label)}\" -> {op};\n");
-            }
+            sb.Append($"  \"{Esc(name)}\" [style=filled, fillcolor=\"#e8f0ff\", label=\"{Label(name, value)}\"];\n");
+        }
 
-            foreach (var o in s.Outputs)
+        foreach (var q in ev.Quantities)
+        {
+            bool isLoss = sol.Loss == q;
+            sb.Append($"  \"{Esc(q.Name)}\" [{(isLoss ? "style=filled, fillcolor=\"#ffe8e8\", " : string.Empty)}label=\"{Label(q.Name, q.Value)}\", tooltip=\"{Esc(q.Name)} = {Esc(q.Formula)}\"];\n");
+            foreach (var dep in q.Deps)
             {
-                Tensor(o);
-                sb.Append($"  {op} -> \"{Esc(o.Label)}\";\n");
+                sb.Append($"  \"{Esc(dep)}\" -> \"{Esc(q.Name)}\";\n");
             }
         }
 
         return sb.Append("}\n").ToString();
     }
 
-    private static bool IsAuto(string label) => label.Length > 1 && label[0] == 't' && label[1..].All(char.IsAsciiDigit);
-
-    private static string Show(TracedTensor t, int d)
-    {
-        if (t.Values is not { } v)
-        {
-            return t.Shape.ToString();
-        }
-
-        return t.Shape.Rank == 0 ? Format.Number(v[0], d) : v.Count <= 6 ? $"[{string.Join(", ", v.Select(x => Format.Number(x, d)))}]" : t.Shape.ToString();
-    }
-
-    private static string Esc(string s) => s.Replace("\\n", "\u0001", StringComparison.Ordinal).Replace("\\", "\\\\", StringComparison.Ordinal)
-        .Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\u0001", "\\n", StringComparison.Ordinal);
+    private static string Esc(string s) => s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
 }

@@ -397,6 +397,11 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
                 return m.Value;
             }
 
+            if (ix.Target is SymExpr self && self.Name == q.Equation.Target && q.Equation.TargetIndex is not null && !ev.Families.ContainsKey(self.Name))
+            {
+                throw new ExprException($"{self.Name}[{string.Join(", ", idx)}] is not defined: a recurrence needs its start, e.g. an equation \"{self.Name}[{string.Join(", ", idx)}] = ...\" before this one", ix.Pos);
+            }
+
             if (ix.Target is SymExpr us && ev.Lookup(us.Name) is null && !q.Env.ContainsKey(us.Name))
             {
                 throw new ExprException($"{us.Name}[{string.Join(", ", idx)}]: '{us.Name}' is neither given nor defined by an earlier equation{ModelFileReader.Suggest(us.Name, ev.Names)}", ix.Pos);

@@ -85,7 +85,7 @@ public class ExplainCliTests
         var (rc, dot, _) = Explain(Ex("S1-EC2-5a-compgraph-grad.yaml"), "--format", "dot");
         Assert.Equal(0, rc);
         Assert.StartsWith("digraph", dot, StringComparison.Ordinal);
-        Assert.Contains("\"a\" [shape=box", dot, StringComparison.Ordinal);
+        Assert.Contains("\"a\" [label=\"a\\n4\\ngrad -24\"", dot, StringComparison.Ordinal);
         Assert.Contains("grad -24", dot, StringComparison.Ordinal);
     }
 

@@ -22,53 +22,92 @@ namespace Nabla.Ops.Kernels;
 
 internal static partial class Lstm
 {
-    /// <summary>Runs the forward loop. <paramref name="act"/>: [T,B,4H] to keep the activated gates for backward, or null.</summary>
+    /// <summary>
+    /// Runs the forward loop. <paramref name="act"/>: [T,B,4H] to keep the activated gates for backward, or null.
+    /// With several threads and the packed GEMM, each thread owns a slice of the hidden units for the whole step (its
+    /// columns of the four gates in the GEMM, then the cell math of those units): one synchronisation per step.
+    /// </summary>
     public static void Forward<T>(int steps, int batch, int hidden, T[] xg, T[] w, T[]? bias, T[] h0, T[] c0, int[]? lengths, bool reverse,
         T[] s, T[]? act) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh;
         var scratch = act is null ? new T[batch * h4] : null;
-        var packed = UsePacked<T>(h4) ? Pack((float[])(object)w, true, hidden, h4, hidden) : null;
+        var packed = UsePacked<T>(hidden) ? Pack((float[])(object)w, true, hidden, h4, hidden) : null;
+        int parts = packed is not null && (long)batch * h4 * hidden >= 1 << 20 ? Math.Max(1, Math.Min(Threads.Count, hidden / Nr)) : 1;
+        while (hidden % (parts * Nr) != 0 && parts > 1)
+        {
+            parts--;
+        }
+
         for (int k = 0; k < steps; k++)
         {
             int t = reverse ? steps - 1 - k : k;
             int tp = reverse ? t + 1 : t - 1;
-            (T[] hp, int hpo) = k == 0 ? (h0, 0) : (s, tp * bh);
-            (T[] cp, int cpo) = k == 0 ? (c0, 0) : (s, plane + (tp * bh));
-            (T[] g, int go) = act is null ? (scratch!, 0) : (act, t * batch * h4);
-            if (bias is null)
+            var step = new StepArgs<T>(t, k == 0 ? (h0, 0) : (s, tp * bh), k == 0 ? (c0, 0) : (s, plane + (tp * bh)),
+                act is null ? (scratch!, 0) : (act, t * batch * h4));
+            if (parts > 1)
             {
-                Array.Copy(xg, t * batch * h4, g, go, batch * h4);
+                Parallel.For(0, parts, Threads.Options, part => StepPart(step, part * (hidden / parts), hidden / parts, batch, hidden, xg, w, bias, lengths, s, packed));
             }
             else
             {
-                for (int b = 0; b < batch; b++)
+                StepPart(step, 0, hidden, batch, hidden, xg, w, bias, lengths, s, packed);
+            }
+        }
+    }
+
+    private readonly record struct StepArgs<T>(int T, (T[] A, int Off) Hp, (T[] A, int Off) Cp, (T[] A, int Off) G);
+
+    /// <summary>One step for the hidden units [u0, u0 + uc) of every row: gate inputs, recurrent GEMM, cell math.</summary>
+    private static void StepPart<T>(StepArgs<T> st, int u0, int uc, int batch, int hidden, T[] xg, T[] w, T[]? bias, int[]? lengths, T[] s, float[]? packed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int h4 = 4 * hidden, bh = batch * hidden, plane = s.Length / 2, t = st.T;
+        var ((hp, hpo), (cp, cpo), (g, go)) = (st.Hp, st.Cp, st.G);
+        for (int b = 0; b < batch; b++)
+        {
+            for (int q = 0; q < 4; q++)
+            {
+                int off = (q * hidden) + u0;
+                var src = xg.AsSpan((t * batch * h4) + (b * h4) + off, uc);
+                var dst = g.AsSpan(go + (b * h4) + off, uc);
+                if (bias is null)
                 {
-                    TensorPrimitives.Add(xg.AsSpan((t * batch * h4) + (b * h4), h4), bias, g.AsSpan(go + (b * h4), h4));
+                    src.CopyTo(dst);
+                }
+                else
+                {
+                    TensorPrimitives.Add(src, bias.AsSpan(off, uc), dst);
                 }
             }
+        }
 
-            if (packed is not null)
+        if (packed is not null)
+        {
+            for (int q = 0; q < 4; q++)
             {
-                MultiplyPacked(batch, h4, hidden, (float[])(object)hp, hpo, hidden, packed, (float[])(object)g, go, h4, true);
+                int c0 = (q * hidden) + u0;
+                Panels(c0 / Nr, (c0 + uc) / Nr, batch, hidden, (float[])(object)hp, hpo, hidden, packed, (float[])(object)g, go, h4, true);
             }
-            else
+        }
+        else
+        {
+            Gemm.Multiply(false, true, batch, h4, hidden, hp, hpo, hidden, w, 0, hidden, g, go, h4, true);
+        }
+
+        for (int b = 0; b < batch; b++)
+        {
+            int ho = (t * bh) + (b * hidden) + u0, co = plane + ho;
+            if (lengths is not null && t >= lengths[b])
             {
-                Gemm.Multiply(false, true, batch, h4, hidden, hp, hpo, hidden, w, 0, hidden, g, go, h4, true);
+                Array.Copy(hp, hpo + (b * hidden) + u0, s, ho, uc);
+                Array.Copy(cp, cpo + (b * hidden) + u0, s, co, uc);
+                continue;
             }
 
-            for (int b = 0; b < batch; b++)
-            {
-                int ho = (t * bh) + (b * hidden), co = plane + ho;
-                if (lengths is not null && t >= lengths[b])
-                {
-                    Array.Copy(hp, hpo + (b * hidden), s, ho, hidden);
-                    Array.Copy(cp, cpo + (b * hidden), s, co, hidden);
-                    continue;
-                }
-
-                CellForward<T>(g.AsSpan(go + (b * h4), h4), cp.AsSpan(cpo + (b * hidden), hidden), s.AsSpan(co, hidden), s.AsSpan(ho, hidden), hidden);
-            }
+            var a = g.AsSpan(go + (b * h4), h4);
+            CellForward<T>(a.Slice(u0, uc), a.Slice(hidden + u0, uc), a.Slice((2 * hidden) + u0, uc), a.Slice((3 * hidden) + u0, uc),
+                cp.AsSpan(cpo + (b * hidden) + u0, uc), s.AsSpan(co, uc), s.AsSpan(ho, uc));
         }
     }
 
@@ -157,25 +196,26 @@ internal static partial class Lstm
     }
 
     /// <summary>
-    /// One row of the cell forward, in place: pre-activation gates a (4H) become i, f, g, o; c = f⊙cp + i⊙g;
-    /// h = o⊙tanh(c).
+    /// The cell forward for a run of hidden units, in place: the pre-activation gates become i, f, g, o;
+    /// c = f⊙cp + i⊙g; h = o⊙tanh(c).
     /// </summary>
-    private static void CellForward<T>(Span<T> a, ReadOnlySpan<T> cp, Span<T> c, Span<T> h, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void CellForward<T>(Span<T> gi, Span<T> gf, Span<T> gg, Span<T> go, ReadOnlySpan<T> cp, Span<T> c, Span<T> h)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int j = 0;
+        int n = c.Length, j = 0;
         if (Vector512.IsHardwareAccelerated)
         {
             for (; j <= n - Vector512<T>.Count; j += Vector512<T>.Count)
             {
-                var i = Sigmoid(Vector512.Create(a[j..]));
-                var f = Sigmoid(Vector512.Create(a[(n + j)..]));
-                var g = Tanh(Vector512.Create(a[((2 * n) + j)..]));
-                var o = Sigmoid(Vector512.Create(a[((3 * n) + j)..]));
+                var i = Sigmoid(Vector512.Create(gi[j..]));
+                var f = Sigmoid(Vector512.Create(gf[j..]));
+                var g = Tanh(Vector512.Create(gg[j..]));
+                var o = Sigmoid(Vector512.Create(go[j..]));
                 var cv = (f * Vector512.Create(cp[j..])) + (i * g);
-                i.CopyTo(a[j..]);
-                f.CopyTo(a[(n + j)..]);
-                g.CopyTo(a[((2 * n) + j)..]);
-                o.CopyTo(a[((3 * n) + j)..]);
+                i.CopyTo(gi[j..]);
+                f.CopyTo(gf[j..]);
+                g.CopyTo(gg[j..]);
+                o.CopyTo(go[j..]);
                 cv.CopyTo(c[j..]);
                 (o * Tanh(cv)).CopyTo(h[j..]);
             }
@@ -183,8 +223,8 @@ internal static partial class Lstm
 
         for (; j < n; j++)
         {
-            T i = Sigmoid(a[j]), f = Sigmoid(a[n + j]), g = T.Tanh(a[(2 * n) + j]), o = Sigmoid(a[(3 * n) + j]);
-            (a[j], a[n + j], a[(2 * n) + j], a[(3 * n) + j]) = (i, f, g, o);
+            T i = Sigmoid(gi[j]), f = Sigmoid(gf[j]), g = T.Tanh(gg[j]), o = Sigmoid(go[j]);
+            (gi[j], gf[j], gg[j], go[j]) = (i, f, g, o);
             c[j] = (f * cp[j]) + (i * g);
             h[j] = o * T.Tanh(c[j]);
         }
