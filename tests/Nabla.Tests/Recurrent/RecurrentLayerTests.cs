@@ -115,14 +115,31 @@ public sealed class RecurrentLayerTests
     /// Float32 with H = 32 and 11 rows: the packed per-step GEMM (8-row tiles plus single rows) and the vectorised gate
     /// math, against the composite cell in Float32.
     /// </summary>
-    [Fact]
-    public void Fused_lstm_float32_packed_path_matches_the_composite()
+    /// <remarks>With hidden 64 and 64 rows on 2 threads, each thread runs its own half of the hidden units per step.</remarks>
+    [Theory]
+    [InlineData(32, 11, 1)]
+    [InlineData(64, 64, 2)]
+    public void Fused_lstm_float32_packed_path_matches_the_composite(int hidden, int batch, int threads)
+    {
+        int saved = Threads.Count;
+        Threads.Count = threads;
+        try
+        {
+            PackedPath(hidden, batch);
+        }
+        finally
+        {
+            Threads.Count = saved;
+        }
+    }
+
+    private static void PackedPath(int hidden, int batch)
     {
         var g = new Generator(8);
-        var lstm = new LSTM(5, 32, bidirectional: true, generator: g);
-        var x = Tensor.Randn(new Shape(6, 11, 5), g).RequireGrad();
-        int[] lengths = [6, 5, 1, 6, 2, 3, 6, 4, 6, 6, 1];
-        var up = Tensor.Randn(new Shape(6, 11, 64), g);
+        var lstm = new LSTM(5, hidden, bidirectional: true, generator: g);
+        var x = Tensor.Randn(new Shape(6, batch, 5), g).RequireGrad();
+        int[] lengths = Enumerable.Range(0, batch).Select(b => (int[])[6, 5, 1, 6, 2, 3, 6, 4, 6, 6, 1] is var l ? l[b % l.Length] : 0).ToArray();
+        var up = Tensor.Randn(new Shape(6, batch, 2 * hidden), g);
         (Tensor Y, Tensor H, Tensor[] Grads) Run(bool fused)
         {
             lstm.UseFusedKernel = fused;

@@ -56,13 +56,13 @@ internal static partial class Lstm
         }
     }
 
-    private readonly record struct StepArgs<T>(int T, (T[] A, int Off) Hp, (T[] A, int Off) Cp, (T[] A, int Off) G);
+    private readonly record struct StepArgs<T>(int Time, (T[] A, int Off) Hp, (T[] A, int Off) Cp, (T[] A, int Off) G);
 
     /// <summary>One step for the hidden units [u0, u0 + uc) of every row: gate inputs, recurrent GEMM, cell math.</summary>
     private static void StepPart<T>(StepArgs<T> st, int u0, int uc, int batch, int hidden, T[] xg, T[] w, T[]? bias, int[]? lengths, T[] s, float[]? packed)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int h4 = 4 * hidden, bh = batch * hidden, plane = s.Length / 2, t = st.T;
+        int h4 = 4 * hidden, bh = batch * hidden, plane = s.Length / 2, t = st.Time;
         var ((hp, hpo), (cp, cpo), (g, go)) = (st.Hp, st.Cp, st.G);
         for (int b = 0; b < batch; b++)
         {
