@@ -1,4 +1,4 @@
-using Nabla.Training.Plots;
+using Nabla.Serialization;
 
 namespace Nabla.Explain;
 

@@ -2,6 +2,7 @@ using Nabla.Data;
 using Nabla.NN;
 using Nabla.Optim;
 using Nabla.Training;
+using Nabla.Serialization;
 using Nabla.Training.Plots;
 
 namespace Nabla.Tests.Training;

@@ -1,3 +1,4 @@
+using Nabla.Serialization;
 using System.Globalization;
 
 namespace Nabla.Training.Plots;
