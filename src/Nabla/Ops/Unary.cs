@@ -25,7 +25,14 @@ internal sealed class Exp : UnaryOp
     public override string Name => "exp";
     public override string Formula => "y = exp(x)";
     public override string GradFormula => "dx = dy ⊙ y";
-    protected override void Kernel<T>(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Exp(x, y);
+    protected override void Kernel<T>(ReadOnlySpan<T> x, Span<T> y)
+    {
+        if (!FastMath.TryFloat(x, y, FastMath.Exp))
+        {
+            TensorPrimitives.Exp(x, y);
+        }
+    }
+
     public override Tensor Backward(Tensor dy, Tensor x, Tensor y) => dy * y;
 }
 
@@ -88,7 +95,14 @@ internal sealed class Tanh : UnaryOp
     public override string Name => "tanh";
     public override string Formula => "y = tanh(x)";
     public override string GradFormula => "dx = dy ⊙ (1 - y²)";
-    protected override void Kernel<T>(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Tanh(x, y);
+    protected override void Kernel<T>(ReadOnlySpan<T> x, Span<T> y)
+    {
+        if (!FastMath.TryFloat(x, y, FastMath.Tanh))
+        {
+            TensorPrimitives.Tanh(x, y);
+        }
+    }
+
     public override Tensor Backward(Tensor dy, Tensor x, Tensor y) => TanhGrad.Instance.Apply(dy, y);
 }
 
@@ -99,7 +113,14 @@ internal sealed class Sigmoid : UnaryOp
     public override string Name => "sigmoid";
     public override string Formula => "y = 1 / (1 + exp(-x))";
     public override string GradFormula => "dx = dy ⊙ y ⊙ (1 - y)";
-    protected override void Kernel<T>(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Sigmoid(x, y);
+    protected override void Kernel<T>(ReadOnlySpan<T> x, Span<T> y)
+    {
+        if (!FastMath.TryFloat(x, y, FastMath.Sigmoid))
+        {
+            TensorPrimitives.Sigmoid(x, y);
+        }
+    }
+
     public override Tensor Backward(Tensor dy, Tensor x, Tensor y) => SigmoidGrad.Instance.Apply(dy, y);
 }
 
