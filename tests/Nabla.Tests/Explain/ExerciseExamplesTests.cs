@@ -24,10 +24,10 @@ public class ExerciseExamplesTests
         return data;
     }
 
-    [Fact]
+    [SharedFact("seed-problems/PROBLEMS.md")]
     public void Every_reference_problem_has_an_exercise_and_expected_values()
     {
-        var text = File.ReadAllText(Path.Combine(Root, "../shared/seed-problems/PROBLEMS.md"));
+        var text = File.ReadAllText(SharedFactAttribute.SharedPath("seed-problems/PROBLEMS.md"));
         var ids = System.Text.RegularExpressions.Regex.Matches(text, @"^### (\S+)", System.Text.RegularExpressions.RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
         Assert.Equal(34, ids.Count);
         foreach (var id in ids)
