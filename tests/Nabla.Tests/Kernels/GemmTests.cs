@@ -48,6 +48,10 @@ public class GemmTests
     [InlineData(259, 301, 777, true, false)]
     [InlineData(45, 2100, 20, false, false)]
     [InlineData(2100, 33, 20, true, false)]
+    [InlineData(6, 25, 5000, false, true)] // the dot-product path: small C, long k (conv weight gradients)
+    [InlineData(16, 150, 1700, false, true)]
+    [InlineData(5, 7, 777, false, true)]
+    [InlineData(1, 1, 600, false, true)]
     public void Large_shapes_single_and_multi_threaded(int m, int n, int k, bool transA, bool transB)
     {
         foreach (int threads in new[] { 1, 3 })

@@ -112,6 +112,12 @@ internal static unsafe partial class Gemm
             return;
         }
 
+        if (UseDot<T>(transA, transB, m, n, k))
+        {
+            Dot(m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, accumulate);
+            return;
+        }
+
         var p = new Problem<T>(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, accumulate);
         int threads = Threads.Count;
         if (threads <= 1 || work < ParallelThreshold)
