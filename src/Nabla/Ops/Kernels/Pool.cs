@@ -35,6 +35,23 @@ internal sealed class PoolAxis
     /// <summary>Step between window elements (the dilation).</summary>
     public int Step { get; }
 
+    /// <summary>True when output o covers exactly inputs 2o and 2o + 1 (kernel 2, stride 2, no padding, full windows).</summary>
+    public bool IsPairs
+    {
+        get
+        {
+            for (int o = 0; o < Start.Length; o++)
+            {
+                if (Start[o] != 2 * o || End[o] != (2 * o) + 2 || Size[o] != 2 || Step != 1)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
     /// <summary>
     /// PyTorch's pooling output size: floor-or-ceil((n + 2p − d(k − 1) − 1) / s) + 1, where with ceil_mode the
     /// last window must start inside the input or the left padding.
@@ -162,6 +179,26 @@ internal static class Pool
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int w = aw.Input, hw = ah.Input * w, l = ah.Output * aw.Output;
+        if (divisor <= 0 && ah.IsPairs && aw.IsPairs)
+        {
+            // 2×2 windows with stride 2 (LeNet's subsampling): no bounds, one multiply by ¼.
+            T quarter = T.CreateTruncating(0.25);
+            int ohn = ah.Output, own = aw.Output;
+            Conv.For(planes, (long)planes * hw, c =>
+            {
+                int xb = xOff + (c * hw), yb = c * l;
+                for (int oh = 0; oh < ohn; oh++)
+                {
+                    int r0 = xb + (2 * oh * w), r1 = r0 + w, yr = yb + (oh * own);
+                    for (int ow = 0; ow < own; ow++)
+                    {
+                        y[yr + ow] = (x[r0 + (2 * ow)] + x[r0 + (2 * ow) + 1] + x[r1 + (2 * ow)] + x[r1 + (2 * ow) + 1]) * quarter;
+                    }
+                }
+            });
+            return;
+        }
+
         Conv.For(planes, (long)planes * hw, c =>
         {
             int xb = xOff + (c * hw), yb = c * l;
@@ -191,6 +228,30 @@ internal static class Pool
     {
         int w = aw.Input, hw = ah.Input * w, l = ah.Output * aw.Output;
         dx.AsSpan(0, planes * hw).Clear();
+        if (divisor <= 0 && ah.IsPairs && aw.IsPairs)
+        {
+            // Disjoint 2×2 windows: each input receives ¼ of its window's gradient (odd edges stay 0).
+            T quarter = T.CreateTruncating(0.25);
+            int ohn = ah.Output, own = aw.Output;
+            Conv.For(planes, (long)planes * hw, c =>
+            {
+                int xb = c * hw, yb = dyOff + (c * l);
+                for (int oh = 0; oh < ohn; oh++)
+                {
+                    int r0 = xb + (2 * oh * w), r1 = r0 + w, yr = yb + (oh * own);
+                    for (int ow = 0; ow < own; ow++)
+                    {
+                        T g = dy[yr + ow] * quarter;
+                        dx[r0 + (2 * ow)] = g;
+                        dx[r0 + (2 * ow) + 1] = g;
+                        dx[r1 + (2 * ow)] = g;
+                        dx[r1 + (2 * ow) + 1] = g;
+                    }
+                }
+            });
+            return;
+        }
+
         Conv.For(planes, (long)planes * hw, c =>
         {
             int xb = c * hw, yb = dyOff + (c * l);
