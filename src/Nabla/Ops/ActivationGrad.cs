@@ -22,13 +22,16 @@ internal abstract class ActivationGradOp : Op
         s.RequireFloat(Name);
         var (dc, sc) = (dy.Contiguous(), s.Contiguous());
         var y = Tensor.Empty(s.Shape, s.DType);
+        var (dOff, sOff) = (dc.Offset, sc.Offset);
         if (s.DType == DType.Float32)
         {
-            Kernel<float>(dc.Span<float>(), sc.Span<float>(), y.Span<float>());
+            var (da, sa, ya) = (dc.Elements<float>(), sc.Elements<float>(), y.Elements<float>());
+            Chunks.For((int)y.Numel, (i, n) => Kernel<float>(da.AsSpan(dOff + i, n), sa.AsSpan(sOff + i, n), ya.AsSpan(i, n)));
         }
         else
         {
-            Kernel<double>(dc.Span<double>(), sc.Span<double>(), y.Span<double>());
+            var (da, sa, ya) = (dc.Elements<double>(), sc.Elements<double>(), y.Elements<double>());
+            Chunks.For((int)y.Numel, (i, n) => Kernel<double>(da.AsSpan(dOff + i, n), sa.AsSpan(sOff + i, n), ya.AsSpan(i, n)));
         }
 
         return Record(y, [dy, s], g => [dy.RequiresGrad ? Apply(g, s) : null, s.RequiresGrad ? SavedGrad(g, dy, s) : null]);

@@ -69,13 +69,16 @@ internal abstract class UnaryOp : Op
         // Some TensorPrimitives kernels (Sigmoid) reject empty spans: a zero-size tensor needs no work.
         if (y.Numel > 0)
         {
+            int xo = xc.Offset;
             if (x.DType == DType.Float32)
             {
-                Kernel<float>(xc.Span<float>(), y.Span<float>());
+                var (xa, ya) = (xc.Elements<float>(), y.Elements<float>());
+                Chunks.For((int)y.Numel, (s, n) => Kernel<float>(xa.AsSpan(xo + s, n), ya.AsSpan(s, n)));
             }
             else
             {
-                Kernel<double>(xc.Span<double>(), y.Span<double>());
+                var (xa, ya) = (xc.Elements<double>(), y.Elements<double>());
+                Chunks.For((int)y.Numel, (s, n) => Kernel<double>(xa.AsSpan(xo + s, n), ya.AsSpan(s, n)));
             }
         }
 
@@ -90,4 +93,28 @@ internal abstract class UnaryOp : Op
 
     /// <summary>Floating-point operations for an input of this shape (one per element by default).</summary>
     public virtual long Flops(Shape x) => x.Numel;
+}
+
+/// <summary>Splits element-wise work between threads when it is large enough to pay for the scheduling.</summary>
+internal static class Chunks
+{
+    /// <summary>Element count from which element-wise kernels run on several threads.</summary>
+    public const int MinParallel = 1 << 16;
+
+    /// <summary>Calls body(start, count) over [0, length), in one piece or in Threads.Count pieces.</summary>
+    public static void For(int length, Action<int, int> body)
+    {
+        int parts = Threads.Count > 1 && length >= MinParallel ? Math.Min(Threads.Count, length / (MinParallel / 2)) : 1;
+        if (parts <= 1)
+        {
+            body(0, length);
+            return;
+        }
+
+        Parallel.For(0, parts, Threads.Options, t =>
+        {
+            int start = (int)((long)length * t / parts), end = (int)((long)length * (t + 1) / parts);
+            body(start, end - start);
+        });
+    }
 }
