@@ -51,6 +51,7 @@ internal static class OpRegistry
         new("scatter_add", typeof(ScatterAdd), "indexing"),
         new("where", typeof(Where), "indexing"),
         new("matmul", typeof(MatMul), "linalg"),
+        new("linear", typeof(LinearOp), "linalg"),
         new("batch_norm", typeof(BatchNormTrain), "normalization"),
         new("conv2d", typeof(Conv2d), "convolution"),
         new("conv2d_input_grad", typeof(Conv2dInputGrad), "convolution"),

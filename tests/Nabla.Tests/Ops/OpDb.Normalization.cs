@@ -25,8 +25,35 @@ internal static partial class OpDb
         return new R(x.Shape, y);
     }
 
+    // y = x·Wᵀ + b with plain loops.
+    private static R LinearRef(R x, R w, R? b)
+    {
+        int m = x.Shape[0], k = x.Shape[1], n = w.Shape[0];
+        var y = new double[m * n];
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double s = b?.Data[j] ?? 0;
+                for (int p = 0; p < k; p++)
+                {
+                    s += x.Data[(i * k) + p] * w.Data[(j * k) + p];
+                }
+
+                y[(i * n) + j] = s;
+            }
+        }
+
+        return new R([m, n], y);
+    }
+
     private static IEnumerable<OpCase> NormalizationCases()
     {
+        // The fused linear primitive (F.Linear on 2-D inputs), with and without bias, on views too.
+        yield return new OpCase("linear", xs => Nabla.NN.F.Linear(xs[0], xs[1], xs[2]), rs => LinearRef(rs[0], rs[1], rs[2]),
+            [S(X(3, 4), X(2, 4), X(2)), S(Xt(3, 4), Xt(5, 4), X(5)), S(X(0, 3), X(2, 3), X(2)), S(X(1, 1), X(1, 1), X(1))]);
+        yield return new OpCase("linear_no_bias", xs => Nabla.NN.F.Linear(xs[0], xs[1]), rs => LinearRef(rs[0], rs[1], null),
+            [S(X(3, 4), X(2, 4)), S(Xn(2, 3), X(4, 3))]);
         yield return new OpCase("batch_norm", xs => Nabla.NN.F.BatchNorm(xs[0], null, null, xs[1], xs[2], training: true),
             rs => BatchNormRef(rs[0], rs[1], rs[2], 1e-5),
             [S(X(4, 3), X(3), X(3)), S(X(2, 3, 5), X(3), X(3)), S(X(2, 2, 3, 3), X(2), X(2)), S(Xt(3, 4), X(4), X(4))]);

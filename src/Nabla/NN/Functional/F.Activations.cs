@@ -16,13 +16,11 @@ public static partial class F
 
         using var group = Trace.Group("linear");
 
-        // Flatten leading dimensions into one GEMM.
+        // Flatten leading dimensions into one GEMM (the primitive computes dW in W's own layout).
         var x2 = input.Rank == 2 ? input : input.Reshape(-1, input.Shape[-1]);
-        var y = x2.MatMul(weight.T);
-        if (bias is not null)
-        {
-            y = y + bias;
-        }
+        var y = input.DType == weight.DType && (bias is null || bias.DType == weight.DType) && weight.Rank == 2
+            ? Ops.LinearOp.Instance.Apply(x2, weight, bias)
+            : bias is null ? x2.MatMul(weight.T) : x2.MatMul(weight.T) + bias;
 
         return input.Rank == 2 ? y : y.Reshape(input.Shape.WithLastDim(weight.Shape[0]));
     }
