@@ -37,11 +37,11 @@ public sealed partial class Tensor
     /// <summary>Standard deviation: √<see cref="Var"/>.</summary>
     public Tensor Std(int[]? dims = null, bool unbiased = true, bool keepDim = false) => Var(dims, unbiased, keepDim).Sqrt();
 
-    /// <summary>Largest element (a 0-d tensor); the gradient goes to the first maximal element.</summary>
-    public Tensor Max() => Reshape(-1).Max(0).Values;
+    /// <summary>Largest element (a 0-d tensor); tied maxima share the gradient equally, as in PyTorch.</summary>
+    public Tensor Max() => ExtremeOfAll(Reshape(-1).Max(0).Values);
 
-    /// <summary>Smallest element (a 0-d tensor).</summary>
-    public Tensor Min() => Reshape(-1).Min(0).Values;
+    /// <summary>Smallest element (a 0-d tensor); tied minima share the gradient equally.</summary>
+    public Tensor Min() => ExtremeOfAll(Reshape(-1).Min(0).Values);
 
     /// <summary>Maximum along a dimension and its index (<c>torch.max(x, dim)</c>).</summary>
     public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => new MaxAlongDim(dim, keepDim, false).Apply(this);
@@ -84,7 +84,32 @@ public sealed partial class Tensor
     }
 
     /// <summary>The p-norm (Σ|x|ᵖ)^(1/p) of all elements; p = 2 by default.</summary>
-    public Tensor Norm(double p = 2) => p == 2 ? (this * this).Sum().Sqrt() : Abs().Pow(p).Sum().Pow(1 / p);
+    /// <remarks>At x = 0 the gradient is 0, as in PyTorch (a subgradient), not the 0/0 of the formula.</remarks>
+    public Tensor Norm(double p = 2)
+    {
+        var s = p == 2 ? (this * this).Sum() : Abs().Pow(p).Sum();
+
+        // The "double where": the root is taken of 1 where s = 0, so its derivative there is finite and masked.
+        var zero = s.Detach().Eq(0.0);
+        var safe = Where(zero, OnesLike(s), s);
+        var root = p == 2 ? safe.Sqrt() : safe.Pow(1 / p);
+        return Where(zero, ZerosLike(s), root);
+    }
+
+    // The value is the extreme m; the gradient is spread evenly over the elements equal to m
+    // (PyTorch's evenly_distribute_backward): y = Σ x·1[x = m] / #{x = m}.
+    private Tensor ExtremeOfAll(Tensor m)
+    {
+        if (!RequiresGrad || !GradMode.IsEnabled)
+        {
+            return m;
+        }
+
+        // m + (s − s̄): exactly m in value (a − a = 0), with the gradient of s = Σ x·mask / count.
+        var mask = Detach().Eq(m.Detach()).To(DType);
+        var spread = (this * mask).Sum() / mask.Sum().Clamp(min: 1);
+        return m.Detach() + (spread - spread.Detach());
+    }
 
     /// <summary>
     /// Sums this tensor down to <paramref name="shape"/>, the inverse of broadcasting (DeZero's <c>sum_to</c>).
