@@ -78,6 +78,25 @@ internal abstract class BinaryOp : Op
     {
         var (la, ia) = Classify(a.Shape, y.Shape);
         var (lb, ib) = Classify(b.Shape, y.Shape);
+        if (y.Numel >= Chunks.MinParallel && Threads.Count > 1 && (la, lb) is (Layout.Full, Layout.Full) or (Layout.Full, Layout.Scalar))
+        {
+            // Large same-shape (or scalar) operands: split the span kernel between threads.
+            var (aa, ba, ya, ao, bo) = (a.Elements<T>(), b.Elements<T>(), y.Elements<T>(), a.Offset, b.Offset);
+            bool scalar = lb == Layout.Scalar;
+            Chunks.For((int)y.Numel, (s, n) =>
+            {
+                if (scalar)
+                {
+                    Kernel(aa.AsSpan(ao + s, n), ba[bo], ya.AsSpan(s, n));
+                }
+                else
+                {
+                    Kernel(aa.AsSpan(ao + s, n), ba.AsSpan(bo + s, n), ya.AsSpan(s, n));
+                }
+            });
+            return;
+        }
+
         if (la == Layout.Full && lb is Layout.Column or Layout.Row or Layout.Scalar or Layout.Full
             || lb == Layout.Full && la is Layout.Column or Layout.Row or Layout.Scalar)
         {
