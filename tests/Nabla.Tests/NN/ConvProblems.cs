@@ -6,23 +6,9 @@ namespace Nabla.Tests.NN;
 /// <summary>Convolution reference problems from PROBLEMS.md, built from modules, losses and optimizers.</summary>
 public class ConvProblems
 {
-    private static void Close(double[] expected, Tensor actual, double tol = 1e-6)
-    {
-        var a = actual.ToDoubleArray();
-        Assert.Equal(expected.Length, a.Length);
-        for (int i = 0; i < a.Length; i++)
-        {
-            Assert.True(Math.Abs(expected[i] - a[i]) <= Math.Max(tol, tol * Math.Abs(expected[i])), $"[{i}]: expected {expected[i]}, got {a[i]}");
-        }
-    }
+    private static void Close(double[] expected, Tensor actual, double tol = 1e-6) => Expect.AllClose(expected, actual, tol, tol);
 
-    private static void Set(Tensor p, Tensor value)
-    {
-        using (GradMode.NoGrad())
-        {
-            p.CopyInPlace(value);
-        }
-    }
+    private static void Set(Tensor p, Tensor value) => Expect.Set(p, value);
 
     private static Tensor ThreeChannelInput() => Tensor.FromArray([1.0, -0.5, 2, -2, -2, 1, -1.5, 1, 1, 0, 0, 0], new Shape(1, 3, 2, 2));
 

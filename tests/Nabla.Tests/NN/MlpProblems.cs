@@ -8,27 +8,11 @@ public class MlpProblems
 {
     private const double Tol = 1e-6;
 
-    private static void Close(double expected, double actual, double tol = Tol) =>
-        Assert.True(Math.Abs(expected - actual) <= Math.Max(tol, tol * Math.Abs(expected)), $"expected {expected}, got {actual}");
+    private static void Close(double expected, double actual, double tol = Tol) => Expect.Close(expected, actual, tol, tol);
 
-    private static void Close(double[] expected, Tensor actual, double tol = Tol)
-    {
-        var a = actual.ToDoubleArray();
-        Assert.Equal(expected.Length, a.Length);
-        for (int i = 0; i < a.Length; i++)
-        {
-            Close(expected[i], a[i], tol);
-        }
-    }
+    private static void Close(double[] expected, Tensor actual, double tol = Tol) => Expect.AllClose(expected, actual, tol, tol);
 
-    // Copies given weights into a layer (the problems fix them).
-    private static void Set(Tensor parameter, Tensor value)
-    {
-        using (GradMode.NoGrad())
-        {
-            parameter.CopyInPlace(value);
-        }
-    }
+    private static void Set(Tensor parameter, Tensor value) => Expect.Set(parameter, value);
 
     [Fact]
     public void S3_Q2_ffn_forward()

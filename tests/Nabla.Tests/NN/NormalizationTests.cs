@@ -4,15 +4,7 @@ namespace Nabla.Tests.NN;
 
 public class NormalizationTests
 {
-    private static void Close(double[] expected, Tensor actual, double tol)
-    {
-        var a = actual.ToDoubleArray();
-        Assert.Equal(expected.Length, a.Length);
-        for (int i = 0; i < a.Length; i++)
-        {
-            Assert.True(Math.Abs(expected[i] - a[i]) <= tol, $"[{i}]: expected {expected[i]}, got {a[i]}");
-        }
-    }
+    private static void Close(double[] expected, Tensor actual, double tol) => Expect.AllClose(expected, actual, tol, 0);
 
     [Theory]
     [InlineData(0.0)]

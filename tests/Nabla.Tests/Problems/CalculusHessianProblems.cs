@@ -108,16 +108,7 @@ public class CalculusHessianProblems
         return det < 0 ? "saddle" : det > 0 && h11 > 0 ? "local minimum" : det > 0 && h11 < 0 ? "local maximum" : "inconclusive";
     }
 
-    private static void Close(double expected, double actual) =>
-        Assert.True(Math.Abs(actual - expected) <= Math.Max(Abs, Rel * Math.Abs(expected)), $"expected {expected}, got {actual}");
+    private static void Close(double expected, double actual) => Expect.Close(expected, actual, Abs, Rel);
 
-    private static void AllClose(double[] expected, Tensor actual)
-    {
-        var a = actual.ToDoubleArray();
-        Assert.Equal(expected.Length, a.Length);
-        for (int i = 0; i < a.Length; i++)
-        {
-            Close(expected[i], a[i]);
-        }
-    }
+    private static void AllClose(double[] expected, Tensor actual) => Expect.AllClose(expected, actual, Abs, Rel);
 }

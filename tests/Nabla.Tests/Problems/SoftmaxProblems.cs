@@ -39,16 +39,7 @@ public class SoftmaxProblems
         AllClose([0.659001138886, 0.242432970705, 0.0985658904093, 0.659001138886, 0.242432970705, 0.0985658904093], batch.Softmax(1));
     }
 
-    private static void Close(double expected, double actual) =>
-        Assert.True(Math.Abs(actual - expected) <= Math.Max(Abs, Rel * Math.Abs(expected)), $"expected {expected}, got {actual}");
+    private static void Close(double expected, double actual) => Expect.Close(expected, actual, Abs, Rel);
 
-    private static void AllClose(double[] expected, Tensor actual)
-    {
-        var a = actual.ToDoubleArray();
-        Assert.Equal(expected.Length, a.Length);
-        for (int i = 0; i < a.Length; i++)
-        {
-            Close(expected[i], a[i]);
-        }
-    }
+    private static void AllClose(double[] expected, Tensor actual) => Expect.AllClose(expected, actual, Abs, Rel);
 }
