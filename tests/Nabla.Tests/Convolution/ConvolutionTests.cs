@@ -55,7 +55,7 @@ public class ConvolutionTests
         }
     }
 
-    private static void Check(Cfg c, DType dtype, int seed)
+    internal static void Check(Cfg c, DType dtype, int seed)
     {
         var xv = Random(c.N * c.C * c.H * c.W, seed);
         var wv = Random(c.O * (c.C / c.G) * c.KH * c.KW, seed + 1);

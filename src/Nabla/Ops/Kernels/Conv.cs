@@ -53,6 +53,12 @@ internal static class Conv
     public static void Forward<T>(T[] x, int xOff, T[] w, int wOff, T[]? b, int bOff, T[] y, Dims d)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (DirectConv.Applies<T>(d))
+        {
+            DirectConv.Forward(AsFloat(x), xOff, AsFloat(w), wOff, b is null ? null : AsFloat(b), bOff, AsFloat(y), d);
+            return;
+        }
+
         int nb = d.Chunk, p = d.P, og = d.Og, k = d.K;
         T[] col = ArrayPool<T>.Shared.Rent(d.G.IsPointwise && nb == 1 ? 0 : d.ColRows * nb * p);
         T[] tmp = ArrayPool<T>.Shared.Rent(nb > 1 ? d.O * nb * p : 0);
@@ -91,6 +97,12 @@ internal static class Conv
     public static void InputGrad<T>(T[] dy, int dyOff, T[] w, int wOff, T[] dx, Dims d)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (DirectConv.AppliesToInputGrad<T>(d))
+        {
+            DirectConv.InputGrad(AsFloat(dy), dyOff, AsFloat(w), wOff, AsFloat(dx), d);
+            return;
+        }
+
         int nb = d.Chunk, p = d.P, og = d.Og, k = d.K;
         bool direct = d.G.IsPointwise && nb == 1;
         T[] dcol = ArrayPool<T>.Shared.Rent(direct ? 0 : d.ColRows * nb * p);
@@ -242,6 +254,9 @@ internal static class Conv
             System.Numerics.Tensors.TensorPrimitives.Add(row, b[bOff + c], row);
         }
     }
+
+    // Only called where T is float (DirectConv.Applies checks it).
+    private static float[] AsFloat<T>(T[] a) => System.Runtime.CompilerServices.Unsafe.As<float[]>(a);
 
     /// <summary>Runs body(0 .. count − 1), split between threads when the work is large enough.</summary>
     internal static void For(int count, long work, Action<int> body)

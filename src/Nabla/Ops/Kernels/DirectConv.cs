@@ -1,0 +1,355 @@
+// Direct convolution by shifted windows (float32, AVX-512): no column matrix, no packing of the input.
+//
+// The idea. For a stride-1 convolution of a zero-padded image xp[C, Hp, Wp], every kernel tap (c, ki, kj)
+// reads the input at a fixed shift of the output position: if outputs are numbered p' = oh·Wp + ow over
+// the FULL padded width (the last Wp − OW columns of each row are junk and thrown away), then
+//
+//   y[o, p'] = Σ_{c,ki,kj} w[o, c, ki, kj] · xp_flat[off(c, ki, kj) + p'],   off = c·Hp·Wp + ki·dH·Wp + kj·dW
+//
+// so the "column matrix" row of a tap is the padded image itself, read from offset off: one contiguous
+// vector load serves 16 output positions, straight from L1. A stride s > 1 becomes a shift too after the
+// image is split into its s×s phases xq[c, a, b][i, j] = xp[c, i·s + a, j·s + b]: the tap (ki, kj) reads
+// phase ((ki·dH) mod s, (kj·dW) mod s) at row oh + (ki·dH) div s and column ow + (kj·dW) div s. The offset
+// table off[k] absorbs channels, taps, dilation, stride and padding alike.
+//
+// The micro-kernel keeps an 8 (output channels) × 48 (positions: 3 vectors) tile of y in 24 zmm registers;
+// per tap it loads 3 vectors of xq and broadcasts 8 weights (packed [K][8] so they are contiguous): 24 FMAs
+// per 11 loads. Output channels are padded to a multiple of 8 with zero weights (their rows are junk).
+// Junk columns cost (Wq − OW) / Wq of the work (LeNet C3: 4/14; ResNet 3×3 at 32×32: 2/34), which is
+// cheaper than building and packing a column matrix: measured against im2col + GEMM, see docs/performance.md.
+// Where the junk would dominate (a 5×5 map convolved to 1×1), <see cref="Applies"/> says no and the caller
+// keeps im2col + GEMM.
+//
+// The same kernel computes the input gradient of a stride-1 convolution: dx = conv(dy padded by
+// d·(k − 1) − p, w flipped in space with in/out channels swapped), stride 1, dilation d.
+using System.Buffers;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Ops.Kernels;
+
+/// <summary>Convolution forward (and stride-1 input gradient) by shifted windows over a padded, phase-split image.</summary>
+internal static unsafe class DirectConv
+{
+    private const int MR = 8;    // output channels per tile
+    private const int NB = 48;   // output positions per tile (3 × 16 floats)
+
+    /// <summary>The scratch layout of one image: padded, split into stride phases, with a zero tail for overreads.</summary>
+    private readonly record struct Layout(int Hq, int Wq, int S, int PhaseSize, int ChannelSize, int Pq, int PqR, int Length)
+    {
+        public static Layout Of(Conv.Dims d)
+        {
+            var g = d.G;
+            int s = g.StrideH;
+            int hq = (d.H + (2 * g.PadH) + s - 1) / s, wq = (d.W + (2 * g.PadW) + s - 1) / s;
+            int phase = hq * wq, channel = s * s * phase, pq = d.OH * wq, pqr = (pq + NB - 1) / NB * NB;
+            // Reads go up to off[k] + p' < C·channel + Wq + NB (see the file header): a zero tail covers them.
+            return new Layout(hq, wq, s, phase, channel, pq, pqr, (d.C * channel) + wq + (2 * NB));
+        }
+    }
+
+    /// <summary>Tests set this to take the shifted-window path wherever it is legal, however much junk it computes.</summary>
+    internal static bool Always;
+
+    /// <summary>True when the shifted-window kernel handles this float convolution and is expected to beat im2col.</summary>
+    public static bool Applies<T>(Conv.Dims d)
+    {
+        var g = d.G;
+        if (typeof(T) != typeof(float) || !Vector512.IsHardwareAccelerated || g.StrideH != g.StrideW || g.IsPointwise ||
+            d.N == 0 || d.P == 0 || d.K == 0)
+        {
+            return false;
+        }
+
+        // Useful outputs over computed outputs (junk columns, the last partial tile, padded channel rows).
+        var l = Layout.Of(d);
+        double used = (double)d.P / l.PqR * d.Og / ((d.Og + MR - 1) / MR * MR);
+        return Always || used >= 0.55;
+    }
+
+    /// <summary>y = conv(x, w) + b for float tensors (call only when <see cref="Applies"/>).</summary>
+    public static void Forward(float[] x, int xOff, float[] w, int wOff, float[]? b, int bOff, float[] y, Conv.Dims d)
+    {
+        var l = Layout.Of(d);
+        int groups = d.G.Groups, og = d.Og, blocks = (og + MR - 1) / MR, k = d.K;
+        float[] wp = PackWeights(w, wOff, groups, og, k, blocks);
+        int[] off = Offsets(d, l);
+        try
+        {
+            if (d.N >= Threads.Count || Threads.Count == 1)
+            {
+                Conv.For(d.N, (long)d.N * d.ImageY * k, n => Image(x, xOff + (n * d.ImageX), wp, off, b, bOff, y, n * d.ImageY, d, l, 0, l.PqR / NB, 1));
+            }
+            else
+            {
+                for (int n = 0; n < d.N; n++)
+                {
+                    Image(x, xOff + (n * d.ImageX), wp, off, b, bOff, y, n * d.ImageY, d, l, 0, l.PqR / NB, Threads.Count);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(wp);
+            ArrayPool<int>.Shared.Return(off);
+        }
+    }
+
+    /// <summary>True when the input gradient of this convolution can run as a shifted-window convolution.</summary>
+    public static bool AppliesToInputGrad<T>(Conv.Dims d)
+    {
+        var g = d.G;
+        return g.StrideH == 1 && g.StrideW == 1 && g.PadH <= g.DilationH * (g.KernelH - 1) && g.PadW <= g.DilationW * (g.KernelW - 1) &&
+            Applies<T>(Transposed(d));
+    }
+
+    /// <summary>dx = convᵀ(dy, w) for a stride-1 convolution (call only when <see cref="AppliesToInputGrad"/>).</summary>
+    public static void InputGrad(float[] dy, int dyOff, float[] w, int wOff, float[] dx, Conv.Dims d)
+    {
+        // w'[g·Cg + c, o, ki, kj] = w[g·Og + o, c, kH − 1 − ki, kW − 1 − kj].
+        int groups = d.G.Groups, og = d.Og, cg = d.Cg, kh = d.G.KernelH, kw = d.G.KernelW, taps = kh * kw;
+        float[] wt = ArrayPool<float>.Shared.Rent(d.O * cg * taps);
+        try
+        {
+            for (int g = 0; g < groups; g++)
+            {
+                for (int o = 0; o < og; o++)
+                {
+                    for (int c = 0; c < cg; c++)
+                    {
+                        int src = wOff + ((((g * og) + o) * cg) + c) * taps;
+                        int dst = ((((g * cg) + c) * og) + o) * taps;
+                        for (int t = 0; t < taps; t++)
+                        {
+                            wt[dst + taps - 1 - t] = w[src + t];
+                        }
+                    }
+                }
+            }
+
+            Forward(dy, dyOff, wt, 0, null, 0, dx, Transposed(d));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(wt);
+        }
+    }
+
+    // The convolution whose forward pass is the input gradient of d (stride 1): dy [N, O, OH, OW] → dx [N, C, H, W].
+    private static Conv.Dims Transposed(Conv.Dims d)
+    {
+        var g = d.G;
+        var t = new ConvGeometry(g.KernelH, g.KernelW, 1, 1, (g.DilationH * (g.KernelH - 1)) - g.PadH,
+            (g.DilationW * (g.KernelW - 1)) - g.PadW, g.DilationH, g.DilationW, g.Groups);
+        return new Conv.Dims(d.N, d.O, d.OH, d.OW, d.C, t);
+    }
+
+    // One image: build its padded phase-split copy, run the tiles of position blocks [pb0, pb1) and write y.
+    private static void Image(float[] x, int xOff, float[] wp, int[] off, float[]? b, int bOff, float[] y, int yOff,
+        Conv.Dims d, Layout l, int pb0, int pb1, int threads)
+    {
+        int groups = d.G.Groups, blocks = (d.Og + MR - 1) / MR, rows = groups * blocks * MR;
+        float[] xq = ArrayPool<float>.Shared.Rent(l.Length);
+        float[] yq = ArrayPool<float>.Shared.Rent(rows * l.PqR);
+        try
+        {
+            Build(x, xOff, d, l, xq);
+            if (threads > 1 && pb1 - pb0 > 1)
+            {
+                int parts = Math.Min(threads, pb1 - pb0);
+                Parallel.For(0, parts, Threads.Options, t =>
+                    Tiles(xq, wp, off, yq, d, l, pb0 + ((pb1 - pb0) * t / parts), pb0 + ((pb1 - pb0) * (t + 1) / parts)));
+            }
+            else
+            {
+                Tiles(xq, wp, off, yq, d, l, pb0, pb1);
+            }
+
+            // Valid columns of each row, plus the bias.
+            for (int g = 0; g < groups; g++)
+            {
+                for (int o = 0; o < d.Og; o++)
+                {
+                    int oc = (g * d.Og) + o, src = ((g * blocks * MR) + o) * l.PqR;
+                    for (int oh = 0; oh < d.OH; oh++)
+                    {
+                        var s = yq.AsSpan(src + (oh * l.Wq), d.OW);
+                        var t = y.AsSpan(yOff + (((oc * d.OH) + oh) * d.OW), d.OW);
+                        if (b is null)
+                        {
+                            s.CopyTo(t);
+                        }
+                        else
+                        {
+                            TensorPrimitives.Add(s, b[bOff + oc], t);
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(xq);
+            ArrayPool<float>.Shared.Return(yq);
+        }
+    }
+
+    private static void Tiles(float[] xq, float[] wp, int[] off, float[] yq, Conv.Dims d, Layout l, int pb0, int pb1)
+    {
+        int groups = d.G.Groups, blocks = (d.Og + MR - 1) / MR, k = d.K;
+        fixed (float* xq0 = xq, wp0 = wp, yq0 = yq)
+        fixed (int* off0 = off)
+        {
+            for (int pb = pb0; pb < pb1; pb++)
+            {
+                int p0 = pb * NB;
+                for (int g = 0; g < groups; g++)
+                {
+                    float* xg = xq0 + ((long)g * d.Cg * l.ChannelSize) + p0;
+                    for (int ob = 0; ob < blocks; ob++)
+                    {
+                        int tile = (g * blocks) + ob;
+                        Kernel8x48(k, wp0 + ((long)tile * k * MR), off0, xg, yq0 + ((long)tile * MR * l.PqR) + p0, l.PqR);
+                    }
+                }
+            }
+        }
+    }
+
+    // xq[c][a][b][i, j] = x[c, i·s + a − pH, j·s + b − pW] (0 outside the image), then a zero tail.
+    private static void Build(float[] x, int xOff, Conv.Dims d, Layout l, float[] xq)
+    {
+        var g = d.G;
+        int s = l.S, h = d.H, w = d.W;
+        if (s == 1)
+        {
+            for (int c = 0; c < d.C; c++)
+            {
+                var dst = xq.AsSpan(c * l.ChannelSize, l.ChannelSize);
+                dst[..(g.PadH * l.Wq)].Clear();
+                dst[((g.PadH + h) * l.Wq)..].Clear();
+                for (int i = 0; i < h; i++)
+                {
+                    var row = dst.Slice((i + g.PadH) * l.Wq, l.Wq);
+                    row[..g.PadW].Clear();
+                    x.AsSpan(xOff + (((c * h) + i) * w), w).CopyTo(row[g.PadW..]);
+                    row[(g.PadW + w)..].Clear();
+                }
+            }
+        }
+        else
+        {
+            for (int c = 0; c < d.C; c++)
+            {
+                for (int a = 0; a < s; a++)
+                {
+                    for (int bb = 0; bb < s; bb++)
+                    {
+                        int dst = (c * l.ChannelSize) + (((a * s) + bb) * l.PhaseSize);
+                        for (int i = 0; i < l.Hq; i++)
+                        {
+                            int r = (i * s) + a - g.PadH;
+                            var row = xq.AsSpan(dst + (i * l.Wq), l.Wq);
+                            if ((uint)r >= (uint)h)
+                            {
+                                row.Clear();
+                                continue;
+                            }
+
+                            int src = xOff + (((c * h) + r) * w);
+                            for (int j = 0, col = bb - g.PadW; j < l.Wq; j++, col += s)
+                            {
+                                row[j] = (uint)col < (uint)w ? x[src + col] : 0f;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        xq.AsSpan(d.C * l.ChannelSize, l.Length - (d.C * l.ChannelSize)).Clear();
+    }
+
+    // Weights of each group's blocks of MR output channels, tap-major: wp[tile][k][r] (0 for padded rows).
+    private static float[] PackWeights(float[] w, int wOff, int groups, int og, int k, int blocks)
+    {
+        float[] wp = ArrayPool<float>.Shared.Rent(groups * blocks * k * MR);
+        for (int g = 0; g < groups; g++)
+        {
+            for (int ob = 0; ob < blocks; ob++)
+            {
+                int tile = ((g * blocks) + ob) * k * MR;
+                for (int r = 0; r < MR; r++)
+                {
+                    int o = (ob * MR) + r;
+                    for (int kk = 0; kk < k; kk++)
+                    {
+                        wp[tile + (kk * MR) + r] = o < og ? w[wOff + (((g * og) + o) * k) + kk] : 0f;
+                    }
+                }
+            }
+        }
+
+        return wp;
+    }
+
+    // off[k] for the taps k = (c·kH + ki)·kW + kj of one group, relative to the group's first channel.
+    private static int[] Offsets(Conv.Dims d, Layout l)
+    {
+        var g = d.G;
+        int s = l.S, kh = g.KernelH, kw = g.KernelW;
+        int[] off = ArrayPool<int>.Shared.Rent(d.K);
+        for (int c = 0; c < d.Cg; c++)
+        {
+            for (int ki = 0; ki < kh; ki++)
+            {
+                for (int kj = 0; kj < kw; kj++)
+                {
+                    int ri = ki * g.DilationH, rj = kj * g.DilationW;
+                    off[(((c * kh) + ki) * kw) + kj] = (c * l.ChannelSize) + ((((ri % s) * s) + (rj % s)) * l.PhaseSize) +
+                        (ri / s * l.Wq) + (rj / s);
+                }
+            }
+        }
+
+        return off;
+    }
+
+    /// <summary>yq[r, 0..48) = Σ_k wp[k, r] · xq[off[k] .. off[k] + 48) for r &lt; 8 (rows ld apart).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8x48(int kc, float* wp, int* off, float* xq, float* yq, nint ld)
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default;
+        Vector512<float> c50 = default, c51 = default, c52 = default;
+        Vector512<float> c60 = default, c61 = default, c62 = default;
+        Vector512<float> c70 = default, c71 = default, c72 = default;
+        for (int k = 0; k < kc; k++, wp += MR)
+        {
+            float* src = xq + off[k];
+            Vector512<float> b0 = Vector512.Load(src), b1 = Vector512.Load(src + 16), b2 = Vector512.Load(src + 32);
+            Vector512<float> a;
+            a = Vector512.Create(wp[0]); c00 = Vector512.FusedMultiplyAdd(a, b0, c00); c01 = Vector512.FusedMultiplyAdd(a, b1, c01); c02 = Vector512.FusedMultiplyAdd(a, b2, c02);
+            a = Vector512.Create(wp[1]); c10 = Vector512.FusedMultiplyAdd(a, b0, c10); c11 = Vector512.FusedMultiplyAdd(a, b1, c11); c12 = Vector512.FusedMultiplyAdd(a, b2, c12);
+            a = Vector512.Create(wp[2]); c20 = Vector512.FusedMultiplyAdd(a, b0, c20); c21 = Vector512.FusedMultiplyAdd(a, b1, c21); c22 = Vector512.FusedMultiplyAdd(a, b2, c22);
+            a = Vector512.Create(wp[3]); c30 = Vector512.FusedMultiplyAdd(a, b0, c30); c31 = Vector512.FusedMultiplyAdd(a, b1, c31); c32 = Vector512.FusedMultiplyAdd(a, b2, c32);
+            a = Vector512.Create(wp[4]); c40 = Vector512.FusedMultiplyAdd(a, b0, c40); c41 = Vector512.FusedMultiplyAdd(a, b1, c41); c42 = Vector512.FusedMultiplyAdd(a, b2, c42);
+            a = Vector512.Create(wp[5]); c50 = Vector512.FusedMultiplyAdd(a, b0, c50); c51 = Vector512.FusedMultiplyAdd(a, b1, c51); c52 = Vector512.FusedMultiplyAdd(a, b2, c52);
+            a = Vector512.Create(wp[6]); c60 = Vector512.FusedMultiplyAdd(a, b0, c60); c61 = Vector512.FusedMultiplyAdd(a, b1, c61); c62 = Vector512.FusedMultiplyAdd(a, b2, c62);
+            a = Vector512.Create(wp[7]); c70 = Vector512.FusedMultiplyAdd(a, b0, c70); c71 = Vector512.FusedMultiplyAdd(a, b1, c71); c72 = Vector512.FusedMultiplyAdd(a, b2, c72);
+        }
+
+        c00.Store(yq); c01.Store(yq + 16); c02.Store(yq + 32); yq += ld;
+        c10.Store(yq); c11.Store(yq + 16); c12.Store(yq + 32); yq += ld;
+        c20.Store(yq); c21.Store(yq + 16); c22.Store(yq + 32); yq += ld;
+        c30.Store(yq); c31.Store(yq + 16); c32.Store(yq + 32); yq += ld;
+        c40.Store(yq); c41.Store(yq + 16); c42.Store(yq + 32); yq += ld;
+        c50.Store(yq); c51.Store(yq + 16); c52.Store(yq + 32); yq += ld;
+        c60.Store(yq); c61.Store(yq + 16); c62.Store(yq + 32); yq += ld;
+        c70.Store(yq); c71.Store(yq + 16); c72.Store(yq + 32);
+    }
+}

@@ -1,0 +1,73 @@
+using Nabla.Ops.Kernels;
+using static Nabla.Tests.Convolution.ConvReference;
+
+namespace Nabla.Tests.Convolution;
+
+/// <summary>
+/// The shifted-window float32 kernel (DirectConv) against the naive loops: strides 1-3 (phase-split input),
+/// padding, dilation, groups, channel counts that are not multiples of the 8-channel tile, one and two threads.
+/// </summary>
+public class DirectConvTests
+{
+    public static readonly TheoryData<int> Configs = new(Enumerable.Range(0, Cases.Length));
+
+    private static Cfg[] Cases =>
+    [
+        new(3, 6, 14, 14, 16, 5, 5),                               // LeNet C3
+        new(2, 5, 12, 12, 7, 3, 3, PH: 1, PW: 1),                  // "same", 7 channels: a partial tile
+        new(2, 3, 17, 16, 9, 3, 3, SH: 2, SW: 2, PH: 1, PW: 1),    // stride 2 (phases), odd height
+        new(1, 4, 19, 20, 5, 3, 3, SH: 3, SW: 3, PH: 2, PW: 1),    // stride 3, unequal padding
+        new(2, 4, 16, 15, 8, 3, 2, DH: 2, DW: 3, PH: 2, PW: 3),    // dilation, non-square kernel
+        new(2, 6, 12, 12, 12, 3, 3, G: 3, PH: 1, PW: 1),           // groups
+        new(2, 2, 20, 20, 18, 3, 3, SH: 2, SW: 2, DH: 2, DW: 2, PH: 2, PW: 2, Bias: false),
+        new(3, 16, 32, 32, 16, 1, 1, SH: 2, SW: 2),                // ResNet's strided 1×1 projection
+    ];
+
+    [Theory]
+    [MemberData(nameof(Configs))]
+    public void Matches_naive_loops_at_one_and_two_threads(int i)
+    {
+        var c = Cases[i];
+        var d = new Conv.Dims(c.N, c.C, c.H, c.W, c.O, new ConvGeometry(c.KH, c.KW, c.SH, c.SW, c.PH, c.PW, c.DH, c.DW, c.G));
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            Assert.False(DirectConv.Applies<float>(d));
+            return;
+        }
+
+        int saved = Threads.Count;
+        try
+        {
+            DirectConv.Always = true;
+            Assert.True(DirectConv.Applies<float>(d), $"{c} should take the shifted-window path");
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Threads.Count = threads;
+                ConvolutionTests.Check(c, DType.Float32, 300 + i);
+            }
+        }
+        finally
+        {
+            Threads.Count = saved;
+            DirectConv.Always = false;
+        }
+    }
+
+    [Fact]
+    public void Input_gradient_of_a_stride_one_conv_takes_the_shifted_window_path()
+    {
+        var d = new Conv.Dims(8, 16, 14, 14, 32, new ConvGeometry(3, 3, 1, 1, 1, 1, 1, 1, 1));
+        Assert.Equal(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, DirectConv.AppliesToInputGrad<float>(d));
+        Assert.False(DirectConv.Applies<double>(d));
+    }
+
+    [Fact]
+    public void A_map_convolved_to_one_pixel_stays_on_im2col()
+    {
+        // LeNet C5: 5×5 input, 5×5 kernel, 1×1 output: 1 useful position of 48 per tile.
+        var d = new Conv.Dims(64, 16, 5, 5, 120, new ConvGeometry(5, 5, 1, 1, 0, 0, 1, 1, 1));
+        Assert.True(DirectConv.Applies<float>(new Conv.Dims(64, 6, 14, 14, 16, new ConvGeometry(5, 5, 1, 1, 0, 0, 1, 1, 1))) ||
+            !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated);
+        Assert.False(DirectConv.Applies<float>(d));
+    }
+}
