@@ -20,7 +20,7 @@ public class DirectConvTests
         new(2, 4, 16, 15, 8, 3, 2, DH: 2, DW: 3, PH: 2, PW: 3),    // dilation, non-square kernel
         new(2, 6, 12, 12, 12, 3, 3, G: 3, PH: 1, PW: 1),           // groups
         new(2, 2, 20, 20, 18, 3, 3, SH: 2, SW: 2, DH: 2, DW: 2, PH: 2, PW: 2, Bias: false),
-        new(3, 16, 32, 32, 16, 1, 1, SH: 2, SW: 2),                // ResNet's strided 1×1 projection
+        new(3, 16, 32, 32, 16, 2, 2, SH: 2, SW: 2),                // 2×2 stride 2 ("patchify")
     ];
 
     [Theory]
@@ -45,11 +45,16 @@ public class DirectConvTests
                 Threads.Count = threads;
                 ConvolutionTests.Check(c, DType.Float32, 300 + i);
             }
+
+            // One image per weight-gradient chunk: dw accumulates over chunks.
+            DirectConv.ChunkBudget = 1;
+            ConvolutionTests.Check(c, DType.Float32, 400 + i);
         }
         finally
         {
             Threads.Count = saved;
             DirectConv.Always = false;
+            DirectConv.ChunkBudget = 1 << 18;
         }
     }
 

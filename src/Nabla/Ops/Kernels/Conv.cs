@@ -145,6 +145,12 @@ internal static class Conv
     public static void WeightGrad<T>(T[] x, int xOff, T[] dy, int dyOff, T[] dw, Dims d)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (DirectConv.Applies<T>(d))
+        {
+            DirectConv.WeightGrad(AsFloat(x), xOff, AsFloat(dy), dyOff, AsFloat(dw), d);
+            return;
+        }
+
         int nb = d.Chunk, p = d.P, og = d.Og, k = d.K;
         T[] col = ArrayPool<T>.Shared.Rent(d.G.IsPointwise && nb == 1 ? 0 : d.ColRows * nb * p);
         T[] dyT = ArrayPool<T>.Shared.Rent(nb > 1 ? d.O * nb * p : 0);

@@ -23,14 +23,13 @@
 // The same kernel computes the input gradient of a stride-1 convolution: dx = conv(dy padded by
 // d·(k − 1) − p, w flipped in space with in/out channels swapped), stride 1, dilation d.
 using System.Buffers;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Nabla.Ops.Kernels;
 
 /// <summary>Convolution forward (and stride-1 input gradient) by shifted windows over a padded, phase-split image.</summary>
-internal static unsafe class DirectConv
+internal static unsafe partial class DirectConv
 {
     private const int MR = 8;    // output channels per tile
     private const int NB = 48;   // output positions per tile (3 × 16 floats)
@@ -56,7 +55,8 @@ internal static unsafe class DirectConv
     public static bool Applies<T>(Conv.Dims d)
     {
         var g = d.G;
-        if (typeof(T) != typeof(float) || !Vector512.IsHardwareAccelerated || g.StrideH != g.StrideW || g.IsPointwise ||
+        // 1×1 kernels: im2col is a plain (strided) copy there and the GEMM is already direct.
+        if (typeof(T) != typeof(float) || !Vector512.IsHardwareAccelerated || g.StrideH != g.StrideW || g.KernelH * g.KernelW == 1 ||
             d.N == 0 || d.P == 0 || d.K == 0)
         {
             return false;
@@ -166,27 +166,7 @@ internal static unsafe class DirectConv
                 Tiles(xq, wp, off, yq, d, l, pb0, pb1);
             }
 
-            // Valid columns of each row, plus the bias.
-            for (int g = 0; g < groups; g++)
-            {
-                for (int o = 0; o < d.Og; o++)
-                {
-                    int oc = (g * d.Og) + o, src = ((g * blocks * MR) + o) * l.PqR;
-                    for (int oh = 0; oh < d.OH; oh++)
-                    {
-                        var s = yq.AsSpan(src + (oh * l.Wq), d.OW);
-                        var t = y.AsSpan(yOff + (((oc * d.OH) + oh) * d.OW), d.OW);
-                        if (b is null)
-                        {
-                            s.CopyTo(t);
-                        }
-                        else
-                        {
-                            TensorPrimitives.Add(s, b[bOff + oc], t);
-                        }
-                    }
-                }
-            }
+            CopyOut(yq, b, bOff, y, yOff, d, l);
         }
         finally
         {
@@ -218,49 +198,83 @@ internal static unsafe class DirectConv
     }
 
     // xq[c][a][b][i, j] = x[c, i·s + a − pH, j·s + b − pW] (0 outside the image), then a zero tail.
-    private static void Build(float[] x, int xOff, Conv.Dims d, Layout l, float[] xq)
+    private static void Build(float[] x, int xOff, Conv.Dims d, Layout l, float[] xq, int qOff = 0)
     {
         var g = d.G;
         int s = l.S, h = d.H, w = d.W;
         if (s == 1)
         {
-            for (int c = 0; c < d.C; c++)
+            fixed (float* x0 = x, qa = xq)
             {
-                var dst = xq.AsSpan(c * l.ChannelSize, l.ChannelSize);
-                dst[..(g.PadH * l.Wq)].Clear();
-                dst[((g.PadH + h) * l.Wq)..].Clear();
-                for (int i = 0; i < h; i++)
+                float* q0 = qa + qOff;
+                for (int c = 0; c < d.C; c++)
                 {
-                    var row = dst.Slice((i + g.PadH) * l.Wq, l.Wq);
-                    row[..g.PadW].Clear();
-                    x.AsSpan(xOff + (((c * h) + i) * w), w).CopyTo(row[g.PadW..]);
-                    row[(g.PadW + w)..].Clear();
+                    float* dst = q0 + (c * l.ChannelSize);
+                    new Span<float>(dst, g.PadH * l.Wq).Clear();
+                    new Span<float>(dst + ((g.PadH + h) * l.Wq), (l.Hq - g.PadH - h) * l.Wq).Clear();
+                    float* src = x0 + xOff + (c * h * w);
+                    for (int i = 0; i < h; i++, src += w)
+                    {
+                        float* row = dst + ((i + g.PadH) * l.Wq);
+                        for (int j = 0; j < g.PadW; j++)
+                        {
+                            row[j] = 0f;
+                        }
+
+                        Copy(src, row + g.PadW, w);
+                        for (int j = g.PadW + w; j < l.Wq; j++)
+                        {
+                            row[j] = 0f;
+                        }
+                    }
                 }
             }
         }
         else
         {
-            for (int c = 0; c < d.C; c++)
+            // Valid phase columns per column phase bb: j with 0 ≤ j·s + bb − pW < w.
+            Span<int> lo = stackalloc int[s], hi = stackalloc int[s];
+            for (int bb = 0; bb < s; bb++)
             {
-                for (int a = 0; a < s; a++)
+                lo[bb] = Math.Min(l.Wq, Math.Max(0, (g.PadW - bb + s - 1) / s));
+                hi[bb] = Math.Clamp(w - 1 + g.PadW - bb < 0 ? 0 : ((w - 1 + g.PadW - bb) / s) + 1, lo[bb], l.Wq);
+            }
+
+            fixed (float* x0 = x, qa = xq)
+            {
+                float* q0 = qa + qOff;
+                for (int c = 0; c < d.C; c++)
                 {
-                    for (int bb = 0; bb < s; bb++)
+                    for (int a = 0; a < s; a++)
                     {
-                        int dst = (c * l.ChannelSize) + (((a * s) + bb) * l.PhaseSize);
                         for (int i = 0; i < l.Hq; i++)
                         {
                             int r = (i * s) + a - g.PadH;
-                            var row = xq.AsSpan(dst + (i * l.Wq), l.Wq);
-                            if ((uint)r >= (uint)h)
+                            for (int bb = 0; bb < s; bb++)
                             {
-                                row.Clear();
-                                continue;
-                            }
+                                float* row = q0 + (c * l.ChannelSize) + (((a * s) + bb) * l.PhaseSize) + (i * l.Wq);
+                                if ((uint)r >= (uint)h)
+                                {
+                                    new Span<float>(row, l.Wq).Clear();
+                                    continue;
+                                }
 
-                            int src = xOff + (((c * h) + r) * w);
-                            for (int j = 0, col = bb - g.PadW; j < l.Wq; j++, col += s)
-                            {
-                                row[j] = (uint)col < (uint)w ? x[src + col] : 0f;
+                                float* src = x0 + xOff + (((c * h) + r) * w) + bb - g.PadW;
+                                int j = 0;
+                                for (; j < lo[bb]; j++)
+                                {
+                                    row[j] = 0f;
+                                }
+
+                                for (; j < hi[bb]; j++)
+                                {
+                                    row[j] = src[j * s];
+                                }
+
+                                for (; j < l.Wq; j++)
+                                {
+                                    row[j] = 0f;
+                                }
                             }
                         }
                     }
@@ -268,7 +282,54 @@ internal static unsafe class DirectConv
             }
         }
 
-        xq.AsSpan(d.C * l.ChannelSize, l.Length - (d.C * l.ChannelSize)).Clear();
+        xq.AsSpan(qOff + (d.C * l.ChannelSize), l.Length - (d.C * l.ChannelSize)).Clear();
+    }
+
+    // y[n, oc, oh, 0..OW) = yq[row of oc, oh·Wq ..] + b[oc]: the valid columns of each output row.
+    private static void CopyOut(float[] yq, float[]? b, int bOff, float[] y, int yOff, Conv.Dims d, Layout l)
+    {
+        int blocks = (d.Og + MR - 1) / MR, ow = d.OW;
+        fixed (float* q0 = yq, y0 = y)
+        {
+            for (int g = 0; g < d.G.Groups; g++)
+            {
+                for (int o = 0; o < d.Og; o++)
+                {
+                    int oc = (g * d.Og) + o;
+                    float bias = b is null ? 0f : b[bOff + oc];
+                    float* src = q0 + (((g * blocks * MR) + o) * (long)l.PqR);
+                    float* dst = y0 + yOff + ((long)oc * d.OH * ow);
+                    for (int oh = 0; oh < d.OH; oh++, src += l.Wq, dst += ow)
+                    {
+                        int j = 0;
+                        for (; j + 16 <= ow; j += 16)
+                        {
+                            (Vector512.Load(src + j) + Vector512.Create(bias)).Store(dst + j);
+                        }
+
+                        for (; j < ow; j++)
+                        {
+                            dst[j] = src[j] + bias;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // dst[0..n) = src[0..n), short runs without a call.
+    private static void Copy(float* src, float* dst, int n)
+    {
+        int j = 0;
+        for (; j + 16 <= n; j += 16)
+        {
+            Vector512.Load(src + j).Store(dst + j);
+        }
+
+        for (; j < n; j++)
+        {
+            dst[j] = src[j];
+        }
     }
 
     // Weights of each group's blocks of MR output channels, tap-major: wp[tile][k][r] (0 for padded rows).
@@ -295,11 +356,12 @@ internal static unsafe class DirectConv
     }
 
     // off[k] for the taps k = (c·kH + ki)·kW + kj of one group, relative to the group's first channel.
-    private static int[] Offsets(Conv.Dims d, Layout l)
+    private static int[] Offsets(Conv.Dims d, Layout l, int length = 0)
     {
         var g = d.G;
         int s = l.S, kh = g.KernelH, kw = g.KernelW;
-        int[] off = ArrayPool<int>.Shared.Rent(d.K);
+        int[] off = ArrayPool<int>.Shared.Rent(Math.Max(length, d.K));
+        off.AsSpan(d.K, Math.Max(length, d.K) - d.K).Clear();
         for (int c = 0; c < d.Cg; c++)
         {
             for (int ki = 0; ki < kh; ki++)
