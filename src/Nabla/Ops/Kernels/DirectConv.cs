@@ -25,6 +25,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Ops.Kernels;
 
@@ -301,34 +302,28 @@ internal static unsafe partial class DirectConv
                     float* dst = y0 + yOff + ((long)oc * d.OH * ow);
                     for (int oh = 0; oh < d.OH; oh++, src += l.Wq, dst += ow)
                     {
-                        int j = 0;
-                        for (; j + 16 <= ow; j += 16)
-                        {
-                            (Vector512.Load(src + j) + Vector512.Create(bias)).Store(dst + j);
-                        }
-
-                        for (; j < ow; j++)
-                        {
-                            dst[j] = src[j] + bias;
-                        }
+                        Copy(src, dst, ow, bias);
                     }
                 }
             }
         }
     }
 
-    // dst[0..n) = src[0..n), short runs without a call.
-    private static void Copy(float* src, float* dst, int n)
+    // dst[0..n) = src[0..n) + bias: whole vectors, then one masked vector (reads and writes nothing past n).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(float* src, float* dst, int n, float bias = 0f)
     {
+        var b = Vector512.Create(bias);
         int j = 0;
         for (; j + 16 <= n; j += 16)
         {
-            Vector512.Load(src + j).Store(dst + j);
+            (Vector512.Load(src + j) + b).Store(dst + j);
         }
 
-        for (; j < n; j++)
+        if (j < n)
         {
-            dst[j] = src[j];
+            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n - j)).AsSingle();
+            Avx512F.MaskStore(dst + j, mask, Avx512F.MaskLoad(src + j, mask, default) + b);
         }
     }
 
