@@ -85,12 +85,14 @@ internal sealed class Exercise
 
     public static Exercise Load(string path)
     {
-        var ex = Parse(File.ReadAllText(path));
-        ex.Directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        var ex = Parse(File.ReadAllText(path), directory);
+        ex.Directory = directory;
         return ex;
     }
 
-    public static Exercise Parse(string yaml)
+    /// <summary>Parses an exercise; relative file paths in it (PNG images, model files, weights) are resolved against <paramref name="directory"/>.</summary>
+    public static Exercise Parse(string yaml, string? directory = null)
     {
         var root = YamlParser.Parse(yaml);
         if (root is not YamlMapping top)
@@ -120,7 +122,7 @@ internal sealed class Exercise
         {
             foreach (var (k, v) in given.Entries)
             {
-                ex.Given.Add(ReadGiven(k.Value, v));
+                ex.Given.Add(ReadGiven(k.Value, v, directory));
             }
         }
 
@@ -278,8 +280,13 @@ internal sealed class Exercise
         }
     }
 
-    private static GivenValue ReadGiven(string name, YamlNode v)
+    internal static GivenValue ReadGiven(string name, YamlNode v, string? directory)
     {
+        if (v is YamlMapping pm && pm["png"] is { } pngNode)
+        {
+            return PngGiven.Read(name, pm, pngNode, directory);
+        }
+
         if (v is YamlMapping m && m["formula"] is YamlScalar f)
         {
             var shape = Numbers(m["shape"] ?? throw new YamlException("a formula value needs 'shape: [..]'", m)).Select(x => (int)x).ToArray();
