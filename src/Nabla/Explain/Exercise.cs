@@ -55,7 +55,7 @@ internal sealed class Exercise
 
     public List<Equation> Equations { get; } = [];
 
-    public List<(string Name, ModelDefinition Model, YamlNode Node)> Models { get; } = [];
+    public List<ExerciseModel> Models { get; } = [];
 
     public string? Loss { get; init; }
 
@@ -130,7 +130,7 @@ internal sealed class Exercise
         {
             foreach (var (k, v) in models.Entries)
             {
-                ex.Models.Add((k.Value, ModelFileReader.Read(v), v));
+                ex.Models.Add(ExerciseModel.Read(k.Value, v, directory));
             }
         }
 
@@ -180,7 +180,7 @@ internal sealed class Exercise
 
         if (top["optimizer"] is YamlMapping o)
         {
-            ex.Optimizer = ReadOptimizer(o, ex);
+            ex.Optimizer = ReadOptimizer(o, ex.Gradients.Select(g => g.Name).Where(n => ex.Given.Any(g => g.Name == n)).ToList());
         }
 
         if (top["perceptron"] is YamlMapping p)
@@ -196,7 +196,7 @@ internal sealed class Exercise
         return ex;
     }
 
-    private static OptimizerSpec ReadOptimizer(YamlMapping o, Exercise ex)
+    internal static OptimizerSpec ReadOptimizer(YamlMapping o, IReadOnlyList<string> defaultParams)
     {
         string type = Str(o["type"]) ?? "SGD";
         if (type is not ("SGD" or "Adam"))
@@ -215,7 +215,7 @@ internal sealed class Exercise
             options[k.Value] = v is YamlScalar s && s.TryGetDouble(out var d) ? d : throw new YamlException($"optimizer option '{k.Value}' must be a number", v);
         }
 
-        var ps = o["params"] is { } pn ? Seq(pn, "params").Select(n => Str(n)!).ToList() : ex.Gradients.Select(g => g.Name).Where(n => ex.Given.Any(g => g.Name == n)).ToList();
+        var ps = o["params"] is { } pn ? Seq(pn, "params").Select(n => Str(n)!).ToList() : defaultParams;
         double lr = o["lr"] is YamlScalar l && l.TryGetDouble(out var lv) ? lv : throw new YamlException("optimizer needs 'lr: number'", o);
         int steps = o["steps"] is YamlScalar st && st.TryGetInt64(out var sv) ? (int)sv : 1;
         return new OptimizerSpec(type, ps, lr, options, steps);

@@ -129,6 +129,7 @@ internal static class JsonRenderer
                     ["macs"] = r.Macs,
                     ["rf"] = r.ReceptiveField is { } rf ? Array(rf.SpatialDims == 1 ? [rf.Width.Size] : [rf.Height.Size, rf.Width.Size]) : null,
                 }))),
+                ["run"] = sol.Runs.FirstOrDefault(r => r.Name == m.Name) is { } run ? ModelRunRenderer.Json(run) : null,
             })));
         }
 
