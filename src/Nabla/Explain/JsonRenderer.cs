@@ -129,8 +129,11 @@ internal static class JsonRenderer
                     ["macs"] = r.Macs,
                     ["rf"] = r.ReceptiveField is { } rf ? Array(rf.SpatialDims == 1 ? [rf.Width.Size] : [rf.Height.Size, rf.Width.Size]) : null,
                 }))),
-                ["run"] = sol.Runs.FirstOrDefault(r => r.Name == m.Name) is { } run ? ModelRunRenderer.Json(run) : null,
             })));
+            foreach (var run in sol.Runs)
+            {
+                root["models"]![run.Name]!["run"] = ModelRunRenderer.Json(run);
+            }
         }
 
         if (sol.Perceptron.Count > 0)
