@@ -18,7 +18,8 @@ internal sealed record CheckReport(IReadOnlyList<ClaimResult> Results, IReadOnly
 /// Compares claimed values with the computed solution. A claim is right when every element satisfies
 /// |claimed − computed| ≤ max(abs, rel·|computed|) (defaults abs = 1e-9, rel = 5e-4, for values rounded to about four digits).
 /// The blamed quantities are the wrong claims that depend on no other wrong claim (through the dependency graph of
-/// named quantities); for each, the checker tries the usual slips (an index off by one or two) to say why.
+/// named quantities); for each, the checker tries the usual slips (an index off by one or two, a term added instead of
+/// subtracted, a term left out, swapped operands, the wrong sign) to say why.
 /// </summary>
 internal static class Checker
 {
@@ -130,22 +131,52 @@ internal static class Checker
         }
 
         string how = $"{name} = {q.Formula} = {TextRenderer.Substitute(q, q.Equation.Rhs, d, latex: false)} = {Format.Tensor(computed, d)}";
+        bool Matches(Tensor? value) => value is not null && value.Numel == claimed.Numel
+            && value.ToDoubleArray().Zip(claimed.ToDoubleArray()).All(p => Math.Abs(p.First - p.Second) <= 1e-9 + (5e-4 * Math.Abs(p.First)));
+        (Tensor? Value, IReadOnlyDictionary<Expr, (string Label, Tensor Value)>? Reads) Try(Expr rhs) => Evaluator.TryEvaluate(sol.Evaluation, q, rhs);
+        string Valued(Expr e) => Try(e).Value is { } v ? $"{e.Show()} = {Format.Tensor(v, d)}" : e.Show();
         foreach (var ix in Walk(q.Equation.Rhs).OfType<IndexExpr>().Where(ix => ix.Indices.Count == 1))
         {
             foreach (int delta in (int[])[-1, 1, -2, 2])
             {
                 var shifted = new IndexExpr(ix.Target, [new BinExpr('+', ix.Indices[0], new NumExpr(delta, ix.Pos), ix.Pos)], ix.Pos);
-                var alt = Replace(q.Equation.Rhs, ix, shifted);
-                var (value, reads) = Evaluator.TryEvaluate(sol.Evaluation, q, alt);
-                if (value is not null && value.Numel == claimed.Numel && value.ToDoubleArray().Zip(claimed.ToDoubleArray()).All(p => Math.Abs(p.First - p.Second) <= 1e-9 + (5e-4 * Math.Abs(p.First)))
-                    && q.Reads.TryGetValue(ix, out var right) && reads!.TryGetValue(shifted, out var used))
+                var (value, reads) = Try(Replace(q.Equation.Rhs, ix, shifted));
+                if (Matches(value) && q.Reads.TryGetValue(ix, out var right) && reads!.TryGetValue(shifted, out var used))
                 {
                     return $"it must use {right.Label} = {Format.Tensor(right.Value, d)}, not {used.Label} = {Format.Tensor(used.Value, d)} ({how})";
                 }
             }
         }
 
-        return $"{values}: {how}";
+        // The other usual slips, each tried on every sum, difference and quotient of the equation: a term added
+        // instead of subtracted (or the reverse), a term left out, the operands of − or / swapped, the sign of the whole.
+        foreach (var b in Walk(q.Equation.Rhs).OfType<BinExpr>())
+        {
+            if (b.Op is '+' or '-')
+            {
+                if (Matches(Try(Replace(q.Equation.Rhs, b, b with { Op = b.Op == '+' ? '-' : '+' })).Value))
+                {
+                    return $"the term {Valued(b.Right)} must be {(b.Op == '+' ? "added, not subtracted" : "subtracted, not added")} ({how})";
+                }
+
+                if (Matches(Try(Replace(q.Equation.Rhs, b, b.Left)).Value))
+                {
+                    return $"it leaves out the term {Valued(b.Right)} ({how})";
+                }
+
+                if (Matches(Try(Replace(q.Equation.Rhs, b, b.Op == '+' ? b.Right : new NegExpr(b.Right, b.Pos))).Value))
+                {
+                    return $"it leaves out the term {Valued(b.Left)} ({how})";
+                }
+            }
+
+            if (b.Op is '-' or '/' && Matches(Try(Replace(q.Equation.Rhs, b, b with { Left = b.Right, Right = b.Left })).Value))
+            {
+                return $"the operands of '{b.Op}' are swapped: it is {b.Show()}, not {(b with { Left = b.Right, Right = b.Left }).Show()} ({how})";
+            }
+        }
+
+        return Matches(-computed) ? $"it has the wrong sign ({how})" : $"{values}: {how}";
     }
 
     private static IEnumerable<Expr> Walk(Expr e)

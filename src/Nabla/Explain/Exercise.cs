@@ -55,7 +55,7 @@ internal sealed class Exercise
 
     public List<Equation> Equations { get; } = [];
 
-    public List<(string Name, ModelDefinition Model, YamlNode Node)> Models { get; } = [];
+    public List<ExerciseModel> Models { get; } = [];
 
     public string? Loss { get; init; }
 
@@ -85,12 +85,14 @@ internal sealed class Exercise
 
     public static Exercise Load(string path)
     {
-        var ex = Parse(File.ReadAllText(path));
-        ex.Directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        var ex = Parse(File.ReadAllText(path), directory);
+        ex.Directory = directory;
         return ex;
     }
 
-    public static Exercise Parse(string yaml)
+    /// <summary>Parses an exercise; relative file paths in it (PNG images, model files, weights) are resolved against <paramref name="directory"/>.</summary>
+    public static Exercise Parse(string yaml, string? directory = null)
     {
         var root = YamlParser.Parse(yaml);
         if (root is not YamlMapping top)
@@ -120,7 +122,7 @@ internal sealed class Exercise
         {
             foreach (var (k, v) in given.Entries)
             {
-                ex.Given.Add(ReadGiven(k.Value, v));
+                ex.Given.Add(ReadGiven(k.Value, v, directory));
             }
         }
 
@@ -128,7 +130,7 @@ internal sealed class Exercise
         {
             foreach (var (k, v) in models.Entries)
             {
-                ex.Models.Add((k.Value, ModelFileReader.Read(v), v));
+                ex.Models.Add(ExerciseModel.Read(k.Value, v, directory));
             }
         }
 
@@ -178,7 +180,7 @@ internal sealed class Exercise
 
         if (top["optimizer"] is YamlMapping o)
         {
-            ex.Optimizer = ReadOptimizer(o, ex);
+            ex.Optimizer = ReadOptimizer(o, ex.Gradients.Select(g => g.Name).Where(n => ex.Given.Any(g => g.Name == n)).ToList());
         }
 
         if (top["perceptron"] is YamlMapping p)
@@ -194,7 +196,7 @@ internal sealed class Exercise
         return ex;
     }
 
-    private static OptimizerSpec ReadOptimizer(YamlMapping o, Exercise ex)
+    internal static OptimizerSpec ReadOptimizer(YamlMapping o, IReadOnlyList<string> defaultParams)
     {
         string type = Str(o["type"]) ?? "SGD";
         if (type is not ("SGD" or "Adam"))
@@ -213,7 +215,7 @@ internal sealed class Exercise
             options[k.Value] = v is YamlScalar s && s.TryGetDouble(out var d) ? d : throw new YamlException($"optimizer option '{k.Value}' must be a number", v);
         }
 
-        var ps = o["params"] is { } pn ? Seq(pn, "params").Select(n => Str(n)!).ToList() : ex.Gradients.Select(g => g.Name).Where(n => ex.Given.Any(g => g.Name == n)).ToList();
+        var ps = o["params"] is { } pn ? Seq(pn, "params").Select(n => Str(n)!).ToList() : defaultParams;
         double lr = o["lr"] is YamlScalar l && l.TryGetDouble(out var lv) ? lv : throw new YamlException("optimizer needs 'lr: number'", o);
         int steps = o["steps"] is YamlScalar st && st.TryGetInt64(out var sv) ? (int)sv : 1;
         return new OptimizerSpec(type, ps, lr, options, steps);
@@ -278,8 +280,13 @@ internal sealed class Exercise
         }
     }
 
-    private static GivenValue ReadGiven(string name, YamlNode v)
+    internal static GivenValue ReadGiven(string name, YamlNode v, string? directory)
     {
+        if (v is YamlMapping pm && pm["png"] is { } pngNode)
+        {
+            return PngGiven.Read(name, pm, pngNode, directory);
+        }
+
         if (v is YamlMapping m && m["formula"] is YamlScalar f)
         {
             var shape = Numbers(m["shape"] ?? throw new YamlException("a formula value needs 'shape: [..]'", m)).Select(x => (int)x).ToArray();

@@ -130,6 +130,10 @@ internal static class JsonRenderer
                     ["rf"] = r.ReceptiveField is { } rf ? Array(rf.SpatialDims == 1 ? [rf.Width.Size] : [rf.Height.Size, rf.Width.Size]) : null,
                 }))),
             })));
+            foreach (var run in sol.Runs)
+            {
+                root["models"]![run.Name]!["run"] = ModelRunRenderer.Json(run);
+            }
         }
 
         if (sol.Perceptron.Count > 0)

@@ -32,6 +32,9 @@ internal sealed class Solution
 
     public List<(string Name, ModelSummary Summary)> Models { get; } = [];
 
+    /// <summary>The layer models that were executed (<c>run:</c>), layer by layer.</summary>
+    public List<ModelRun> Runs { get; } = [];
+
     public Quantity? Loss { get; set; }
 
     public Dictionary<string, Tensor> Adjoints { get; } = new(StringComparer.Ordinal);

@@ -1,3 +1,4 @@
+using Nabla.Analysis;
 using Nabla.Optim;
 using Nabla.Serialization;
 
@@ -12,37 +13,30 @@ internal static class Solver
 {
     public static Solution Solve(Exercise ex, int? digits = null)
     {
-        var exports = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var models = new List<(string, Analysis.ModelSummary)>();
-        foreach (var (name, def, node) in ex.Models)
-        {
-            if (def.InputShape is null)
-            {
-                throw new YamlException($"model '{name}' needs 'input: [C, H, W]'", node);
-            }
-
-            var s = def.Summarize();
-            models.Add((name, s));
-            Export(exports, name, s.OutputShape, s.Totals.Params, s.Totals.Trainable, s.Totals.NonTrainable, s.Totals.Macs, s.Totals.ReceptiveField);
-            foreach (var row in s.Rows.Where(r => r.Path.Length > 0))
-            {
-                Export(exports, $"{name}.{row.Label}", row.OutputShape, row.Params, row.Trainable, row.NonTrainable, row.Macs, row.ReceptiveField);
-            }
-        }
-
-        var evaluator = new Evaluator(ex, exports);
+        Evaluator evaluator;
         Evaluation ev;
         Solution sol;
         using (var trace = Trace.Capture())
         {
+            var (models, runs, exports) = Models(ex, trace);
+            var equationInputs = new Dictionary<string, Tensor>(exports, StringComparer.Ordinal);
+            var runValues = runs.SelectMany(ModelRunner.Values).ToList();
+            foreach (var v in runValues.Where(v => !v.Name.Contains('/', StringComparison.Ordinal) && !v.Name.EndsWith('\'')))
+            {
+                equationInputs[v.Name] = v.Value;
+            }
+
+            evaluator = new Evaluator(ex, equationInputs);
             ev = evaluator.Run();
             sol = new Solution { Exercise = ex, Evaluation = ev, Trace = trace.Steps, Digits = digits ?? ex.Digits ?? 6 };
             sol.Models.AddRange(models);
+            sol.Runs.AddRange(runs);
             foreach (var (k, v) in exports)
             {
                 sol.Values.Add(new NamedValue(k, v, [], "model"));
             }
 
+            sol.Values.AddRange(runValues);
             foreach (var (k, v) in ev.Given)
             {
                 sol.Values.Add(new NamedValue(k, v.Detach(), [], "given"));
@@ -85,6 +79,53 @@ internal static class Solver
         }
 
         return sol;
+    }
+
+    /// <summary>Each layer model's summary (shape analysis) and, when it has a run, its execution.</summary>
+    private static (List<(string, ModelSummary)> Models, List<ModelRun> Runs, Dictionary<string, Tensor> Exports) Models(Exercise ex, Trace trace)
+    {
+        var exports = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var models = new List<(string, ModelSummary)>();
+        var runs = new List<ModelRun>();
+        var given = ex.Given.GroupBy(g => g.Name).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
+        foreach (var model in ex.Models)
+        {
+            var (name, def, node) = (model.Name, model.Definition, model.Node);
+            Tensor? batch = null;
+            if (model.Run is not null)
+            {
+                (def, batch) = ModelRunner.PrepareInput(model, given);
+            }
+
+            if (def.InputShape is null)
+            {
+                throw new YamlException($"model '{name}' needs 'input: [C, H, W]'", node);
+            }
+
+            ModelSummary s;
+            try
+            {
+                s = def.Summarize();
+            }
+            catch (ModelShapeException e)
+            {
+                throw new YamlException($"model '{name}': {e.Message}", node);
+            }
+
+            models.Add((name, s));
+            Export(exports, name, s.OutputShape, s.Totals.Params, s.Totals.Trainable, s.Totals.NonTrainable, s.Totals.Macs, s.Totals.ReceptiveField);
+            foreach (var row in s.Rows.Where(r => r.Path.Length > 0))
+            {
+                Export(exports, $"{name}.{row.Label}", row.OutputShape, row.Params, row.Trainable, row.NonTrainable, row.Macs, row.ReceptiveField);
+            }
+
+            if (batch is not null)
+            {
+                runs.Add(ModelRunner.Run(model, def, batch, given, trace));
+            }
+        }
+
+        return (models, runs, exports);
     }
 
     private static void Export(Dictionary<string, Tensor> exports, string prefix, Shape output, long pars, long trainable, long nonTrainable, long macs, Analysis.ReceptiveField? rf)

@@ -45,6 +45,10 @@ internal static class TextRenderer
                 rows.Select(r => new[] { r.Label, r.Type, r.OutputShape.ToString(), r.Params.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
                     r.Macs.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), r.ReceptiveField is { } rf ? $"{rf.Height.Size}x{rf.Width.Size}" : string.Empty }).ToList());
             Line($"total: {s.Totals.Params:N0} parameters ({s.Totals.Trainable:N0} trainable, {s.Totals.NonTrainable:N0} non-trainable), {s.Totals.Macs:N0} MACs, output {s.OutputShape}");
+            if (sol.Runs.FirstOrDefault(r => r.Name == name) is { } run)
+            {
+                ModelRunRenderer.Text(w, run, markdown, d);
+            }
         }
 
         if (ev.Quantities.Count > 0)
@@ -248,8 +252,9 @@ internal static class TextRenderer
         }
     }
 
-    internal static void Table(StringBuilder w, bool markdown, IReadOnlyList<string> header, IReadOnlyList<string[]> rows)
+    internal static void Table(StringBuilder w, bool markdown, IReadOnlyList<string> header, IReadOnlyList<string[]> rows, bool leftAligned = false)
     {
+        string Pad(string cell, int width) => leftAligned ? cell.PadRight(width) : cell.PadLeft(width);
         if (markdown)
         {
             w.Append('\n').Append("| ").Append(string.Join(" | ", header)).Append(" |\n|").Append(string.Concat(header.Select(_ => "---|"))).Append('\n');
@@ -262,10 +267,10 @@ internal static class TextRenderer
         }
 
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
-        w.Append("  ").Append(string.Join("  ", header.Select((h, i) => h.PadLeft(widths[i])))).Append('\n');
+        w.Append("  ").Append(string.Join("  ", header.Select((h, i) => Pad(h, widths[i]))).TrimEnd()).Append('\n');
         foreach (var r in rows)
         {
-            w.Append("  ").Append(string.Join("  ", r.Select((c, i) => c.PadLeft(widths[i])))).Append('\n');
+            w.Append("  ").Append(string.Join("  ", r.Select((c, i) => Pad(c, widths[i]))).TrimEnd()).Append('\n');
         }
     }
 }

@@ -133,6 +133,28 @@ public abstract class Module
     /// <summary>Sets evaluation mode (<c>Train(false)</c>).</summary>
     public Module Eval() => Train(false);
 
+    /// <summary>
+    /// Converts every parameter and buffer of this module and its descendants to <paramref name="dtype"/> in place
+    /// (PyTorch's <c>module.to(torch.float64)</c>): the tensors stay the same objects, so layers and optimizers
+    /// created afterwards see the new dtype. Only floating-point tensors are converted (integer buffers such as
+    /// BatchNorm's <c>num_batches_tracked</c> keep theirs).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="dtype"/> is not a floating-point type.</exception>
+    public Module To(DType dtype)
+    {
+        if (!dtype.IsFloatingPoint())
+        {
+            throw new ArgumentException($"a module converts to a floating-point dtype, not {dtype}", nameof(dtype));
+        }
+
+        foreach (var t in Parameters().Concat(Buffers()).Where(t => t.DType.IsFloatingPoint()))
+        {
+            t.ConvertStorageInPlace(dtype);
+        }
+
+        return this;
+    }
+
     /// <summary>Clears the gradients of all parameters (in place, as TorchSharp's <c>zero_grad</c>).</summary>
     public void ZeroGrad()
     {

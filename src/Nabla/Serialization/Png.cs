@@ -4,10 +4,11 @@ using System.IO.Compression;
 namespace Nabla.Serialization;
 
 /// <summary>
-/// A minimal PNG encoder: 8-bit RGB, no interlacing, filter type 0 on every row, zlib-compressed IDAT (the PNG
-/// specification, ISO/IEC 15948), with the CRC-32 of each chunk computed here.
+/// A minimal PNG encoder (8-bit RGB, no interlacing, filter type 0 on every row, zlib-compressed IDAT) and a decoder
+/// for non-interlaced images of every colour type and bit depth (<see cref="Decode"/>), after the PNG
+/// specification (ISO/IEC 15948), with the CRC-32 of each chunk computed here.
 /// </summary>
-public static class Png
+public static partial class Png
 {
     private static readonly uint[] CrcTable = MakeCrcTable();
 

@@ -31,7 +31,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>The element type.</summary>
-    public DType DType { get; }
+    public DType DType { get; private set; }
 
     /// <summary>The sizes of the dimensions.</summary>
     public Shape Shape { get; }
@@ -43,13 +43,13 @@ public sealed partial class Tensor
     public long Numel => Shape.Numel;
 
     /// <summary>The backing array (<c>float[]</c>, <c>double[]</c>, <c>long[]</c> or <c>bool[]</c>).</summary>
-    internal Array Data { get; }
+    internal Array Data { get; private set; }
 
     /// <summary>Element strides, in elements (0 for broadcast dimensions).</summary>
-    internal int[] Strides { get; }
+    internal int[] Strides { get; private set; }
 
     /// <summary>Index in <see cref="Data"/> of the first element.</summary>
-    internal int Offset { get; }
+    internal int Offset { get; private set; }
 
     /// <summary>The node that produced this tensor, or null for a leaf (PyTorch's <c>grad_fn</c>).</summary>
     public Node? GradFn { get; internal set; }
@@ -107,6 +107,37 @@ public sealed partial class Tensor
 
             return true;
         }
+    }
+
+    /// <summary>
+    /// Replaces a leaf's elements by a copy converted to <paramref name="dtype"/>, keeping the object (PyTorch's
+    /// <c>param.data = param.data.to(dtype)</c>, what <c>module.to(dtype)</c> does): a module's references to its
+    /// parameters stay valid. Views of the old storage keep the old elements; a gradient is converted too.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The tensor is not a leaf.</exception>
+    internal void ConvertStorageInPlace(DType dtype)
+    {
+        if (GradFn is not null)
+        {
+            throw new InvalidOperationException("only a leaf tensor (a parameter or buffer) can change its dtype in place");
+        }
+
+        if (dtype == DType)
+        {
+            return;
+        }
+
+        Tensor converted;
+        using (GradMode.NoGrad())
+        {
+            converted = Detach().To(dtype).Contiguous();
+            Grad = Grad?.Detach().To(dtype);
+        }
+
+        Data = converted.Data;
+        DType = dtype;
+        Strides = converted.Strides;
+        Offset = converted.Offset;
     }
 
     /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor (fluent, like <c>requires_grad_()</c>).</summary>

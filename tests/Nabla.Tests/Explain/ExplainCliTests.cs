@@ -41,6 +41,31 @@ public class ExplainCliTests
         Assert.Contains("right  h[3]", text, StringComparison.Ordinal);
     }
 
+    [Theory]
+    // f = b - 32*a + d - 18*c written with +32a: 16 + 128 + 16 - 72 = 88 (the committed claims file).
+    [InlineData("S1-EC2-5a-compgraph-grad.yaml", "claims: {f: 88}", "f is wrong: the term 32*a = 128 must be subtracted, not added")]
+    // h[4] = w1*h[3] + w2*x[3] without its first term: 0.5·130 = 65.
+    [InlineData("S0-Q3b-bptt-gradients.yaml", "claims: {\"h[4]\": 65}", "h[4] is wrong: it leaves out the term w1*h[t - 1] = 50")]
+    // L = mean((y - yhat)^2) is never negative; the negated value is a sign slip.
+    [InlineData("S0-Q3b-bptt-gradients.yaml", "claims: {L: -1688.5}", "L is wrong: it has the wrong sign")]
+    // p = e / sum_exp with the quotient upside down: 11.2125/7.38906 = 1.51744.
+    [InlineData("S3-Q1-softmax.yaml", "claims: {\"p\": [1.51744, 4.12485, 10.1455]}", "the operands of '/' are swapped")]
+    public void Check_names_the_usual_slips(string exercise, string claims, string why)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"nabla-claims-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, claims + "\n");
+        try
+        {
+            var o = new StringWriter();
+            Assert.Equal(1, CheckCommand.Run([Ex(exercise), "--claims", path], o, new StringWriter()));
+            Assert.Contains(why, o.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void Check_of_right_claims_exits_zero()
     {

@@ -25,6 +25,34 @@ public class ModuleTests
     }
 
     [Fact]
+    public void To_float64_keeps_the_parameter_objects_and_their_values()
+    {
+        // PyTorch's model.double(): the Float32 values widen exactly, the layers keep working on the same tensors,
+        // and the output equals the Float32 model's up to float32 rounding of the intermediate results.
+        var m = new Sequential(new Linear(4, 3, generator: new Generator(1)), new BatchNorm1d(3), new ReLU());
+        var weight = ((Linear)m[0]).Weight;
+        var before = weight.ToDoubleArray();
+        var x = Tensor.Randn(new Shape(5, 4), new Generator(3));
+        var y32 = m.Forward(x).ToDoubleArray();
+        Assert.Same(m, m.To(DType.Float64));
+        Assert.Same(weight, m.StateDict()["0.weight"]);
+        Assert.Equal(DType.Float64, weight.DType);
+        Assert.True(weight.RequiresGrad);
+        Assert.Equal(before, weight.ToDoubleArray());
+        Assert.Equal(DType.Float64, m.StateDict()["1.running_var"].DType);
+        Assert.Equal(DType.Int64, m.StateDict()["1.num_batches_tracked"].DType);
+        var y64 = m.Forward(x.To(DType.Float64));
+        Assert.Equal(DType.Float64, y64.DType);
+        var v64 = y64.ToDoubleArray();
+        for (int i = 0; i < v64.Length; i++)
+        {
+            Assert.Equal(y32[i], v64[i], 5);
+        }
+
+        Assert.Throws<ArgumentException>(() => m.To(DType.Int64));
+    }
+
+    [Fact]
     public void Load_state_dict_reports_missing_unexpected_and_shape_errors()
     {
         var m = Mlp();

@@ -1,0 +1,184 @@
+using Nabla.NN;
+using Nabla.Serialization;
+
+namespace Nabla.Explain;
+
+/// <summary>Where a model's weights come from: a seeded default initialisation, a safetensors file, inline tensors (these win).</summary>
+/// <param name="InitSeed">The seed of PyTorch-style default initialisation of every parameter, or null.</param>
+/// <param name="File">A safetensors file (absolute path) with state-dict names, or null.</param>
+/// <param name="Inline">Tensors given by state-dict name (<c>0.weight</c>) or layer label (<c>C1.weight</c>).</param>
+/// <param name="Node">The <c>weights:</c> node, for errors.</param>
+internal sealed record WeightsSpec(long? InitSeed, string? File, IReadOnlyList<(GivenValue Value, YamlScalar Key)> Inline, YamlNode Node);
+
+/// <summary>The loss of a model run: a PyTorch loss function by name, with its reduction.</summary>
+internal sealed record LossSpec(string Type, Reduction Reduction, YamlNode Node)
+{
+    /// <summary>The losses a run may use (PyTorch's functional names).</summary>
+    public static readonly string[] Types = ["cross_entropy", "nll", "mse", "l1", "bce", "bce_with_logits"];
+
+    /// <summary>Whether the target holds class indices (else a tensor shaped like the output).</summary>
+    public bool ClassTarget => Type is "cross_entropy" or "nll";
+}
+
+/// <summary>A value of a run: a given value named by <paramref name="Reference"/>, or an <paramref name="Inline"/> one.</summary>
+internal sealed record RunValue(string? Reference, GivenValue? Inline, YamlNode Node);
+
+/// <summary>What to run through a model: the input, and optionally a target with a loss and an optimizer step.</summary>
+/// <param name="Input">The input tensor (one sample of the model's input shape, or a batch).</param>
+/// <param name="Target">Class indices (cross_entropy, nll) or a tensor shaped like the output; null without a loss.</param>
+/// <param name="Loss">The loss, or null for a forward pass only.</param>
+/// <param name="Optimizer">An optimizer step on all parameters, or null.</param>
+/// <param name="Train">Training mode (PyTorch's default) or evaluation mode.</param>
+/// <param name="Seed">The seed of the default generator while the model runs (dropout).</param>
+/// <param name="Node">The <c>run:</c> node, for errors.</param>
+internal sealed record ModelRunSpec(RunValue Input, RunValue? Target, LossSpec? Loss, OptimizerSpec? Optimizer, bool Train, long Seed, YamlNode Node);
+
+/// <summary>
+/// A layer model of an exercise (the model-file format, inline or <c>file:</c>), with optional <c>weights:</c> and
+/// <c>run:</c> that execute it on an input (see docs/explain.md).
+/// </summary>
+internal sealed record ExerciseModel(string Name, ModelDefinition Definition, YamlNode Node, WeightsSpec? Weights, ModelRunSpec? Run)
+{
+    private static readonly string[] ExtraKeys = ["file", "weights", "run"];
+    private static readonly string[] RunKeys = ["input", "target", "loss", "optimizer", "mode", "seed"];
+
+    public static ExerciseModel Read(string name, YamlNode node, string? directory)
+    {
+        if (node is not YamlMapping m)
+        {
+            throw new YamlException($"model '{name}' is a mapping: input and layers (the model-file format), or file: a model file; found {node.Describe()}", node);
+        }
+
+        var modelEntries = m.Entries.Where(e => !ExtraKeys.Contains(e.Key.Value)).ToList();
+        ModelDefinition def;
+        if (m["file"] is { } fileNode)
+        {
+            var other = modelEntries.FirstOrDefault(e => e.Key.Value != "input");
+            if (other.Key is not null)
+            {
+                throw new YamlException($"model '{name}': with 'file:' the layers come from the file; '{other.Key.Value}' is not allowed here (only input: to override the input shape)", other.Key);
+            }
+
+            string path = Resolve(Exercise.Str(fileNode) ?? throw new YamlException($"model '{name}': file needs a path", fileNode), directory);
+            try
+            {
+                def = ModelFile.Load(path);
+            }
+            catch (Exception e) when (e is YamlException or IOException or UnauthorizedAccessException)
+            {
+                throw new YamlException($"model '{name}': {e.Message}", fileNode);
+            }
+
+            if (m["input"] is { } inputNode)
+            {
+                def = def with { InputShape = new Shape(Exercise.Numbers(inputNode).Select(v => (int)v).ToArray()) };
+            }
+        }
+        else
+        {
+            def = ModelFileReader.Read(new YamlMapping(modelEntries, m.Line, m.Column));
+        }
+
+        var weights = m["weights"] is { } w ? ReadWeights(name, w, directory) : null;
+        var run = m["run"] is { } r ? ReadRun(name, r, directory) : null;
+        if (weights is not null && run is null)
+        {
+            throw new YamlException($"model '{name}': weights are given but nothing runs the model; add 'run: {{input: ...}}'", m["weights"]!);
+        }
+
+        return new ExerciseModel(name, def, node, weights, run);
+    }
+
+    internal static string Resolve(string path, string? directory) => Path.Combine(directory ?? Environment.CurrentDirectory, path);
+
+    private static WeightsSpec ReadWeights(string model, YamlNode node, string? directory)
+    {
+        if (node is not YamlMapping m)
+        {
+            throw new YamlException($"model '{model}': weights is a mapping: {{init: {{seed: 0}}}}, {{file: weights.safetensors}} and/or tensors by name (\"C1.bias\": [...])", node);
+        }
+
+        long? seed = null;
+        string? file = null;
+        var inline = new List<(GivenValue, YamlScalar)>();
+        foreach (var (k, v) in m.Entries)
+        {
+            switch (k.Value)
+            {
+                case "init":
+                    seed = v is YamlMapping im && im["seed"] is YamlScalar s && s.TryGetInt64(out var sv) && im.Entries.Count == 1 ? sv
+                        : throw new YamlException($"model '{model}': init is {{seed: N}} (PyTorch's default initialisation of every parameter, from a seeded generator)", v);
+                    break;
+                case "file":
+                    file = Resolve(Exercise.Str(v) ?? throw new YamlException($"model '{model}': weights file needs a path", v), directory);
+                    break;
+                default:
+                    inline.Add((Exercise.ReadGiven(k.Value, v, directory), k));
+                    break;
+            }
+        }
+
+        return new WeightsSpec(seed, file, inline, node);
+    }
+
+    private static ModelRunSpec ReadRun(string model, YamlNode node, string? directory)
+    {
+        if (node is not YamlMapping m || m["input"] is not { } inputNode)
+        {
+            throw new YamlException($"model '{model}': run needs at least 'input:' (a given name, a tensor, {{png: file}} or {{formula: ...}})", node);
+        }
+
+        foreach (var (k, _) in m.Entries.Where(e => !RunKeys.Contains(e.Key.Value)))
+        {
+            throw new YamlException($"model '{model}': run has no key '{k.Value}'{ModelFileReader.Suggest(k.Value, RunKeys)} (keys: {string.Join(", ", RunKeys)})", k);
+        }
+
+        LossSpec? loss = null;
+        if (m["loss"] is { } ln)
+        {
+            var lm = ln as YamlMapping;
+            string type = (lm is null ? Exercise.Str(ln) : Exercise.Str(lm["type"])) ?? throw new YamlException("loss is a name (cross_entropy) or {type: mse, reduction: sum}", ln);
+            if (!LossSpec.Types.Contains(type))
+            {
+                throw new YamlException($"unknown loss '{type}'{ModelFileReader.Suggest(type, LossSpec.Types)} (losses: {string.Join(", ", LossSpec.Types)})", ln);
+            }
+
+            string reduction = Exercise.Str(lm?["reduction"]) ?? "mean";
+            loss = new LossSpec(type, reduction switch
+            {
+                "mean" => Reduction.Mean,
+                "sum" => Reduction.Sum,
+                _ => throw new YamlException($"reduction must be mean or sum (one number to differentiate), not '{reduction}'", lm!["reduction"]!),
+            }, ln);
+        }
+
+        if ((loss is null) != (m["target"] is null))
+        {
+            throw new YamlException($"model '{model}': a loss needs a target and a target needs a loss (loss: cross_entropy, target: 7)", node);
+        }
+
+        var optimizer = m["optimizer"] is { } on
+            ? (on is YamlMapping om ? Exercise.ReadOptimizer(om, []) : throw new YamlException("optimizer is {type: SGD, lr: 0.1}", on))
+            : null;
+        if (optimizer is not null && loss is null)
+        {
+            throw new YamlException($"model '{model}': an optimizer step needs a loss", m["optimizer"]!);
+        }
+
+        string mode = Exercise.Str(m["mode"]) ?? "train";
+        if (mode is not ("train" or "eval"))
+        {
+            throw new YamlException($"mode is train (PyTorch's default: dropout active, batch statistics) or eval, not '{mode}'", m["mode"]!);
+        }
+
+        long seed = m["seed"] is YamlScalar ss && ss.TryGetInt64(out var sv) ? sv : 0;
+        var target = m["target"] is { } tn ? Value(tn, $"{model}.target", directory) : null;
+        return new ModelRunSpec(Value(inputNode, $"{model}.input", directory), target, loss, optimizer, mode == "train", seed, node);
+    }
+
+    /// <summary>A reference to a given value by name (a word), or an inline value (a number, list, {png: ..}, {formula: ..}).</summary>
+    private static RunValue Value(YamlNode node, string what, string? directory) =>
+        node is YamlScalar { Quoted: false, IsNull: false } s && !s.TryGetDouble(out _)
+            ? new RunValue(s.Value, null, node)
+            : new RunValue(null, Exercise.ReadGiven(what, node, directory), node);
+}
