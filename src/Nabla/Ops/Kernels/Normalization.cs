@@ -65,18 +65,13 @@ internal static class Normalization
             dBeta[ch] = sumDy;
             dGamma[ch] = sumDyXc * r;
 
-            // dx = k·(dy − Σdy/M − (x − μ)·r²·Σdy(x − μ)/M) with k = γ·r.
+            // dx = k·(dy − Σdy/M − (x − μ)·r²·Σdy(x − μ)/M) with k = γ·r, i.e. dx = a·dy + b·x + e.
             T k = gm * r, meanDy = sumDy / m, coef = r * r * sumDyXc / m;
+            T a = k, b = -k * coef, e = k * ((coef * mu) - meanDy);
             for (int i = 0; i < n; i++)
             {
                 int at = ((i * c) + ch) * s;
-                var g = new ReadOnlySpan<T>(dy, dyOffset + at, s);
-                var xs = new ReadOnlySpan<T>(x, xOffset + at, s);
-                var d = new Span<T>(dx, at, s);
-                for (int j = 0; j < s; j++)
-                {
-                    d[j] = k * (g[j] - meanDy - ((xs[j] - mu) * coef));
-                }
+                LinearCombination(new ReadOnlySpan<T>(dy, dyOffset + at, s), a, new ReadOnlySpan<T>(x, xOffset + at, s), b, e, new Span<T>(dx, at, s));
             }
         });
     }
@@ -134,9 +129,46 @@ internal static class Normalization
         return acc;
     }
 
+    // y = x·scale + shift in one pass.
     private static void Affine<T>(ReadOnlySpan<T> x, T scale, T shift, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        System.Numerics.Tensors.TensorPrimitives.Multiply(x, scale, y);
-        System.Numerics.Tensors.TensorPrimitives.Add(y, shift, y);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vs = Vector512.Create(scale);
+            var vt = Vector512.Create(shift);
+            for (; i <= x.Length - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                ((Vector512.Create(x[i..]) * vs) + vt).CopyTo(y[i..]);
+            }
+        }
+
+        for (; i < x.Length; i++)
+        {
+            y[i] = (x[i] * scale) + shift;
+        }
+    }
+
+    // d = a·g + b·x + e in one pass.
+    private static void LinearCombination<T>(ReadOnlySpan<T> g, T a, ReadOnlySpan<T> x, T b, T e, Span<T> d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var va = Vector512.Create(a);
+            var vb = Vector512.Create(b);
+            var ve = Vector512.Create(e);
+            for (; i <= x.Length - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                var t = (Vector512.Create(x[i..]) * vb) + ve;
+                ((Vector512.Create(g[i..]) * va) + t).CopyTo(d[i..]);
+            }
+        }
+
+        for (; i < x.Length; i++)
+        {
+            d[i] = (a * g[i]) + ((b * x[i]) + e);
+        }
     }
 }
