@@ -66,13 +66,20 @@ public class DirectConvTests
         Assert.False(DirectConv.Applies<double>(d));
     }
 
-    [Fact]
-    public void A_map_convolved_to_one_pixel_stays_on_im2col()
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    public void A_kernel_covering_the_whole_map_runs_as_one_gemm(DType dtype)
     {
-        // LeNet C5: 5×5 input, 5×5 kernel, 1×1 output: 1 useful position of 48 per tile.
-        var d = new Conv.Dims(64, 16, 5, 5, 120, new ConvGeometry(5, 5, 1, 1, 0, 0, 1, 1, 1));
-        Assert.True(DirectConv.Applies<float>(new Conv.Dims(64, 6, 14, 14, 16, new ConvGeometry(5, 5, 1, 1, 0, 0, 1, 1, 1))) ||
-            !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated);
-        Assert.False(DirectConv.Applies<float>(d));
+        // LeNet C5: 5×5 input, 5×5 kernel, 1×1 output: a fully connected layer over the batch.
+        var c5 = new Nabla.Ops.Kernels.Conv.Dims(64, 16, 5, 5, 120, new ConvGeometry(5, 5, 1, 1, 0, 0, 1, 1, 1));
+        Assert.True(Nabla.Ops.Kernels.Conv.IsDense(c5));
+        Assert.False(DirectConv.Applies<float>(c5));
+        Assert.False(Nabla.Ops.Kernels.Conv.IsDense(new Nabla.Ops.Kernels.Conv.Dims(4, 3, 5, 5, 2, new ConvGeometry(5, 5, 1, 1, 1, 1, 1, 1, 1))));
+        Assert.False(Nabla.Ops.Kernels.Conv.IsDense(new Nabla.Ops.Kernels.Conv.Dims(4, 4, 5, 5, 2, new ConvGeometry(5, 5, 1, 1, 0, 0, 1, 1, 2))));
+        foreach (var c in new Cfg[] { new(5, 16, 5, 5, 12, 5, 5), new(3, 4, 3, 2, 7, 3, 2, SH: 2, SW: 3, Bias: false), new(2, 9, 1, 1, 5, 1, 1) })
+        {
+            ConvolutionTests.Check(c, dtype, 17);
+        }
     }
 }

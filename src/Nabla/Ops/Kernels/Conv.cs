@@ -53,6 +53,19 @@ internal static class Conv
     public static void Forward<T>(T[] x, int xOff, T[] w, int wOff, T[]? b, int bOff, T[] y, Dims d)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (IsDense(d))
+        {
+            // y [N, O] = x [N, K] · wᵀ + b.
+            Gemm.Multiply(false, true, d.N, d.O, d.K, x, xOff, d.K, w, wOff, d.K, y, 0, d.O, false);
+            for (int n = 0; n < d.N && b is not null; n++)
+            {
+                var row = y.AsSpan(n * d.O, d.O);
+                System.Numerics.Tensors.TensorPrimitives.Add(row, b.AsSpan(bOff, d.O), row);
+            }
+
+            return;
+        }
+
         if (DirectConv.Applies<T>(d))
         {
             DirectConv.Forward(AsFloat(x), xOff, AsFloat(w), wOff, b is null ? null : AsFloat(b), bOff, AsFloat(y), d);
@@ -97,6 +110,13 @@ internal static class Conv
     public static void InputGrad<T>(T[] dy, int dyOff, T[] w, int wOff, T[] dx, Dims d)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (IsDense(d))
+        {
+            // dx [N, K] = dy [N, O] · w [O, K].
+            Gemm.Multiply(false, false, d.N, d.K, d.O, dy, dyOff, d.O, w, wOff, d.K, dx, 0, d.K, false);
+            return;
+        }
+
         if (DirectConv.AppliesToInputGrad<T>(d))
         {
             DirectConv.InputGrad(AsFloat(dy), dyOff, AsFloat(w), wOff, AsFloat(dx), d);
@@ -145,6 +165,13 @@ internal static class Conv
     public static void WeightGrad<T>(T[] x, int xOff, T[] dy, int dyOff, T[] dw, Dims d)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (IsDense(d))
+        {
+            // dw [O, K] = dyᵀ [O, N] · x [N, K].
+            Gemm.Multiply(true, false, d.O, d.K, d.N, dy, dyOff, d.O, x, xOff, d.K, dw, 0, d.K, false);
+            return;
+        }
+
         if (DirectConv.Applies<T>(d))
         {
             DirectConv.WeightGrad(AsFloat(x), xOff, AsFloat(dy), dyOff, AsFloat(dw), d);
@@ -260,6 +287,14 @@ internal static class Conv
             System.Numerics.Tensors.TensorPrimitives.Add(row, b[bOff + c], row);
         }
     }
+
+    /// <summary>
+    /// True when the kernel covers the whole unpadded input (LeNet's C5: 5×5 maps, 5×5 kernel): each image is then
+    /// one column of the column matrix, in w's (c, kh, kw) order, and the convolution is a fully connected layer
+    /// over the batch, one GEMM each way with no column matrix and no reordering of the output.
+    /// </summary>
+    internal static bool IsDense(Dims d) => d.G.Groups == 1 && d.G.PadH == 0 && d.G.PadW == 0
+        && d.G.KernelH == d.H && d.G.KernelW == d.W && d.OH == 1 && d.OW == 1 && d.N > 0;
 
     // Only called where T is float (DirectConv.Applies checks it).
     private static float[] AsFloat<T>(T[] a) => System.Runtime.CompilerServices.Unsafe.As<float[]>(a);
