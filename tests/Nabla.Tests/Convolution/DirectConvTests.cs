@@ -21,6 +21,8 @@ public class DirectConvTests
         new(2, 6, 12, 12, 12, 3, 3, G: 3, PH: 1, PW: 1),           // groups
         new(2, 2, 20, 20, 18, 3, 3, SH: 2, SW: 2, DH: 2, DW: 2, PH: 2, PW: 2, Bias: false),
         new(3, 16, 32, 32, 16, 2, 2, SH: 2, SW: 2),                // 2×2 stride 2 ("patchify")
+        new(19, 5, 9, 21, 10, 3, 5, PH: 3, PW: 1),                 // 19 images: a partial lane group; rows > 16 wide; padding > k − 1 on top
+        new(17, 4, 8, 8, 9, 3, 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 2, DW: 2),   // stride and dilation over lanes, odd output width
     ];
 
     [Theory]
@@ -39,11 +41,16 @@ public class DirectConvTests
         try
         {
             DirectConv.Always = true;
-            Assert.True(DirectConv.Applies<float>(d), $"{c} should take the shifted-window path");
-            foreach (int threads in new[] { 1, 2 })
+            Assert.True(DirectConv.Applies<float>(d), $"{c} should take the direct path");
+            foreach (bool lanes in new[] { false, true })
             {
-                Threads.Count = threads;
-                ConvolutionTests.Check(c, DType.Float32, 300 + i);
+                // Shifted windows, then images in the lanes (both kernels serve the forward pass and the input gradient).
+                DirectConv.Lanes = lanes;
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    Threads.Count = threads;
+                    ConvolutionTests.Check(c, DType.Float32, 300 + i);
+                }
             }
 
             // One image per weight-gradient chunk: dw accumulates over chunks.
@@ -54,7 +61,23 @@ public class DirectConvTests
         {
             Threads.Count = saved;
             DirectConv.Always = false;
+            DirectConv.Lanes = null;
             DirectConv.ChunkBudget = 1 << 18;
+        }
+    }
+
+    [Theory]
+    [InlineData(64, 6, 14, 14, 16, 5, 0, true)]     // LeNet C3 forward: 100 of 144 positions on windows, all useful in lanes
+    [InlineData(64, 16, 10, 10, 6, 5, 4, true)]     // its input gradient: half the taps would read the zero border
+    [InlineData(32, 64, 8, 8, 64, 3, 1, true)]      // ResNet-8's 8×8 maps
+    [InlineData(32, 64, 32, 32, 64, 3, 1, false)]   // 32×32 maps: windows waste little, and 16 images overflow L2
+    public void Lanes_are_chosen_where_they_compute_less(int n, int c, int h, int w, int o, int k, int p, bool lanes)
+    {
+        var d = new Nabla.Ops.Kernels.Conv.Dims(n, c, h, w, o, new ConvGeometry(k, k, 1, 1, p, p, 1, 1, 1));
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            Assert.True(DirectConv.Applies<float>(d));
+            Assert.Equal(lanes, DirectConv.ChoosesLanes(d));
         }
     }
 
@@ -74,7 +97,6 @@ public class DirectConvTests
         // LeNet C5: 5×5 input, 5×5 kernel, 1×1 output: a fully connected layer over the batch.
         var c5 = new Nabla.Ops.Kernels.Conv.Dims(64, 16, 5, 5, 120, new ConvGeometry(5, 5, 1, 1, 0, 0, 1, 1, 1));
         Assert.True(Nabla.Ops.Kernels.Conv.IsDense(c5));
-        Assert.False(DirectConv.Applies<float>(c5));
         Assert.False(Nabla.Ops.Kernels.Conv.IsDense(new Nabla.Ops.Kernels.Conv.Dims(4, 3, 5, 5, 2, new ConvGeometry(5, 5, 1, 1, 1, 1, 1, 1, 1))));
         Assert.False(Nabla.Ops.Kernels.Conv.IsDense(new Nabla.Ops.Kernels.Conv.Dims(4, 4, 5, 5, 2, new ConvGeometry(5, 5, 1, 1, 0, 0, 1, 1, 2))));
         foreach (var c in new Cfg[] { new(5, 16, 5, 5, 12, 5, 5), new(3, 4, 3, 2, 7, 3, 2, SH: 2, SW: 3, Bias: false), new(2, 9, 1, 1, 5, 1, 1) })

@@ -172,7 +172,7 @@ internal static class Conv
             return;
         }
 
-        if (DirectConv.Applies<T>(d))
+        if (DirectConv.AppliesToWeightGrad<T>(d))
         {
             DirectConv.WeightGrad(AsFloat(x), xOff, AsFloat(dy), dyOff, AsFloat(dw), d);
             return;

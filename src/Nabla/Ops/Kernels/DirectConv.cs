@@ -52,26 +52,35 @@ internal static unsafe partial class DirectConv
     /// <summary>Tests set this to take the shifted-window path wherever it is legal, however much junk it computes.</summary>
     internal static bool Always;
 
-    /// <summary>True when the shifted-window kernel handles this float convolution and is expected to beat im2col.</summary>
-    public static bool Applies<T>(Conv.Dims d)
+    /// <summary>Tests set this to force (true) or forbid (false) the batch-lane kernel where it is legal; null lets the work decide.</summary>
+    internal static bool? Lanes;
+
+    /// <summary>True when the forward pass of this float convolution runs here (shifted windows or batch lanes) rather than on im2col.</summary>
+    public static bool Applies<T>(Conv.Dims d) => Legal<T>(d) && (Always || WindowUse(d) >= 0.55 || UseLanes(d));
+
+    /// <summary>True when the shifted-window weight gradient handles this float convolution and is expected to beat im2col.</summary>
+    public static bool AppliesToWeightGrad<T>(Conv.Dims d) => Legal<T>(d) && (Always || WindowUse(d) >= 0.55);
+
+    private static bool Legal<T>(Conv.Dims d)
     {
         var g = d.G;
         // 1×1 kernels: im2col is a plain (strided) copy there and the GEMM is already direct.
-        if (typeof(T) != typeof(float) || !Vector512.IsHardwareAccelerated || g.StrideH != g.StrideW || g.KernelH * g.KernelW == 1 ||
-            d.N == 0 || d.P == 0 || d.K == 0)
-        {
-            return false;
-        }
-
-        // Useful outputs over computed outputs (junk columns, the last partial tile, padded channel rows).
-        var l = Layout.Of(d);
-        double used = (double)d.P / l.PqR * d.Og / ((d.Og + MR - 1) / MR * MR);
-        return Always || used >= 0.55;
+        return typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && g.StrideH == g.StrideW && g.KernelH * g.KernelW > 1 &&
+            d.N > 0 && d.P > 0 && d.K > 0;
     }
+
+    // Useful outputs over computed outputs of the shifted-window kernel (junk columns, the last partial tile, padded channel rows).
+    private static double WindowUse(Conv.Dims d) => (double)d.P / Layout.Of(d).PqR * d.Og / ((d.Og + MR - 1) / MR * MR);
 
     /// <summary>y = conv(x, w) + b for float tensors (call only when <see cref="Applies"/>).</summary>
     public static void Forward(float[] x, int xOff, float[] w, int wOff, float[]? b, int bOff, float[] y, Conv.Dims d)
     {
+        if (UseLanes(d))
+        {
+            LaneForward(x, xOff, w, wOff, b, bOff, y, d);
+            return;
+        }
+
         var l = Layout.Of(d);
         int groups = d.G.Groups, og = d.Og, blocks = (og + MR - 1) / MR, k = d.K;
         float[] wp = PackWeights(w, wOff, groups, og, k, blocks);

@@ -50,7 +50,7 @@ internal static unsafe partial class Gemm
         int p0 = 0;
         for (; p0 + 16 <= kc; p0 += 16)
         {
-            Transpose16(src + p0, lda, MR, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7,
+            Transpose16(src + p0, lda, MR, 16, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7,
                 out var c8, out var c9, out var c10, out var c11, out var c12, out var c13, out var c14, out var c15);
             // Ascending order: each store's 16 − MR extra lanes are overwritten by the next one.
             float* o = d + (nint)p0 * MR;
@@ -87,7 +87,7 @@ internal static unsafe partial class Gemm
             int p0 = 0;
             for (; p0 + 16 <= kc; p0 += 16)
             {
-                Transpose16(s + p0, ldb, rows, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7,
+                Transpose16(s + p0, ldb, rows, 16, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7,
                     out var c8, out var c9, out var c10, out var c11, out var c12, out var c13, out var c14, out var c15);
                 float* o = dh + (nint)p0 * 32;
                 c0.Store(o); c1.Store(o + 32); c2.Store(o + 64); c3.Store(o + 96);
@@ -106,20 +106,23 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// Transposes the 16×16 float block at s (row i at s + i·ld; rows ≥ <paramref name="rows"/> read
-    /// as zero): c_j receives column j, lane i = s[i·ld + j].
+    /// Transposes the 16×16 float block at s (row i at s + i·ld; rows ≥ <paramref name="rows"/> and columns ≥
+    /// <paramref name="cols"/> read as zero, and are not read): c_j receives column j, lane i = s[i·ld + j].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose16(float* s, int ld, int rows,
+    internal static void Transpose16(float* s, int ld, int rows, int cols,
         out Vector512<float> c0, out Vector512<float> c1, out Vector512<float> c2, out Vector512<float> c3,
         out Vector512<float> c4, out Vector512<float> c5, out Vector512<float> c6, out Vector512<float> c7,
         out Vector512<float> c8, out Vector512<float> c9, out Vector512<float> c10, out Vector512<float> c11,
         out Vector512<float> c12, out Vector512<float> c13, out Vector512<float> c14, out Vector512<float> c15)
     {
-        Vector512<float> r0 = Row(s, ld, 0, rows), r1 = Row(s, ld, 1, rows), r2 = Row(s, ld, 2, rows), r3 = Row(s, ld, 3, rows),
-            r4 = Row(s, ld, 4, rows), r5 = Row(s, ld, 5, rows), r6 = Row(s, ld, 6, rows), r7 = Row(s, ld, 7, rows),
-            r8 = Row(s, ld, 8, rows), r9 = Row(s, ld, 9, rows), r10 = Row(s, ld, 10, rows), r11 = Row(s, ld, 11, rows),
-            r12 = Row(s, ld, 12, rows), r13 = Row(s, ld, 13, rows), r14 = Row(s, ld, 14, rows), r15 = Row(s, ld, 15, rows);
+        var m = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols)).AsSingle();
+        Vector512<float> r0 = Row(s, ld, 0, rows, cols, m), r1 = Row(s, ld, 1, rows, cols, m), r2 = Row(s, ld, 2, rows, cols, m),
+            r3 = Row(s, ld, 3, rows, cols, m), r4 = Row(s, ld, 4, rows, cols, m), r5 = Row(s, ld, 5, rows, cols, m),
+            r6 = Row(s, ld, 6, rows, cols, m), r7 = Row(s, ld, 7, rows, cols, m), r8 = Row(s, ld, 8, rows, cols, m),
+            r9 = Row(s, ld, 9, rows, cols, m), r10 = Row(s, ld, 10, rows, cols, m), r11 = Row(s, ld, 11, rows, cols, m),
+            r12 = Row(s, ld, 12, rows, cols, m), r13 = Row(s, ld, 13, rows, cols, m), r14 = Row(s, ld, 14, rows, cols, m),
+            r15 = Row(s, ld, 15, rows, cols, m);
         // Stage 1: interleave pairs of rows within 128-bit lanes.
         Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1);
         Vector512<float> t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
@@ -146,8 +149,8 @@ internal static unsafe partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Row(float* s, int ld, int i, int rows) =>
-        i < rows ? Vector512.Load(s + (nint)i * ld) : Vector512<float>.Zero;
+    private static Vector512<float> Row(float* s, int ld, int i, int rows, int cols, Vector512<float> mask) =>
+        i >= rows ? Vector512<float>.Zero : cols >= 16 ? Vector512.Load(s + (nint)i * ld) : Avx512F.MaskLoad(s + (nint)i * ld, mask, Vector512<float>.Zero);
 
     /// <summary>Stage 3 of the 16×16 transpose: columns c, 4 + c, 8 + c, 12 + c from u[c], u[4+c], u[8+c], u[12+c].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
