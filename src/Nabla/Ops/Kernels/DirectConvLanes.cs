@@ -249,10 +249,12 @@ internal static unsafe partial class DirectConv
         }
     }
 
-    // y[n0 + lane, oc, oh, 0..OW) = yt[row of oc][oh][0..OW)[lane] + b[oc] for lanes < cnt.
+    // y[n0 + lane, oc, oh, 0..OW) = yt[row of oc][oh][0..OW)[lane] + b[oc] for lanes < cnt. With no junk position
+    // (even OW) yt's plane is laid out like y's map, so the whole map is one run of 16-position blocks.
     private static void LanesOut(float[] yt, float[]? b, int bOff, float[] y, Conv.Dims d, LaneLayout l, int n0, int cnt)
     {
         Vector512<float>* img = stackalloc Vector512<float>[LaneCount];
+        var (runs, run) = l.OWp == d.OW ? (1, d.P) : (d.OH, d.OW);
         fixed (float* t0 = yt, y0 = y)
         {
             for (int gi = 0; gi < d.G.Groups; gi++)
@@ -262,16 +264,16 @@ internal static unsafe partial class DirectConv
                     int oc = (gi * d.Og) + o;
                     var bias = Vector512.Create(b is null ? 0f : b[bOff + oc]);
                     float* plane = t0 + ((((long)gi * l.Blocks * MR) + o) * l.PlaneY);
-                    for (int oh = 0; oh < d.OH; oh++)
+                    for (int r = 0; r < runs; r++)
                     {
-                        for (int ow0 = 0; ow0 < d.OW; ow0 += LaneCount)
+                        for (int p0 = 0; p0 < run; p0 += LaneCount)
                         {
-                            int n = Math.Min(LaneCount, d.OW - ow0);
-                            Gemm.Transpose16(plane + ((((long)oh * l.OWp) + ow0) * LaneCount), LaneCount, n, LaneCount, out img[0], out img[1],
+                            int n = Math.Min(LaneCount, run - p0);
+                            Gemm.Transpose16(plane + ((((long)r * l.OWp) + p0) * LaneCount), LaneCount, n, LaneCount, out img[0], out img[1],
                                 out img[2], out img[3], out img[4], out img[5], out img[6], out img[7], out img[8], out img[9], out img[10],
                                 out img[11], out img[12], out img[13], out img[14], out img[15]);
                             var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
-                            float* dst = y0 + ((long)n0 * d.ImageY) + ((long)oc * d.P) + ((long)oh * d.OW) + ow0;
+                            float* dst = y0 + ((long)n0 * d.ImageY) + ((long)oc * d.P) + ((long)r * d.OW) + p0;
                             for (int i = 0; i < cnt; i++)
                             {
                                 Avx512F.MaskStore(dst + ((long)i * d.ImageY), mask, img[i] + bias);
