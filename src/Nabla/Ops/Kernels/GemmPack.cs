@@ -169,6 +169,23 @@ internal static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackAT<T>(int mc, int kc, T* src, int lda, T* dst, int MR) where T : unmanaged
     {
+        if (typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && MR <= 16)
+        {
+            // One masked load and store per k: mr values in, MR out (zeros past mr).
+            var store = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(MR)).AsSingle();
+            for (int i0 = 0; i0 < mc; i0 += MR)
+            {
+                var load = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(Math.Min(MR, mc - i0))).AsSingle();
+                float* s = (float*)src + i0, d = (float*)dst + ((nint)i0 * kc);
+                for (int p = 0; p < kc; p++, s += lda, d += MR)
+                {
+                    Avx512F.MaskStore(d, store, Avx512F.MaskLoad(s, load, Vector512<float>.Zero));
+                }
+            }
+
+            return;
+        }
+
         for (int i0 = 0; i0 < mc; i0 += MR)
         {
             int mr = Math.Min(MR, mc - i0);
