@@ -12,7 +12,7 @@ public class KillResumeTests
 {
     private static readonly string[] Common =
         ["train", "--model", "lenet5", "--data", "synthetic", "--train-size", "640", "--test-size", "100",
-         "--epochs", "4", "--batch-size", "32", "--threads", "1", "--seed", "3", "--json"];
+         "--epochs", "12", "--batch-size", "32", "--threads", "1", "--seed", "3", "--json"];
 
     private static string CliDll()
     {
@@ -51,7 +51,8 @@ public class KillResumeTests
         string full = TestPaths.TempDir(), killed = TestPaths.TempDir();
         RunToEnd([.. Common, "--out", full]);
 
-        // Start the same run and kill it (SIGKILL) as soon as it reports epoch 2, while it writes that checkpoint.
+        // Start the same run and kill it (SIGKILL) as soon as it reports epoch 2, while it writes that checkpoint. An
+        // epoch takes some 50 ms here: the 10 epochs left keep the run alive well past the kill on a busy machine.
         using (var p = Start([.. Common, "--out", killed]))
         {
             int lines = 0;
