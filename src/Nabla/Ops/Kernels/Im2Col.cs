@@ -15,6 +15,9 @@
 // zero tail.
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Ops.Kernels;
 
@@ -155,6 +158,10 @@ internal static class Im2Col
                             var dx = x.AsSpan(dst, owHi - owLo);
                             TensorPrimitives.Add(dx, col.AsSpan(srcOff, owHi - owLo), dx);
                         }
+                        else if (g.StrideW == 2 && typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated)
+                        {
+                            AddStride2(Unsafe.As<float[]>(col), srcOff, Unsafe.As<float[]>(x), dst, owHi - owLo);
+                        }
                         else
                         {
                             for (int j = owLo, s = srcOff, t = dst; j < owHi; j++, s++, t += g.StrideW)
@@ -164,6 +171,33 @@ internal static class Im2Col
                         }
                     }
                 }
+            }
+        }
+    }
+
+    // x[dst + 2j] += col[src + j] for j < n: 16 values of col spread over the even lanes of two vectors of x (one
+    // two-source permute with zeros each), masked at the end (reads and writes nothing past x[dst + 2n − 2]).
+    private static unsafe void AddStride2(float[] col, int src, float[] x, int dst, int n)
+    {
+        var lane = Vector512<int>.Indices;
+        var half = lane >>> 1;                               // 0,0,1,1,…,7,7
+        var odd = Vector512.Equals(lane & Vector512<int>.One, Vector512<int>.One);
+        var lowIdx = Vector512.ConditionalSelect(odd, Vector512.Create(16), half);   // odd lanes take a zero of the second source
+        var highIdx = Vector512.ConditionalSelect(odd, Vector512.Create(16), half + Vector512.Create(8));
+        fixed (float* c0 = col, x0 = x)
+        {
+            float* c = c0 + src, t = x0 + dst;
+            for (int j = 0; j < n; j += 16, c += 16, t += 32)
+            {
+                int m = Math.Min(16, n - j), span = (2 * m) - 1; // x values touched: t[0 .. 2m − 2]
+                var cm = Vector512.LessThan(lane, Vector512.Create(m)).AsSingle();
+                var m0 = Vector512.LessThan(lane, Vector512.Create(span)).AsSingle();
+                var m1 = Vector512.LessThan(lane, Vector512.Create(span - 16)).AsSingle();
+                var v = Avx512F.MaskLoad(c, cm, Vector512<float>.Zero);
+                var lo = Avx512F.PermuteVar16x32x2(v, lowIdx, Vector512<float>.Zero);
+                var hi = Avx512F.PermuteVar16x32x2(v, highIdx, Vector512<float>.Zero);
+                Avx512F.MaskStore(t, m0, Avx512F.MaskLoad(t, m0, Vector512<float>.Zero) + lo);
+                Avx512F.MaskStore(t + 16, m1, Avx512F.MaskLoad(t + 16, m1, Vector512<float>.Zero) + hi);
             }
         }
     }
