@@ -55,9 +55,9 @@ internal static class Normalization
             for (int i = 0; i < n; i++)
             {
                 int at = ((i * c) + ch) * s;
-                var g = new ReadOnlySpan<T>(dy, dyOffset + at, s);
-                sumDy += System.Numerics.Tensors.TensorPrimitives.Sum(g);
-                sumDyXc += DotCentered(g, new ReadOnlySpan<T>(x, xOffset + at, s), mu);
+                var (sg, sgx) = SumAndDotCentered(new ReadOnlySpan<T>(dy, dyOffset + at, s), new ReadOnlySpan<T>(x, xOffset + at, s), mu);
+                sumDy += sg;
+                sumDyXc += sgx;
             }
 
             T m = T.CreateTruncating(n * s);
@@ -105,28 +105,32 @@ internal static class Normalization
         return acc;
     }
 
-    private static T DotCentered<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, T mu) where T : unmanaged, IFloatingPointIeee754<T>
+    // (Σ g, Σ g·(x − μ)) in one pass over g and x.
+    private static (T Sum, T Dot) SumAndDotCentered<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, T mu) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = 0;
-        T acc = T.Zero;
+        T sum = T.Zero, dot = T.Zero;
         if (Vector512.IsHardwareAccelerated && x.Length >= Vector512<T>.Count)
         {
             var vm = Vector512.Create(mu);
-            var va = Vector512<T>.Zero;
+            Vector512<T> vs = Vector512<T>.Zero, vd = Vector512<T>.Zero;
             for (; i <= x.Length - Vector512<T>.Count; i += Vector512<T>.Count)
             {
-                va += Vector512.Create(g[i..]) * (Vector512.Create(x[i..]) - vm);
+                var gv = Vector512.Create(g[i..]);
+                vs += gv;
+                vd += gv * (Vector512.Create(x[i..]) - vm);
             }
 
-            acc = Vector512.Sum(va);
+            (sum, dot) = (Vector512.Sum(vs), Vector512.Sum(vd));
         }
 
         for (; i < x.Length; i++)
         {
-            acc += g[i] * (x[i] - mu);
+            sum += g[i];
+            dot += g[i] * (x[i] - mu);
         }
 
-        return acc;
+        return (sum, dot);
     }
 
     // y = x·scale + shift in one pass.
