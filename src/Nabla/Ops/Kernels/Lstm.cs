@@ -39,43 +39,19 @@ internal static partial class Lstm
             parts--;
         }
 
-        StepArgs<T> Step(int k)
+        for (int k = 0; k < steps; k++)
         {
             int t = reverse ? steps - 1 - k : k;
             int tp = reverse ? t + 1 : t - 1;
-            return new StepArgs<T>(t, k == 0 ? (h0, 0) : (s, tp * bh), k == 0 ? (c0, 0) : (s, plane + (tp * bh)),
+            var step = new StepArgs<T>(t, k == 0 ? (h0, 0) : (s, tp * bh), k == 0 ? (c0, 0) : (s, plane + (tp * bh)),
                 act is null ? (scratch!, 0) : (act, t * batch * h4));
-        }
-
-        if (parts > 1)
-        {
-            // Each worker runs every step for its slice of the hidden units and meets the others at a barrier after
-            // each step (step t + 1 reads all of h_t): one barrier per step instead of one Parallel.For per step
-            // (2 threads, forward of lstm_fwd: 2.6-3.1 → 1.8-2.1 ms). The calling thread takes one part and the pool
-            // the others, so the parts run concurrently; a part that fails leaves the barrier so the others finish.
-            using var barrier = new Barrier(parts);
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+            if (parts > 1)
             {
-                try
-                {
-                    for (int k = 0; k < steps; k++)
-                    {
-                        StepPart(Step(k), part * (hidden / parts), hidden / parts, batch, hidden, xg, w, bias, lengths, s, packed);
-                        barrier.SignalAndWait();
-                    }
-                }
-                catch
-                {
-                    barrier.RemoveParticipant();
-                    throw;
-                }
-            });
-        }
-        else
-        {
-            for (int k = 0; k < steps; k++)
+                Parallel.For(0, parts, Threads.Options, part => StepPart(step, part * (hidden / parts), hidden / parts, batch, hidden, xg, w, bias, lengths, s, packed));
+            }
+            else
             {
-                StepPart(Step(k), 0, hidden, batch, hidden, xg, w, bias, lengths, s, packed);
+                StepPart(step, 0, hidden, batch, hidden, xg, w, bias, lengths, s, packed);
             }
         }
     }
