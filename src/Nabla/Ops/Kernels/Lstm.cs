@@ -24,8 +24,8 @@ internal static partial class Lstm
 {
     /// <summary>
     /// Runs the forward loop. <paramref name="act"/>: [T,B,4H] to keep the activated gates for backward, or null.
-    /// With several threads and the packed GEMM, each thread owns a slice of the hidden units for the whole step (its
-    /// columns of the four gates in the GEMM, then the cell math of those units): one synchronisation per step.
+    /// With several threads and the packed GEMM, the rows of the batch are split between threads: rows are independent
+    /// through time, so each thread runs the whole sequence for its rows with no synchronisation between steps.
     /// </summary>
     public static void Forward<T>(int steps, int batch, int hidden, T[] xg, T[] w, T[]? bias, T[] h0, T[] c0, int[]? lengths, bool reverse,
         T[] s, T[]? act) where T : unmanaged, IFloatingPointIeee754<T>
@@ -33,26 +33,29 @@ internal static partial class Lstm
         int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh;
         var scratch = act is null ? new T[batch * h4] : null;
         var packed = UsePacked<T>(hidden) ? Pack((float[])(object)w, true, hidden, h4, hidden) : null;
-        int parts = packed is not null && (long)batch * h4 * hidden >= 1 << 20 ? Math.Max(1, Math.Min(Threads.Count, hidden / Nr)) : 1;
-        while (hidden % (parts * Nr) != 0 && parts > 1)
+
+        // At least one 8-row tile of the per-step GEMM per thread.
+        int parts = packed is not null && (long)batch * h4 * hidden >= 1 << 20 ? Math.Max(1, Math.Min(Threads.Count, batch / 8)) : 1;
+        void Rows(int b0, int b1)
         {
-            parts--;
+            for (int k = 0; k < steps; k++)
+            {
+                int t = reverse ? steps - 1 - k : k;
+                int tp = reverse ? t + 1 : t - 1;
+                var step = new StepArgs<T>(t, k == 0 ? (h0, 0) : (s, tp * bh), k == 0 ? (c0, 0) : (s, plane + (tp * bh)),
+                    act is null ? (scratch!, 0) : (act, t * batch * h4));
+                StepRows(step, b0, b1, batch, hidden, xg, w, bias, lengths, s, packed);
+            }
         }
 
-        for (int k = 0; k < steps; k++)
+        if (parts > 1)
         {
-            int t = reverse ? steps - 1 - k : k;
-            int tp = reverse ? t + 1 : t - 1;
-            var step = new StepArgs<T>(t, k == 0 ? (h0, 0) : (s, tp * bh), k == 0 ? (c0, 0) : (s, plane + (tp * bh)),
-                act is null ? (scratch!, 0) : (act, t * batch * h4));
-            if (parts > 1)
-            {
-                Parallel.For(0, parts, Threads.Options, part => StepPart(step, part * (hidden / parts), hidden / parts, batch, hidden, xg, w, bias, lengths, s, packed));
-            }
-            else
-            {
-                StepPart(step, 0, hidden, batch, hidden, xg, w, bias, lengths, s, packed);
-            }
+            // Split points on multiples of 8 rows (the GEMM's tile height), the last part taking the rest.
+            Parallel.For(0, parts, Threads.Options, p => Rows(batch * p / parts / 8 * 8, p + 1 == parts ? batch : batch * (p + 1) / parts / 8 * 8));
+        }
+        else
+        {
+            Rows(0, batch);
         }
     }
 
@@ -76,56 +79,48 @@ internal static partial class Lstm
 
     private readonly record struct StepArgs<T>(int Time, (T[] A, int Off) Hp, (T[] A, int Off) Cp, (T[] A, int Off) G);
 
-    /// <summary>One step for the hidden units [u0, u0 + uc) of every row: gate inputs, recurrent GEMM, cell math.</summary>
-    private static void StepPart<T>(StepArgs<T> st, int u0, int uc, int batch, int hidden, T[] xg, T[] w, T[]? bias, int[]? lengths, T[] s, float[]? packed)
+    /// <summary>One step for the rows [b0, b1) of the batch: gate inputs, recurrent GEMM, cell math.</summary>
+    private static void StepRows<T>(StepArgs<T> st, int b0, int b1, int batch, int hidden, T[] xg, T[] w, T[]? bias, int[]? lengths, T[] s, float[]? packed)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int h4 = 4 * hidden, bh = batch * hidden, plane = s.Length / 2, t = st.Time;
+        int h4 = 4 * hidden, bh = batch * hidden, plane = s.Length / 2, t = st.Time, m = b1 - b0;
         var ((hp, hpo), (cp, cpo), (g, go)) = (st.Hp, st.Cp, st.G);
-        for (int b = 0; b < batch; b++)
+        for (int b = b0; b < b1; b++)
         {
-            for (int q = 0; q < 4; q++)
+            var src = xg.AsSpan((t * batch * h4) + (b * h4), h4);
+            var dst = g.AsSpan(go + (b * h4), h4);
+            if (bias is null)
             {
-                int off = (q * hidden) + u0;
-                var src = xg.AsSpan((t * batch * h4) + (b * h4) + off, uc);
-                var dst = g.AsSpan(go + (b * h4) + off, uc);
-                if (bias is null)
-                {
-                    src.CopyTo(dst);
-                }
-                else
-                {
-                    AddShort(src, bias.AsSpan(off, uc), dst);
-                }
+                src.CopyTo(dst);
+            }
+            else
+            {
+                AddShort(src, bias, dst);
             }
         }
 
         if (packed is not null)
         {
-            for (int q = 0; q < 4; q++)
-            {
-                int c0 = (q * hidden) + u0;
-                Panels(c0 / Nr, (c0 + uc) / Nr, batch, hidden, (float[])(object)hp, hpo, hidden, packed, (float[])(object)g, go, h4, true);
-            }
+            Panels(0, h4 / Nr, m, hidden, (float[])(object)hp, hpo + (b0 * hidden), hidden, packed, (float[])(object)g, go + (b0 * h4), h4, true);
         }
         else
         {
-            Gemm.Multiply(false, true, batch, h4, hidden, hp, hpo, hidden, w, 0, hidden, g, go, h4, true);
+            Gemm.Multiply(false, true, m, h4, hidden, hp, hpo + (b0 * hidden), hidden, w, 0, hidden, g, go + (b0 * h4), h4, true);
         }
 
-        for (int b = 0; b < batch; b++)
+        for (int b = b0; b < b1; b++)
         {
-            int ho = (t * bh) + (b * hidden) + u0, co = plane + ho;
+            int ho = (t * bh) + (b * hidden), co = plane + ho;
             if (lengths is not null && t >= lengths[b])
             {
-                Array.Copy(hp, hpo + (b * hidden) + u0, s, ho, uc);
-                Array.Copy(cp, cpo + (b * hidden) + u0, s, co, uc);
+                Array.Copy(hp, hpo + (b * hidden), s, ho, hidden);
+                Array.Copy(cp, cpo + (b * hidden), s, co, hidden);
                 continue;
             }
 
             var a = g.AsSpan(go + (b * h4), h4);
-            CellForward<T>(a.Slice(u0, uc), a.Slice(hidden + u0, uc), a.Slice((2 * hidden) + u0, uc), a.Slice((3 * hidden) + u0, uc),
-                cp.AsSpan(cpo + (b * hidden) + u0, uc), s.AsSpan(co, uc), s.AsSpan(ho, uc));
+            CellForward<T>(a[..hidden], a.Slice(hidden, hidden), a.Slice(2 * hidden, hidden), a.Slice(3 * hidden, hidden),
+                cp.AsSpan(cpo + (b * hidden), hidden), s.AsSpan(co, hidden), s.AsSpan(ho, hidden));
         }
     }
 
