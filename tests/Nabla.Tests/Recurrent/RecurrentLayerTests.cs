@@ -115,10 +115,14 @@ public sealed class RecurrentLayerTests
     /// Float32 with H = 32 and 11 rows: the packed per-step GEMM (8-row tiles plus single rows) and the vectorised gate
     /// math, against the composite cell in Float32.
     /// </summary>
-    /// <remarks>With hidden 64 and 64 rows on 2 threads, each thread runs its own half of the hidden units per step.</remarks>
+    /// <remarks>
+    /// On 2 threads the rows of the batch are split between threads on multiples of 8 (64 rows: 32 + 32; 20 rows: 8 + 12),
+    /// forward and backward.
+    /// </remarks>
     [Theory]
     [InlineData(32, 11, 1)]
     [InlineData(64, 64, 2)]
+    [InlineData(128, 20, 2)]
     public void Fused_lstm_float32_packed_path_matches_the_composite(int hidden, int batch, int threads)
     {
         int saved = Threads.Count;

@@ -132,56 +132,73 @@ internal static partial class Lstm
         T[] s, T[] act, T[] ds, T[] dxg, T[] dw, T[]? dbias, T[] dh0, T[] dc0) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh;
-        var dh = new T[bh];
-        var dhNext = new T[bh];
+        var dhA = new T[bh];
+        var dhB = new T[bh];
         Array.Clear(dc0);
         var dc = dc0; // the carried dc lives in dc0 and ends there
         var packed = UsePacked<T>(hidden) ? Pack((float[])(object)w, false, h4, hidden, hidden) : null;
-        for (int k = steps - 1; k >= 0; k--)
+
+        // Rows [b0, b1) through all steps. Rows are independent in BPTT as in the forward pass, so threads split them
+        // and never wait for each other; each swaps its own references to the two dh buffers.
+        void Rows(int b0, int b1)
         {
-            int t = reverse ? steps - 1 - k : k;
-            int tp = reverse ? t + 1 : t - 1;
-            (T[] cp, int cpo) = k == 0 ? (c0, 0) : (s, plane + (tp * bh));
-            TensorPrimitives.Add(dh, ds.AsSpan(t * bh, bh), dh);
-            TensorPrimitives.Add(dc, ds.AsSpan(plane + (t * bh), bh), dc);
-            for (int b = 0; b < batch; b++)
+            int m = b1 - b0, r0 = b0 * hidden, rn = m * hidden;
+            var (dh, dhNext) = (dhA, dhB);
+            for (int k = steps - 1; k >= 0; k--)
             {
-                var dgr = dxg.AsSpan((t * batch * h4) + (b * h4), h4);
-                if (lengths is not null && t >= lengths[b])
+                int t = reverse ? steps - 1 - k : k;
+                int tp = reverse ? t + 1 : t - 1;
+                (T[] cp, int cpo) = k == 0 ? (c0, 0) : (s, plane + (tp * bh));
+                AddShort<T>(dh.AsSpan(r0, rn), ds.AsSpan((t * bh) + r0, rn), dh.AsSpan(r0, rn));
+                AddShort<T>(dc.AsSpan(r0, rn), ds.AsSpan(plane + (t * bh) + r0, rn), dc.AsSpan(r0, rn));
+                for (int b = b0; b < b1; b++)
                 {
-                    dgr.Clear();
-                    continue;
+                    var dgr = dxg.AsSpan((t * batch * h4) + (b * h4), h4);
+                    if (lengths is not null && t >= lengths[b])
+                    {
+                        dgr.Clear();
+                        continue;
+                    }
+
+                    int ro = b * hidden;
+                    CellBackward<T>(act.AsSpan((t * batch * h4) + (b * h4), h4), s.AsSpan(plane + (t * bh) + ro, hidden), cp.AsSpan(cpo + ro, hidden),
+                        dh.AsSpan(ro, hidden), dc.AsSpan(ro, hidden), dgr, hidden);
                 }
 
-                int ro = b * hidden;
-                CellBackward<T>(act.AsSpan((t * batch * h4) + (b * h4), h4), s.AsSpan(plane + (t * bh) + ro, hidden), cp.AsSpan(cpo + ro, hidden),
-                    dh.AsSpan(ro, hidden), dc.AsSpan(ro, hidden), dgr, hidden);
-            }
+                // dh_{t-1} = dgates_t · W_hh for processed rows; carried rows pass dh through unchanged.
+                int go = (t * batch * h4) + (b0 * h4);
+                if (packed is not null)
+                {
+                    Panels(0, hidden / Nr, m, h4, (float[])(object)dxg, go, h4, packed, (float[])(object)dhNext, r0, hidden, false);
+                }
+                else
+                {
+                    Gemm.Multiply(false, false, m, hidden, h4, dxg, go, h4, w, 0, hidden, dhNext, r0, hidden, false);
+                }
 
-            // dh_{t-1} = dgates_t · W_hh for processed rows; carried rows pass dh through unchanged.
-            if (packed is not null)
-            {
-                MultiplyPacked(batch, hidden, h4, (float[])(object)dxg, t * batch * h4, h4, packed, (float[])(object)dhNext, 0, hidden, false);
-            }
-            else
-            {
-                Gemm.Multiply(false, false, batch, hidden, h4, dxg, t * batch * h4, h4, w, 0, hidden, dhNext, 0, hidden, false);
-            }
-
-            if (lengths is not null)
-            {
-                for (int b = 0; b < batch; b++)
+                for (int b = b0; b < b1 && lengths is not null; b++)
                 {
                     if (t >= lengths[b])
                     {
                         Array.Copy(dh, b * hidden, dhNext, b * hidden, hidden);
                     }
                 }
-            }
 
-            (dh, dhNext) = (dhNext, dh);
+                (dh, dhNext) = (dhNext, dh);
+            }
         }
 
+        int parts = packed is not null && (long)batch * h4 * hidden >= 1 << 20 ? Math.Max(1, Math.Min(Threads.Count, batch / 8)) : 1;
+        if (parts > 1)
+        {
+            Parallel.For(0, parts, Threads.Options, p => Rows(batch * p / parts / 8 * 8, p + 1 == parts ? batch : batch * (p + 1) / parts / 8 * 8));
+        }
+        else
+        {
+            Rows(0, batch);
+        }
+
+        var dh = steps % 2 == 0 ? dhA : dhB; // where the last step left dh_{-1}
         Array.Copy(dh, dh0, bh);
         if (dbias is not null)
         {

@@ -5,8 +5,8 @@
 // many as the multiply-adds divided by B), so the weight is packed here once into panels of 32 columns, k-major
 // (panel[p·32 + j] = op(W)[p, j0 + j], zero-padded), and a register-tile kernel of 8 rows × 32 columns (16 zmm
 // accumulators; per k 2 loads of the panel, 8 broadcasts of A, 16 FMAs) runs over the panels. The h or dgates rows
-// (B×K, at most 64 KiB) and one panel (K×32) stay in L1 across a panel's row tiles. With several threads the panels
-// are split between them. Float32 with AVX-512 only; other cases use Gemm.Multiply.
+// (B×K, at most 64 KiB) and one panel (K×32) stay in L1 across a panel's row tiles. With several threads each
+// thread runs the panels for its own rows of the batch (Lstm.cs). Float32 with AVX-512 only; other cases use Gemm.Multiply.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -38,22 +38,7 @@ internal static partial class Lstm
         return dst;
     }
 
-    /// <summary>C[m×n] (+)= A[m×k] (row-major, row stride lda, from aOff) · packed op(W) (k×n).</summary>
-    private static unsafe void MultiplyPacked(int m, int n, int k, float[] a, int aOff, int lda, float[] packed, float[] c, int cOff, int ldc, bool accumulate)
-    {
-        int panels = n / Nr;
-        int parts = Math.Min(Threads.Count, panels);
-        if (parts > 1 && (long)m * n * k >= 1 << 20)
-        {
-            Parallel.For(0, parts, Threads.Options, t =>
-                Panels(panels * t / parts, panels * (t + 1) / parts, m, k, a, aOff, lda, packed, c, cOff, ldc, accumulate));
-        }
-        else
-        {
-            Panels(0, panels, m, k, a, aOff, lda, packed, c, cOff, ldc, accumulate);
-        }
-    }
-
+    /// <summary>C[m×n] (+)= A[m×k] (row-major, row stride lda, from aOff) · packed op(W) (k×n), panels [p0, p1) of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Panels(int p0, int p1, int m, int k, float[] a, int aOff, int lda, float[] packed, float[] c, int cOff, int ldc, bool accumulate)
     {
