@@ -23,6 +23,8 @@ public class DirectConvTests
         new(3, 16, 32, 32, 16, 2, 2, SH: 2, SW: 2),                // 2×2 stride 2 ("patchify")
         new(19, 5, 9, 21, 10, 3, 5, PH: 3, PW: 1),                 // 19 images: a partial lane group; rows > 16 wide; padding > k − 1 on top
         new(17, 4, 8, 8, 9, 3, 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 2, DW: 2),   // stride and dilation over lanes, odd output width
+        new(18, 5, 15, 13, 7, 3, 3, SH: 2, SW: 2, PH: 1, PW: 1),   // stride-2 input gradient in phases: odd map, partial lane group
+        new(3, 2, 10, 11, 3, 4, 4, SH: 2, SW: 2, PH: 2, PW: 1),    // even kernel, unequal padding: phases with 1 and 2 taps per axis
     ];
 
     [Theory]
@@ -63,6 +65,27 @@ public class DirectConvTests
             DirectConv.Always = false;
             DirectConv.Lanes = null;
             DirectConv.ChunkBudget = 1 << 18;
+        }
+    }
+
+    [Fact]
+    public void Stride_two_one_by_one_input_gradient_on_lanes_matches_naive_loops()
+    {
+        // A ResNet projection shortcut: three of the four phases have no tap and must come out as zeros.
+        int saved = Threads.Count;
+        try
+        {
+            DirectConv.Lanes = true;
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Threads.Count = threads;
+                ConvolutionTests.Check(new Cfg(20, 6, 9, 10, 12, 1, 1, SH: 2, SW: 2, Bias: false), DType.Float32, 77);
+            }
+        }
+        finally
+        {
+            Threads.Count = saved;
+            DirectConv.Lanes = null;
         }
     }
 

@@ -123,6 +123,12 @@ internal static class Conv
             return;
         }
 
+        if (DirectConv.AppliesToStride2InputGrad<T>(d))
+        {
+            DirectConv.InputGradStride2(AsFloat(dy), dyOff, AsFloat(w), wOff, AsFloat(dx), d);
+            return;
+        }
+
         int nb = d.Chunk, p = d.P, og = d.Og, k = d.K;
         bool direct = d.G.IsPointwise && nb == 1;
         T[] dcol = ArrayPool<T>.Shared.Rent(direct ? 0 : d.ColRows * nb * p);

@@ -249,34 +249,45 @@ internal static unsafe partial class DirectConv
         }
     }
 
-    // y[n0 + lane, oc, oh, 0..OW) = yt[row of oc][oh][0..OW)[lane] + b[oc] for lanes < cnt. With no junk position
-    // (even OW) yt's plane is laid out like y's map, so the whole map is one run of 16-position blocks.
-    private static void LanesOut(float[] yt, float[]? b, int bOff, float[] y, Conv.Dims d, LaneLayout l, int n0, int cnt)
+    // y[n0 + lane, oc, oh, 0..OW) = yt[row of oc][oh][0..OW)[lane] + b[oc] for lanes < cnt (yt rows OWp positions long, the
+    // channel rows of group gi from gi·blocks·8, planes planeY apart). With no junk position (OWp = OW) yt's plane is laid
+    // out like y's map, so the whole map is one run of 16-position blocks.
+    private static void LanesOut(float[] yt, float[]? b, int bOff, float[] y, Conv.Dims d, LaneLayout l, int n0, int cnt) =>
+        LanesOut(yt, b, bOff, y, new LaneOutput(d.G.Groups, d.Og, d.OH, d.OW, l.OWp, l.Blocks, l.PlaneY), n0, cnt);
+
+    /// <summary>Where a lane kernel's output yt goes: groups × og channels of oh × ow maps, yt rows owp positions long.</summary>
+    private readonly record struct LaneOutput(int Groups, int Og, int OH, int OW, int OWp, int Blocks, int PlaneY)
+    {
+        public int P => OH * OW;
+        public int ImageY => Groups * Og * P;
+    }
+
+    private static void LanesOut(float[] yt, float[]? b, int bOff, float[] y, LaneOutput o, int n0, int cnt)
     {
         Vector512<float>* img = stackalloc Vector512<float>[LaneCount];
-        var (runs, run) = l.OWp == d.OW ? (1, d.P) : (d.OH, d.OW);
+        var (runs, run) = o.OWp == o.OW ? (1, o.P) : (o.OH, o.OW);
         fixed (float* t0 = yt, y0 = y)
         {
-            for (int gi = 0; gi < d.G.Groups; gi++)
+            for (int gi = 0; gi < o.Groups; gi++)
             {
-                for (int o = 0; o < d.Og; o++)
+                for (int c = 0; c < o.Og; c++)
                 {
-                    int oc = (gi * d.Og) + o;
+                    int oc = (gi * o.Og) + c;
                     var bias = Vector512.Create(b is null ? 0f : b[bOff + oc]);
-                    float* plane = t0 + ((((long)gi * l.Blocks * MR) + o) * l.PlaneY);
+                    float* plane = t0 + ((((long)gi * o.Blocks * MR) + c) * o.PlaneY);
                     for (int r = 0; r < runs; r++)
                     {
                         for (int p0 = 0; p0 < run; p0 += LaneCount)
                         {
                             int n = Math.Min(LaneCount, run - p0);
-                            Gemm.Transpose16(plane + ((((long)r * l.OWp) + p0) * LaneCount), LaneCount, n, LaneCount, out img[0], out img[1],
+                            Gemm.Transpose16(plane + ((((long)r * o.OWp) + p0) * LaneCount), LaneCount, n, LaneCount, out img[0], out img[1],
                                 out img[2], out img[3], out img[4], out img[5], out img[6], out img[7], out img[8], out img[9], out img[10],
                                 out img[11], out img[12], out img[13], out img[14], out img[15]);
                             var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
-                            float* dst = y0 + ((long)n0 * d.ImageY) + ((long)oc * d.P) + ((long)r * d.OW) + p0;
+                            float* dst = y0 + ((long)n0 * o.ImageY) + ((long)oc * o.P) + ((long)r * o.OW) + p0;
                             for (int i = 0; i < cnt; i++)
                             {
-                                Avx512F.MaskStore(dst + ((long)i * d.ImageY), mask, img[i] + bias);
+                                Avx512F.MaskStore(dst + ((long)i * o.ImageY), mask, img[i] + bias);
                             }
                         }
                     }
@@ -285,9 +296,12 @@ internal static unsafe partial class DirectConv
         }
     }
 
-    /// <summary>y[r, 0..32) = Σ_k wp[k, r] · (x[off[k] .. + 16), x[off[k] + step .. + 16)) for r &lt; 8 (rows ld apart).</summary>
+    /// <summary>
+    /// (y[r, 0..16), y[r, ystep..ystep + 16)) = Σ_k wp[k, r] · (x[off[k] .. + 16), x[off[k] + step .. + 16)) for r &lt; 8
+    /// (rows ld apart).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x2(int kc, float* wp, int* off, float* x, float* y, nint ld, nint step)
+    private static void Kernel8x2(int kc, float* wp, int* off, float* x, float* y, nint ld, nint step, nint ystep = 16)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
@@ -306,13 +320,13 @@ internal static unsafe partial class DirectConv
             a = Vector512.Create(wp[7]); c70 = Vector512.FusedMultiplyAdd(a, b0, c70); c71 = Vector512.FusedMultiplyAdd(a, b1, c71);
         }
 
-        c00.Store(y); c01.Store(y + 16); y += ld;
-        c10.Store(y); c11.Store(y + 16); y += ld;
-        c20.Store(y); c21.Store(y + 16); y += ld;
-        c30.Store(y); c31.Store(y + 16); y += ld;
-        c40.Store(y); c41.Store(y + 16); y += ld;
-        c50.Store(y); c51.Store(y + 16); y += ld;
-        c60.Store(y); c61.Store(y + 16); y += ld;
-        c70.Store(y); c71.Store(y + 16);
+        c00.Store(y); c01.Store(y + ystep); y += ld;
+        c10.Store(y); c11.Store(y + ystep); y += ld;
+        c20.Store(y); c21.Store(y + ystep); y += ld;
+        c30.Store(y); c31.Store(y + ystep); y += ld;
+        c40.Store(y); c41.Store(y + ystep); y += ld;
+        c50.Store(y); c51.Store(y + ystep); y += ld;
+        c60.Store(y); c61.Store(y + ystep); y += ld;
+        c70.Store(y); c71.Store(y + ystep);
     }
 }
