@@ -17,8 +17,9 @@
 // per 11 loads. Output channels are padded to a multiple of 8 with zero weights (their rows are junk).
 // Junk columns cost (Wq − OW) / Wq of the work (LeNet C3: 4/14; ResNet 3×3 at 32×32: 2/34), which is
 // cheaper than building and packing a column matrix: measured against im2col + GEMM, see docs/performance.md.
-// Where the junk would dominate (a 5×5 map convolved to 1×1), <see cref="Applies"/> says no and the caller
-// keeps im2col + GEMM.
+// On small maps, where the junk is a large share, the batch-lane kernel (DirectConvLanes.cs) takes over;
+// where both would waste too much, <see cref="Applies"/> says no and the caller keeps im2col + GEMM (a kernel
+// covering the whole map, LeNet C5, is a plain GEMM in Conv.cs).
 //
 // The same kernel computes the input gradient of a stride-1 convolution: dx = conv(dy padded by
 // d·(k − 1) − p, w flipped in space with in/out channels swapped), stride 1, dilation d.
