@@ -3,6 +3,7 @@ using static Nabla.Tests.Convolution.ConvReference;
 
 namespace Nabla.Tests.Convolution;
 
+[Collection(GlobalStateCollection.Name)]
 public class ConvolutionTests
 {
     public static readonly TheoryData<int> Configs = new(Enumerable.Range(0, Cases.Length));

@@ -7,6 +7,7 @@ namespace Nabla.Tests.Convolution;
 /// The shifted-window float32 kernel (DirectConv) against the naive loops: strides 1-3 (phase-split input),
 /// padding, dilation, groups, channel counts that are not multiples of the 8-channel tile, one and two threads.
 /// </summary>
+[Collection(GlobalStateCollection.Name)]
 public class DirectConvTests
 {
     public static readonly TheoryData<int> Configs = new(Enumerable.Range(0, Cases.Length));

@@ -1,6 +1,7 @@
 namespace Nabla.Tests.Engine;
 
 /// <summary>Element-wise kernels split between threads give the same bits as on one thread.</summary>
+[Collection(GlobalStateCollection.Name)]
 public class ParallelElementwiseTests
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace Nabla.Tests.Explain;
 /// layer outputs and gradients, and errors in the model's weights and run. The values of the small network are
 /// compared with PROBLEMS.md in expected.json (S2-Q2-mlp-backprop#as_layers); here the rest is derived by hand.
 /// </summary>
+[Collection(GlobalStateCollection.Name)]
 public class ModelRunTests
 {
     private static string Ex(string name) => Path.Combine(ExerciseExamplesTests.Root, "examples/exercises", name);

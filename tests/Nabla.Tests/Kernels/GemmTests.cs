@@ -10,6 +10,7 @@ namespace Nabla.Tests.Kernels;
 /// and 1 and 2 threads. The Vector256 and scalar paths are selected by the CPU: run these tests with
 /// DOTNET_EnableAVX512F=0 (Vector256 kernels) or DOTNET_EnableAVX2=0 (scalar loop) to cover them.
 /// </summary>
+[Collection(GlobalStateCollection.Name)]
 public class GemmTests
 {
     private static readonly int[] Sizes = { 0, 1, 2, 3, 7, 15, 16, 17, 31, 33, 64, 100, 129 };

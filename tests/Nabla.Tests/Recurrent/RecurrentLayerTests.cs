@@ -3,6 +3,7 @@ using Nabla.NN;
 namespace Nabla.Tests.Recurrent;
 
 /// <summary>RNN/LSTM/GRU layers: names, shapes, the fused LSTM against its composite oracle, variable lengths, errors.</summary>
+[Collection(GlobalStateCollection.Name)]
 public sealed class RecurrentLayerTests
 {
     private static Tensor Rand(Generator g, params int[] shape) => Tensor.Randn(new Shape(shape), g, DType.Float64);

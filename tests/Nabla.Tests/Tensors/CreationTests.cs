@@ -1,6 +1,7 @@
 namespace Nabla.Tests.Tensors;
 
 /// <summary>Creation functions: shapes, dtypes, values, ranges and seeded determinism.</summary>
+[Collection(GlobalStateCollection.Name)]
 public class CreationTests
 {
     [Fact]
