@@ -65,7 +65,7 @@ public class DirectConvTests
             Threads.Count = saved;
             DirectConv.Always = false;
             DirectConv.Lanes = null;
-            DirectConv.ChunkBudget = 1 << 18;
+            DirectConv.ChunkBudget = DirectConv.DefaultChunkBudget;
         }
     }
 

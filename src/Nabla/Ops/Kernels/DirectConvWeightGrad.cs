@@ -21,7 +21,15 @@ internal static unsafe partial class DirectConv
     private const int MK = 6;   // taps per weight-gradient tile
 
     /// <summary>Scratch budget in floats for one chunk of images (padded inputs and dy grids; a tuning knob, tests lower it).</summary>
-    internal static int ChunkBudget = 1 << 18;
+    /// <remarks>
+    /// 2²⁰ floats (4 MiB): each tile's dot products then run over more positions per pass. Measured on the Zen 5 machine
+    /// against 2¹⁸, ResNet 64→64 3×3 at 32×32 (batch 32): 16.3 → 12.4 ms on 1 thread, 9.6 → 6.6 ms on 2; 32→32 at 16×16
+    /// 0.87 → 0.79 ms; 2²¹ and more were slower again.
+    /// </remarks>
+    internal static int ChunkBudget = DefaultChunkBudget;
+
+    /// <summary>The default of <see cref="ChunkBudget"/>.</summary>
+    internal const int DefaultChunkBudget = 1 << 20;
 
     /// <summary>dw = Σₙ dyₙ ⋆ xₙ for float convolutions (call only when <see cref="Applies"/>).</summary>
     public static void WeightGrad(float[] x, int xOff, float[] dy, int dyOff, float[] dw, Conv.Dims d)
@@ -48,14 +56,55 @@ internal static unsafe partial class DirectConv
                 });
 
                 int parts = Threads.Count > 1 && (long)c * d.O * d.P * k >= (1 << 18) ? Math.Min(Threads.Count, tiles) : 1;
-                Conv.For(parts, long.MaxValue, t =>
+                if (parts == 1)
                 {
-                    for (int tile = tiles * t / parts, end = tiles * (t + 1) / parts; tile < end; tile++)
+                    for (int tile = 0; tile < tiles; tile++)
                     {
-                        int g = tile / (oTiles * kTiles), ot = tile / kTiles % oTiles, kt = tile % kTiles;
-                        WeightTile(xs, ds, off, dw, d, l, c, rows, g, ot * MO, kt * MK);
+                        WeightTile(xs, ds, off, dw, d, l, 0, c, rows, tile, oTiles, kTiles);
                     }
-                });
+
+                    continue;
+                }
+
+                if (c < 2 * parts || tiles > 512)
+                {
+                    // Many tiles (ResNet 64→64: 1,536): the threads split them (6.6 ms on 2 threads against 7.8 by images).
+                    Conv.For(parts, long.MaxValue, t =>
+                    {
+                        for (int tile = tiles * t / parts, end = tiles * (t + 1) / parts; tile < end; tile++)
+                        {
+                            WeightTile(xs, ds, off, dw, d, l, 0, c, rows, tile, oTiles, kTiles);
+                        }
+                    });
+                    continue;
+                }
+
+                // Few tiles: the threads split the chunk's images, each summing every tile over its own images into its
+                // own dw, added at the end. Splitting those tiles instead, 2 threads were slower than 1 (ResNet-8 16→16
+                // at 32×32: 1.16 against 0.78 ms; by images 0.44; 32→32 at 16×16: 0.82 → 0.47).
+                int size = d.O * k;
+                float[] partial = ArrayPool<float>.Shared.Rent(parts * size);
+                try
+                {
+                    partial.AsSpan(0, parts * size).Clear();
+                    Conv.For(parts, long.MaxValue, t =>
+                    {
+                        var mine = new ArraySegment<float>(partial, t * size, size);
+                        int i0 = c * t / parts, i1 = c * (t + 1) / parts;
+                        for (int tile = 0; tile < tiles; tile++)
+                        {
+                            WeightTile(xs, ds, off, mine, d, l, i0, i1 - i0, rows, tile, oTiles, kTiles);
+                        }
+                    });
+                    for (int t = 0; t < parts; t++)
+                    {
+                        System.Numerics.Tensors.TensorPrimitives.Add(dw.AsSpan(0, size), partial.AsSpan(t * size, size), dw.AsSpan(0, size));
+                    }
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(partial);
+                }
             }
         }
         finally
@@ -66,25 +115,27 @@ internal static unsafe partial class DirectConv
         }
     }
 
-    // One tile: dw[g·Og + o0 .. +4, k0 .. +6] += the chunk's dot products.
-    private static void WeightTile(float[] xs, float[] ds, int[] off, float[] dw, Conv.Dims d, Layout l, int cnt, int rows,
-        int g, int o0, int k0)
+    // One tile: dw[g·Og + o0 .. +4, k0 .. +6] += the dot products over the chunk's images [n0, n0 + cnt).
+    private static void WeightTile(float[] xs, float[] ds, int[] off, ArraySegment<float> dw, Conv.Dims d, Layout l, int n0, int cnt,
+        int rows, int tile, int oTiles, int kTiles)
     {
+        int g = tile / (oTiles * kTiles), o0 = tile / kTiles % oTiles * MO, k0 = tile % kTiles * MK;
         int ogPad = rows / d.G.Groups;
         float* sums = stackalloc float[MO * MK];
         fixed (float* x0 = xs, d0 = ds)
         fixed (int* f0 = off)
         {
-            Kernel4x6(cnt, x0 + ((long)g * d.Cg * l.ChannelSize), l.Length, d0 + (((long)(g * ogPad) + o0) * l.PqR),
-                (nint)rows * l.PqR, l.PqR, l.PqR / 16, f0 + k0, sums);
+            Kernel4x6(cnt, x0 + ((long)n0 * l.Length) + ((long)g * d.Cg * l.ChannelSize), l.Length,
+                d0 + ((long)n0 * rows * l.PqR) + (((long)(g * ogPad) + o0) * l.PqR), (nint)rows * l.PqR, l.PqR, l.PqR / 16, f0 + k0, sums);
         }
 
+        var w = dw.AsSpan();
         for (int r = 0; r < MO && o0 + r < d.Og; r++)
         {
             int row = (((g * d.Og) + o0 + r) * d.K) + k0;
             for (int j = 0; j < MK && k0 + j < d.K; j++)
             {
-                dw[row + j] += sums[(r * MK) + j];
+                w[row + j] += sums[(r * MK) + j];
             }
         }
     }
