@@ -23,7 +23,7 @@ public class ConvolutionTests
         new(1, 2, 4, 12, 2, 1, 5, SW: 2, PW: 2),
         new(5, 3, 14, 14, 7, 5, 5),
         new(2, 8, 4, 4, 8, 4, 4, SH: 4, SW: 4),
-        new(2, 3, 7, 70, 4, 3, 3, SH: 2, SW: 2, PH: 1, PW: 1),   // 35 output columns at stride 2: whole vectors of im2col/col2im and a tail
+        new(2, 3, 7, 70, 4, 3, 3, SH: 2, SW: 2, PH: 1, PW: 1),   // 35 output columns at stride 2: whole vectors of col2im and a tail
     ];
 
     [Theory]

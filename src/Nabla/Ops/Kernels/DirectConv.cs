@@ -66,7 +66,7 @@ internal static unsafe partial class DirectConv
     /// 8×8 maps (ResNet-8) the GEMM wins (1.34 against 1.5 ms, and 0.74 against 1.15 at stride 2).
     /// </remarks>
     public static bool AppliesToWeightGrad<T>(Conv.Dims d) =>
-        Legal<T>(d) && (Always || WindowUse(d) >= 0.75 || (WindowUse(d) >= 0.55 && d.Og <= 32));
+        Legal<T>(d) && (Always || WindowUse(d) is var use && (use >= 0.75 || (use >= 0.55 && d.Og <= 32)));
 
     private static bool Legal<T>(Conv.Dims d)
     {
@@ -90,19 +90,19 @@ internal static unsafe partial class DirectConv
 
         var l = Layout.Of(d);
         int groups = d.G.Groups, og = d.Og, blocks = (og + MR - 1) / MR, k = d.K;
-        float[] wp = PackWeights(w, wOff, groups, og, k, blocks);
+        float[] wp = PackTiles(w, wOff, groups, og, og * k, k, Identity(k));
         int[] off = Offsets(d, l);
         try
         {
             if (d.N >= Threads.Count || Threads.Count == 1)
             {
-                Conv.For(d.N, (long)d.N * d.ImageY * k, n => Image(x, xOff + (n * d.ImageX), wp, off, b, bOff, y, n * d.ImageY, d, l, 0, l.PqR / NB, 1));
+                Conv.For(d.N, (long)d.N * d.ImageY * k, n => Image(x, xOff + (n * d.ImageX), wp, off, b, bOff, y, n * d.ImageY, d, l, 1));
             }
             else
             {
                 for (int n = 0; n < d.N; n++)
                 {
-                    Image(x, xOff + (n * d.ImageX), wp, off, b, bOff, y, n * d.ImageY, d, l, 0, l.PqR / NB, Threads.Count);
+                    Image(x, xOff + (n * d.ImageX), wp, off, b, bOff, y, n * d.ImageY, d, l, Threads.Count);
                 }
             }
         }
@@ -162,10 +162,11 @@ internal static unsafe partial class DirectConv
         return new Conv.Dims(d.N, d.O, d.OH, d.OW, d.C, t);
     }
 
-    // One image: build its padded phase-split copy, run the tiles of position blocks [pb0, pb1) and write y.
+    // One image: build its padded phase-split copy, run its tiles of position blocks (split between threads) and write y.
     private static void Image(float[] x, int xOff, float[] wp, int[] off, float[]? b, int bOff, float[] y, int yOff,
-        Conv.Dims d, Layout l, int pb0, int pb1, int threads)
+        Conv.Dims d, Layout l, int threads)
     {
+        int pb0 = 0, pb1 = l.PqR / NB;
         int groups = d.G.Groups, blocks = (d.Og + MR - 1) / MR, rows = groups * blocks * MR;
         float[] xq = ArrayPool<float>.Shared.Rent(l.Length);
         float[] yq = ArrayPool<float>.Shared.Rent(rows * l.PqR);
@@ -371,27 +372,45 @@ internal static unsafe partial class DirectConv
         }
     }
 
-    // Weights of each group's blocks of MR output channels, tap-major: wp[tile][k][r] (0 for padded rows).
-    private static float[] PackWeights(float[] w, int wOff, int groups, int og, int k, int blocks)
+    /// <summary>
+    /// Weights of each group's blocks of 8 output rows, tap-major, for the 8-row micro-kernels:
+    /// wp[(tile·taps + t)·8 + r] = w[wOff + g·groupStride + row·rowStride + tapSource[t]] for row = block·8 + r &lt; rows
+    /// (0 for the padded rows), tile = g·blocks + block. tapSource orders the taps (identity for (c, kh, kw); the
+    /// batch lanes use (kh, c, kw); the stride-2 phases pick a subset).
+    /// </summary>
+    private static float[] PackTiles(float[] w, int wOff, int groups, int rows, int groupStride, int rowStride, ReadOnlySpan<int> tapSource)
     {
-        float[] wp = ArrayPool<float>.Shared.Rent(groups * blocks * k * MR);
+        int blocks = (rows + MR - 1) / MR, taps = tapSource.Length;
+        float[] wp = ArrayPool<float>.Shared.Rent(Math.Max(1, groups * blocks * taps * MR));
         for (int g = 0; g < groups; g++)
         {
             for (int ob = 0; ob < blocks; ob++)
             {
-                int tile = ((g * blocks) + ob) * k * MR;
+                int tile = ((g * blocks) + ob) * taps * MR;
                 for (int r = 0; r < MR; r++)
                 {
-                    int o = (ob * MR) + r;
-                    for (int kk = 0; kk < k; kk++)
+                    int row = (ob * MR) + r, src = wOff + (g * groupStride) + (row * rowStride);
+                    for (int t = 0; t < taps; t++)
                     {
-                        wp[tile + (kk * MR) + r] = o < og ? w[wOff + (((g * og) + o) * k) + kk] : 0f;
+                        wp[tile + (t * MR) + r] = row < rows ? w[src + tapSource[t]] : 0f;
                     }
                 }
             }
         }
 
         return wp;
+    }
+
+    // The taps of a group in w's own order: (c, kh, kw) → c·kH·kW + kh·kW + kw.
+    private static int[] Identity(int k)
+    {
+        int[] t = new int[k];
+        for (int i = 0; i < k; i++)
+        {
+            t[i] = i;
+        }
+
+        return t;
     }
 
     // off[k] for the taps k = (c·kH + ki)·kW + kj of one group, relative to the group's first channel.

@@ -87,20 +87,8 @@ internal static unsafe partial class DirectConv
     {
         var l = LaneLayout.Of(d);
         int groups = (d.N + LaneCount - 1) / LaneCount, k = d.K;
-        float[] wp = PackLaneWeights(w, wOff, d, l.Blocks);
-        int[] off = ArrayPool<int>.Shared.Rent(k);
-        var g = d.G;
-        for (int kh = 0, t = 0; kh < g.KernelH; kh++)
-        {
-            for (int c = 0; c < d.Cg; c++)
-            {
-                for (int kw = 0; kw < g.KernelW; kw++)
-                {
-                    off[t++] = (c * l.PlaneX) + (((kh * g.DilationH * l.Wp) + (kw * g.DilationW)) * LaneCount);
-                }
-            }
-        }
-
+        var (source, off) = KernelRowMajor(d, l);
+        float[] wp = PackTiles(w, wOff, d.G.Groups, d.Og, d.Og * k, k, source);
         try
         {
             if (groups >= Threads.Count || Threads.Count == 1)
@@ -118,7 +106,6 @@ internal static unsafe partial class DirectConv
         finally
         {
             ArrayPool<float>.Shared.Return(wp);
-            ArrayPool<int>.Shared.Return(off);
         }
     }
 
@@ -181,35 +168,26 @@ internal static unsafe partial class DirectConv
         }
     }
 
-    // Weights of each group's blocks of MR output channels, taps in (kh, c, kw) order: wp[tile][k][r] (0 for padded rows).
-    private static float[] PackLaneWeights(float[] w, int wOff, Conv.Dims d, int blocks)
+    // The taps in (kh, c, kw) order (kernel-row-major, so the rows inside the image are one range): each as an index
+    // into w's (c, kh, kw) order, and as an offset into xt relative to the output position.
+    private static (int[] Source, int[] Off) KernelRowMajor(Conv.Dims d, LaneLayout l)
     {
         var g = d.G;
-        int og = d.Og, k = d.K, kh = g.KernelH, kw = g.KernelW, taps = kh * kw;
-        float[] wp = ArrayPool<float>.Shared.Rent(g.Groups * blocks * k * MR);
-        for (int gi = 0; gi < g.Groups; gi++)
+        int kh = g.KernelH, kw = g.KernelW;
+        int[] src = new int[d.K], off = new int[d.K];
+        for (int i = 0, t = 0; i < kh; i++)
         {
-            for (int ob = 0; ob < blocks; ob++)
+            for (int c = 0; c < d.Cg; c++)
             {
-                int tile = ((gi * blocks) + ob) * k * MR;
-                for (int r = 0; r < MR; r++)
+                for (int j = 0; j < kw; j++, t++)
                 {
-                    int o = (ob * MR) + r;
-                    for (int i = 0, t = 0; i < kh; i++)
-                    {
-                        for (int c = 0; c < d.Cg; c++)
-                        {
-                            for (int j = 0; j < kw; j++, t++)
-                            {
-                                wp[tile + (t * MR) + r] = o < og ? w[wOff + (((gi * og) + o) * k) + (c * taps) + (i * kw) + j] : 0f;
-                            }
-                        }
-                    }
+                    src[t] = (((c * kh) + i) * kw) + j;
+                    off[t] = (c * l.PlaneX) + (((i * g.DilationH * l.Wp) + (j * g.DilationW)) * LaneCount);
                 }
             }
         }
 
-        return wp;
+        return (src, off);
     }
 
     // xt[c][i][j][lane] = x[n0 + lane, c, i − pH, j − pW], zero in the padding, for lanes ≥ cnt and in the tail.

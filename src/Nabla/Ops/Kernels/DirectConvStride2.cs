@@ -89,75 +89,43 @@ internal static unsafe partial class DirectConv
         }
         finally
         {
-            foreach (var (wp, off, _) in phases)
+            foreach (var (wp, _, _) in phases)
             {
                 if (wp is not null)
                 {
                     ArrayPool<float>.Shared.Return(wp);
-                    ArrayPool<int>.Shared.Return(off);
                 }
             }
         }
     }
 
-    // The taps of phase (a, b): o, then the kernel rows and columns of the right parity. Weights [block][tap][8] (0 past C);
-    // offsets into dy's lanes relative to the phase position (i', j').
+    // The taps of phase (a, b): o, then the kernel rows and columns of the right parity. Weights packed for the rows c of
+    // dx ([block][tap][8], 0 past C); offsets into dy's lanes relative to the phase position (i', j').
     private static (float[] Wp, int[] Off, int Taps) PackPhase(float[] w, int wOff, Conv.Dims d, Stride2Plan p, int a, int b)
     {
         var g = d.G;
-        int kh = g.KernelH, kw = g.KernelW, taps = 0;
-        int[] off = ArrayPool<int>.Shared.Rent(Math.Max(1, d.O * kh * kw));
-        float[] wp = ArrayPool<float>.Shared.Rent(Math.Max(1, p.Blocks * d.O * kh * kw * MR));
+        int kh = g.KernelH, kw = g.KernelW;
+        var source = new List<int>();
+        var off = new List<int>();
         for (int o = 0; o < d.O; o++)
         {
             for (int i = 0; i < kh; i++)
             {
-                if (((a + g.PadH - i) & 1) != 0)
-                {
-                    continue;
-                }
-
                 for (int j = 0; j < kw; j++)
                 {
-                    if (((b + g.PadW - j) & 1) != 0)
+                    if (((a + g.PadH - i) & 1) != 0 || ((b + g.PadW - j) & 1) != 0)
                     {
                         continue;
                     }
 
                     int di = (a + g.PadH - i) >> 1, dj = (b + g.PadW - j) >> 1;
-                    off[taps] = (o * p.Dy.PlaneX) + ((((di + p.DyDims.G.PadH) * p.Dy.Wp) + dj + p.DyDims.G.PadW) * LaneCount);
-                    taps++;
+                    source.Add((o * d.C * kh * kw) + (i * kw) + j); // w[o, c, i, j] for c = 0
+                    off.Add((o * p.Dy.PlaneX) + ((((di + p.DyDims.G.PadH) * p.Dy.Wp) + dj + p.DyDims.G.PadW) * LaneCount));
                 }
             }
         }
 
-        for (int cb = 0; cb < p.Blocks; cb++)
-        {
-            int t = 0;
-            for (int o = 0; o < d.O; o++)
-            {
-                for (int i = 0; i < kh; i++)
-                {
-                    for (int j = 0; j < kw; j++)
-                    {
-                        if (((a + g.PadH - i) & 1) != 0 || ((b + g.PadW - j) & 1) != 0)
-                        {
-                            continue;
-                        }
-
-                        for (int r = 0; r < MR; r++)
-                        {
-                            int c = (cb * MR) + r;
-                            wp[(((cb * taps) + t) * MR) + r] = c < d.C ? w[wOff + (((((o * d.C) + c) * kh) + i) * kw) + j] : 0f;
-                        }
-
-                        t++;
-                    }
-                }
-            }
-        }
-
-        return (wp, off, taps);
+        return (PackTiles(w, wOff, 1, d.C, 0, kh * kw, source.ToArray()), off.ToArray(), off.Count);
     }
 
     // Images n0 .. n0 + 15: dy into lanes, the four phases, then dx out of lanes.

@@ -101,12 +101,6 @@ internal static class Im2Col
                         {
                             x.AsSpan(src, len).CopyTo(d[owLo..owHi]);
                         }
-                        else if (g.StrideW == 2 && len >= 32 && typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated)
-                        {
-                            // Long rows only: per call the masks and pinning cost more than a short scalar loop (ResNet-8's
-                            // rows of 8 and 16 took 4% of a training step this way, against 2.6% scalar).
-                            TakeStride2(Unsafe.As<float[]>(x), src, Unsafe.As<float[]>(col), colOff + (r * ldCol) + (o * ow) + owLo, len);
-                        }
                         else
                         {
                             for (int j = owLo, s = src; j < owHi; j++, s += g.StrideW)
@@ -177,24 +171,6 @@ internal static class Im2Col
                         }
                     }
                 }
-            }
-        }
-    }
-
-    // col[dst + j] = x[src + 2j] for j < n: the even lanes of two masked loads (reads nothing past x[src + 2n − 2]).
-    private static unsafe void TakeStride2(float[] x, int src, float[] col, int dst, int n)
-    {
-        var lane = Vector512<int>.Indices;
-        var evens = lane + lane;
-        fixed (float* x0 = x, c0 = col)
-        {
-            float* s = x0 + src, d = c0 + dst;
-            for (int j = 0; j < n; j += 16, s += 32, d += 16)
-            {
-                int m = Math.Min(16, n - j), span = (2 * m) - 1;
-                var v0 = Avx512F.MaskLoad(s, Vector512.LessThan(lane, Vector512.Create(span)).AsSingle(), Vector512<float>.Zero);
-                var v1 = Avx512F.MaskLoad(s + 16, Vector512.LessThan(lane, Vector512.Create(span - 16)).AsSingle(), Vector512<float>.Zero);
-                Avx512F.MaskStore(d, Vector512.LessThan(lane, Vector512.Create(m)).AsSingle(), Avx512F.PermuteVar16x32x2(v0, evens, v1));
             }
         }
     }
