@@ -94,22 +94,31 @@ internal static unsafe partial class DirectConv
         int[] off = Offsets(d, l);
         try
         {
-            if (d.N >= Threads.Count || Threads.Count == 1)
-            {
-                Conv.For(d.N, (long)d.N * d.ImageY * k, n => Image(x, xOff + (n * d.ImageX), wp, off, b, bOff, y, n * d.ImageY, d, l, 1));
-            }
-            else
-            {
-                for (int n = 0; n < d.N; n++)
-                {
-                    Image(x, xOff + (n * d.ImageX), wp, off, b, bOff, y, n * d.ImageY, d, l, Threads.Count);
-                }
-            }
+            ForItems(d.N, (long)d.N * d.ImageY * k, (n, threads) => Image(x, xOff + (n * d.ImageX), wp, off, b, bOff, y, n * d.ImageY, d, l, threads));
         }
         finally
         {
             ArrayPool<float>.Shared.Return(wp);
             ArrayPool<int>.Shared.Return(off);
+        }
+    }
+
+    /// <summary>
+    /// Runs body(i, threads) for i &lt; count: the items in parallel, one thread each, when there are at least as many
+    /// as threads; otherwise one after another, each splitting its own work between all threads.
+    /// </summary>
+    private static void ForItems(int count, long work, Action<int, int> body)
+    {
+        if (count >= Threads.Count || Threads.Count == 1)
+        {
+            Conv.For(count, work, i => body(i, 1));
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                body(i, Threads.Count);
+            }
         }
     }
 

@@ -91,17 +91,7 @@ internal static unsafe partial class DirectConv
         float[] wp = PackTiles(w, wOff, d.G.Groups, d.Og, d.Og * k, k, source);
         try
         {
-            if (groups >= Threads.Count || Threads.Count == 1)
-            {
-                Conv.For(groups, (long)d.N * d.ImageY * k, i => LaneGroup(x, xOff, wp, off, b, bOff, y, d, l, i * LaneCount, 1));
-            }
-            else
-            {
-                for (int i = 0; i < groups; i++)
-                {
-                    LaneGroup(x, xOff, wp, off, b, bOff, y, d, l, i * LaneCount, Threads.Count);
-                }
-            }
+            ForItems(groups, (long)d.N * d.ImageY * k, (i, threads) => LaneGroup(x, xOff, wp, off, b, bOff, y, d, l, i * LaneCount, threads));
         }
         finally
         {

@@ -75,17 +75,8 @@ internal static unsafe partial class DirectConv
             }
 
             int groups = (d.N + LaneCount - 1) / LaneCount;
-            if (groups >= Threads.Count || Threads.Count == 1)
-            {
-                Conv.For(groups, (long)d.N * d.ImageX * d.O * d.G.KernelH * d.G.KernelW / 4, i => Stride2Group(dy, dyOff, phases, dx, d, p, i * LaneCount, 1));
-            }
-            else
-            {
-                for (int i = 0; i < groups; i++)
-                {
-                    Stride2Group(dy, dyOff, phases, dx, d, p, i * LaneCount, Threads.Count);
-                }
-            }
+            ForItems(groups, (long)d.N * d.ImageX * d.O * d.G.KernelH * d.G.KernelW / 4,
+                (i, threads) => Stride2Group(dy, dyOff, phases, dx, d, p, i * LaneCount, threads));
         }
         finally
         {

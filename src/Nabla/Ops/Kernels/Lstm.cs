@@ -34,8 +34,6 @@ internal static partial class Lstm
         var scratch = act is null ? new T[batch * h4] : null;
         var packed = UsePacked<T>(hidden) ? Pack((float[])(object)w, true, hidden, h4, hidden) : null;
 
-        // At least one 8-row tile of the per-step GEMM per thread.
-        int parts = packed is not null && (long)batch * h4 * hidden >= 1 << 20 ? Math.Max(1, Math.Min(Threads.Count, batch / 8)) : 1;
         void Rows(int b0, int b1)
         {
             for (int k = 0; k < steps; k++)
@@ -48,14 +46,23 @@ internal static partial class Lstm
             }
         }
 
+        SplitRows(batch, hidden, packed is not null, Rows);
+    }
+
+    /// <summary>
+    /// Runs rows(b0, b1) over the batch, split between threads when the packed per-step GEMM is large enough: at least
+    /// one 8-row tile per thread, split points on multiples of 8 rows, the last part taking the rest.
+    /// </summary>
+    private static void SplitRows(int batch, int hidden, bool packed, Action<int, int> rows)
+    {
+        int parts = packed && (long)batch * 4 * hidden * hidden >= 1 << 20 ? Math.Max(1, Math.Min(Threads.Count, batch / 8)) : 1;
         if (parts > 1)
         {
-            // Split points on multiples of 8 rows (the GEMM's tile height), the last part taking the rest.
-            Parallel.For(0, parts, Threads.Options, p => Rows(batch * p / parts / 8 * 8, p + 1 == parts ? batch : batch * (p + 1) / parts / 8 * 8));
+            Parallel.For(0, parts, Threads.Options, p => rows(batch * p / parts / 8 * 8, p + 1 == parts ? batch : batch * (p + 1) / parts / 8 * 8));
         }
         else
         {
-            Rows(0, batch);
+            rows(0, batch);
         }
     }
 
@@ -188,15 +195,7 @@ internal static partial class Lstm
             }
         }
 
-        int parts = packed is not null && (long)batch * h4 * hidden >= 1 << 20 ? Math.Max(1, Math.Min(Threads.Count, batch / 8)) : 1;
-        if (parts > 1)
-        {
-            Parallel.For(0, parts, Threads.Options, p => Rows(batch * p / parts / 8 * 8, p + 1 == parts ? batch : batch * (p + 1) / parts / 8 * 8));
-        }
-        else
-        {
-            Rows(0, batch);
-        }
+        SplitRows(batch, hidden, packed is not null, Rows);
 
         var dh = steps % 2 == 0 ? dhA : dhB; // where the last step left dh_{-1}
         Array.Copy(dh, dh0, bh);
