@@ -50,15 +50,21 @@ public class ExplainCliTests
     [InlineData("S0-Q3b-bptt-gradients.yaml", "claims: {L: -1688.5}", "L is wrong: it has the wrong sign")]
     // p = e / sum_exp with the quotient upside down: 11.2125/7.38906 = 1.51744.
     [InlineData("S3-Q1-softmax.yaml", "claims: {\"p\": [1.51744, 4.12485, 10.1455]}", "the operands of '/' are swapped")]
-    public void Check_names_the_usual_slips(string exercise, string claims, string why)
+    public void Check_names_the_usual_slips(string exercise, string claims, string why) => WithTempYaml(claims + "\n", path =>
     {
-        var path = Path.Combine(Path.GetTempPath(), $"nabla-claims-{Guid.NewGuid():N}.yaml");
-        File.WriteAllText(path, claims + "\n");
+        var o = new StringWriter();
+        Assert.Equal(1, CheckCommand.Run([Ex(exercise), "--claims", path], o, new StringWriter()));
+        Assert.Contains(why, o.ToString(), StringComparison.Ordinal);
+    });
+
+    // Writes text to a fresh temporary .yaml file, runs use(path), deletes the file.
+    private static void WithTempYaml(string text, Action<string> use)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"nabla-test-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, text);
         try
         {
-            var o = new StringWriter();
-            Assert.Equal(1, CheckCommand.Run([Ex(exercise), "--claims", path], o, new StringWriter()));
-            Assert.Contains(why, o.ToString(), StringComparison.Ordinal);
+            use(path);
         }
         finally
         {
@@ -87,22 +93,13 @@ public class ExplainCliTests
     [InlineData("given: {x: [1, 2]}\nequations:\n  - \"y = x @ [1, 2, 3]\"\n", "line 3", "shape mismatch")]
     [InlineData("given: {x: [1, 2]}\nequations:\n  - \"h[t] = h[t-1] + x[t] for t = 1..2\"\n", "line 3", "h[0] is not defined")]
     [InlineData("given: {W: [[1, 2], [3]]}\n", "line 1", "shape mismatch in 'W'")]
-    public void Malformed_exercises_name_the_line_and_the_problem(string yaml, string where, string what)
+    public void Malformed_exercises_name_the_line_and_the_problem(string yaml, string where, string what) => WithTempYaml(yaml, path =>
     {
-        var path = Path.Combine(Path.GetTempPath(), $"nabla-explain-{Guid.NewGuid():N}.yaml");
-        File.WriteAllText(path, yaml);
-        try
-        {
-            var (rc, _, err) = Explain(path);
-            Assert.Equal(2, rc);
-            Assert.Contains(where, err, StringComparison.Ordinal);
-            Assert.Contains(what, err, StringComparison.Ordinal);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
+        var (rc, _, err) = Explain(path);
+        Assert.Equal(2, rc);
+        Assert.Contains(where, err, StringComparison.Ordinal);
+        Assert.Contains(what, err, StringComparison.Ordinal);
+    });
 
     [Fact]
     public void Dot_draws_named_nodes_with_values_and_gradients()
