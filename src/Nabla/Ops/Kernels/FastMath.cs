@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Ops.Kernels;
 
@@ -11,15 +12,12 @@ namespace Nabla.Ops.Kernels;
 /// Measured on this project's machines, <c>TensorPrimitives.Exp/Tanh/Sigmoid&lt;float&gt;</c> ran at 2-3 ns per
 /// element (a scalar path), against 0.3 for an add; these run at SIMD speed. Algorithms: Cephes'
 /// <c>expf</c> (range reduction x = n·ln2 + r with ln2 split in two, a degree-6 polynomial for eʳ, then
-/// scaling by 2ⁿ through the exponent bits; about 1 ulp) and <c>tanhf</c> (an odd polynomial for |x| &lt; 0.625,
+/// scaling by 2ⁿ with vscalefps; about 1 ulp) and <c>tanhf</c> (an odd polynomial for |x| &lt; 0.625,
 /// 1 − 2/(e²ˣ + 1) beyond, so small arguments keep full relative precision: TensorPrimitives.Tanh&lt;float&gt;
 /// returned −5.96e-8 for tanh(0)). Remainders and machines without AVX-512 use MathF.
 /// </remarks>
 internal static class FastMath
 {
-    private const float MaxArg = 88.3762626647949f;
-    private const float MinArg = -87.3365478515625f; // e^MinArg is the smallest normal float
-
     /// <summary>y = eˣ element-wise.</summary>
     public static void Exp(ReadOnlySpan<float> x, Span<float> y)
     {
@@ -62,10 +60,9 @@ internal static class FastMath
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            var one = Vector512<float>.One;
             for (; i <= x.Length - Vector512<float>.Count; i += Vector512<float>.Count)
             {
-                (one / (one + Exp(-Vector512.Create(x[i..])))).CopyTo(y[i..]);
+                Sigmoid(Vector512.Create(x[i..])).CopyTo(y[i..]);
             }
         }
 
@@ -90,57 +87,66 @@ internal static class FastMath
     /// <summary>A kernel over float spans.</summary>
     public delegate void SpanAction(ReadOnlySpan<float> x, Span<float> y);
 
-    /// <summary>eˣ per lane (about 1 ulp; +∞ above 88.38, 0 below the smallest normal float, NaN kept).</summary>
+    /// <summary>eˣ per lane (about 1 ulp; +∞ above 88.72, subnormal results kept down to 0 below −103.9, NaN kept).</summary>
+    /// <remarks>
+    /// x = n·ln 2 + r with n = round(x·log₂e) and |r| ≤ ln2/2 (ln 2 split in two so r is exact to float precision);
+    /// eʳ by a degree-6 polynomial (Cephes expf); then eˣ = eʳ·2ⁿ by <c>vscalefps</c>, which gives +∞, subnormals and
+    /// 0 at the ends of the range without compares or blends. The clamp keeps n·ln 2 exact for any input
+    /// (vminps/vmaxps with x second return x when it is NaN, so NaN passes through).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Exp(Vector512<float> x)
     {
-        var nan = Vector512.IsNaN(x);
-        var over = Vector512.GreaterThan(x, Vector512.Create(MaxArg));
-        var under = Vector512.LessThan(x, Vector512.Create(MinArg));
-        x = Vector512.Min(Vector512.Max(x, Vector512.Create(MinArg)), Vector512.Create(MaxArg));
-
-        // n = round(x / ln 2); r = x − n·ln 2, with ln 2 = C1 + C2 (C1 exact in few bits).
-        var n = Vector512.Floor((x * Vector512.Create(1.44269504088896341f)) + Vector512.Create(0.5f));
-        var r = x - (n * Vector512.Create(0.693359375f)) - (n * Vector512.Create(-2.12194440e-4f));
-        var z = r * r;
+        x = Avx512F.Max(Vector512.Create(-104f), Avx512F.Min(Vector512.Create(89f), x));
+        var n = Avx512F.RoundScale(x * Vector512.Create(1.44269504088896341f), 0); // round to nearest even
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693359375f), x);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(2.12194440e-4f), r);
         var p = Vector512.Create(1.9875691500E-4f);
-        p = (p * r) + Vector512.Create(1.3981999507E-3f);
-        p = (p * r) + Vector512.Create(8.3334519073E-3f);
-        p = (p * r) + Vector512.Create(4.1665795894E-2f);
-        p = (p * r) + Vector512.Create(1.6666665459E-1f);
-        p = (p * r) + Vector512.Create(5.0000001201E-1f);
-        p = (p * z) + r + Vector512<float>.One;
-
-        // 2ⁿ by building the exponent bits; n ∈ [−126, 127] after the clamp.
-        var pow2 = (Vector512.ConvertToInt32(n) + Vector512.Create(127)) << 23;
-        var result = p * pow2.AsSingle();
-
-        // Beyond the range: +∞ above, 0 below (results under the smallest normal float are flushed to 0).
-        result = Vector512.ConditionalSelect(over, Vector512.Create(float.PositiveInfinity), result);
-        result = Vector512.ConditionalSelect(under, Vector512<float>.Zero, result);
-        return Vector512.ConditionalSelect(nan, Vector512.Create(float.NaN), result);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.3981999507E-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(8.3334519073E-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(4.1665795894E-2f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459E-1f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201E-1f));
+        p = Vector512.FusedMultiplyAdd(p, r * r, r) + Vector512<float>.One;
+        return Avx512F.Scale(p, n);
     }
 
-    /// <summary>tanh per lane (full relative precision near 0, exact ±1 limits).</summary>
+    /// <summary>1/d per lane: <c>vrcp14ps</c> (relative error ≤ 2⁻¹⁴) and one Newton step, r ← r + r·(1 − d·r) (≤ 2⁻²⁸ before rounding).</summary>
+    /// <remarks>For finite nonzero d whose reciprocal is a normal float; callers keep d in [1, 2¹²⁶].</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Reciprocal(Vector512<float> d)
+    {
+        var r = Avx512F.Reciprocal14(d);
+        return Vector512.FusedMultiplyAdd(r, Avx512F.FusedMultiplyAddNegated(d, r, Vector512<float>.One), r);
+    }
+
+    /// <summary>σ(x) = 1/(1 + e⁻ˣ) per lane (a few ulps; exactly 1 above 17, the tiny positive value 1/(1 + e⁸⁰) below −80; NaN kept).</summary>
+    /// <remarks>The clamp at −80 keeps 1 + e⁻ˣ finite, where the reciprocal step is exact enough; below it the true σ is under 2·10⁻³⁵.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Sigmoid(Vector512<float> x) =>
+        Reciprocal(Vector512<float>.One + Exp(Avx512F.Min(Vector512.Create(80f), -x)));
+
+    /// <summary>tanh per lane (full relative precision near 0, exact ±1 limits, the sign of −0 and NaN kept).</summary>
+    /// <remarks>Computed on |x| and given x's sign at the end (tanh is odd).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Tanh(Vector512<float> x)
     {
         var ax = Vector512.Abs(x);
 
-        // Small |x|: x + x³·P(x²) (Cephes tanhf).
-        var z = x * x;
+        // Small |x|: |x| + |x|³·P(x²) (Cephes tanhf).
+        var z = ax * ax;
         var p = Vector512.Create(-5.70498872745E-3f);
-        p = (p * z) + Vector512.Create(2.06390887954E-2f);
-        p = (p * z) + Vector512.Create(-5.37397155531E-2f);
-        p = (p * z) + Vector512.Create(1.33314422036E-1f);
-        p = (p * z) + Vector512.Create(-3.33332819422E-1f);
-        var small = (p * z * x) + x;
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(2.06390887954E-2f));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(-5.37397155531E-2f));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(1.33314422036E-1f));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(-3.33332819422E-1f));
+        var small = Vector512.FusedMultiplyAdd(p * z, ax, ax);
 
-        // Large |x|: sign(x)·(1 − 2/(e^{2|x|} + 1)); saturates to ±1 (and keeps NaN through the small branch).
+        // Large |x|: 1 − 2/(e^{2|x|} + 1), with 2|x| clamped at 80 (tanh is 1 in float long before) so the
+        // reciprocal's argument stays finite. NaN fails the compare and passes through this branch.
         var one = Vector512<float>.One;
-        var large = one - (Vector512.Create(2f) / (Exp(ax + ax) + one));
-        large = Vector512.CopySign(large, x);
-        var useSmall = Vector512.LessThan(ax, Vector512.Create(0.625f)) | Vector512.IsNaN(x);
-        return Vector512.ConditionalSelect(useSmall, small, large);
+        var e = Exp(Avx512F.Min(Vector512.Create(80f), ax + ax));
+        var large = Avx512F.FusedMultiplyAddNegated(Vector512.Create(2f), Reciprocal(e + one), one);
+        return Vector512.CopySign(Vector512.ConditionalSelect(Vector512.LessThan(ax, Vector512.Create(0.625f)), small, large), x);
     }
 }

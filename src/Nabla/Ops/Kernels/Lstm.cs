@@ -41,7 +41,7 @@ internal static partial class Lstm
                 int t = reverse ? steps - 1 - k : k;
                 int tp = reverse ? t + 1 : t - 1;
                 var step = new StepArgs<T>(t, k == 0 ? (h0, 0) : (s, tp * bh), k == 0 ? (c0, 0) : (s, plane + (tp * bh)),
-                    act is null ? (scratch!, 0) : (act, t * batch * h4));
+                    act is null ? (scratch!, 0) : (act, t * batch * h4), act is not null);
                 StepRows(step, b0, b1, batch, hidden, xg, w, bias, lengths, s, packed);
             }
         }
@@ -84,7 +84,7 @@ internal static partial class Lstm
         }
     }
 
-    private readonly record struct StepArgs<T>(int Time, (T[] A, int Off) Hp, (T[] A, int Off) Cp, (T[] A, int Off) G);
+    private readonly record struct StepArgs<T>(int Time, (T[] A, int Off) Hp, (T[] A, int Off) Cp, (T[] A, int Off) G, bool Keep);
 
     /// <summary>One step for the rows [b0, b1) of the batch: gate inputs, recurrent GEMM, cell math.</summary>
     private static void StepRows<T>(StepArgs<T> st, int b0, int b1, int batch, int hidden, T[] xg, T[] w, T[]? bias, int[]? lengths, T[] s, float[]? packed)
@@ -92,26 +92,28 @@ internal static partial class Lstm
     {
         int h4 = 4 * hidden, bh = batch * hidden, plane = s.Length / 2, t = st.Time, m = b1 - b0;
         var ((hp, hpo), (cp, cpo), (g, go)) = (st.Hp, st.Cp, st.G);
-        for (int b = b0; b < b1; b++)
-        {
-            var src = xg.AsSpan((t * batch * h4) + (b * h4), h4);
-            var dst = g.AsSpan(go + (b * h4), h4);
-            if (bias is null)
-            {
-                src.CopyTo(dst);
-            }
-            else
-            {
-                AddShort(src, bias, dst);
-            }
-        }
-
         if (packed is not null)
         {
-            Panels(0, h4 / Nr, m, hidden, (float[])(object)hp, hpo + (b0 * hidden), hidden, packed, (float[])(object)g, go + (b0 * h4), h4, true);
+            // The GEMM starts its accumulators from xg_t + bias: no separate pass over the gates.
+            Panels(0, h4 / Nr, m, hidden, (float[])(object)hp, hpo + (b0 * hidden), hidden, packed, (float[])(object)g, go + (b0 * h4), h4,
+                ((float[])(object)xg, (t * batch * h4) + (b0 * h4), (float[]?)(object?)bias));
         }
         else
         {
+            for (int b = b0; b < b1; b++)
+            {
+                var src = xg.AsSpan((t * batch * h4) + (b * h4), h4);
+                var dst = g.AsSpan(go + (b * h4), h4);
+                if (bias is null)
+                {
+                    src.CopyTo(dst);
+                }
+                else
+                {
+                    AddShort(src, bias, dst);
+                }
+            }
+
             Gemm.Multiply(false, true, m, h4, hidden, hp, hpo + (b0 * hidden), hidden, w, 0, hidden, g, go + (b0 * h4), h4, true);
         }
 
@@ -127,7 +129,7 @@ internal static partial class Lstm
 
             var a = g.AsSpan(go + (b * h4), h4);
             CellForward<T>(a[..hidden], a.Slice(hidden, hidden), a.Slice(2 * hidden, hidden), a.Slice(3 * hidden, hidden),
-                cp.AsSpan(cpo + (b * hidden), hidden), s.AsSpan(co, hidden), s.AsSpan(ho, hidden));
+                cp.AsSpan(cpo + (b * hidden), hidden), s.AsSpan(co, hidden), s.AsSpan(ho, hidden), st.Keep);
         }
     }
 
@@ -176,7 +178,7 @@ internal static partial class Lstm
                 int go = (t * batch * h4) + (b0 * h4);
                 if (packed is not null)
                 {
-                    Panels(0, hidden / Nr, m, h4, (float[])(object)dxg, go, h4, packed, (float[])(object)dhNext, r0, hidden, false);
+                    Panels(0, hidden / Nr, m, h4, (float[])(object)dxg, go, h4, packed, (float[])(object)dhNext, r0, hidden, null);
                 }
                 else
                 {
@@ -225,10 +227,10 @@ internal static partial class Lstm
     }
 
     /// <summary>
-    /// The cell forward for a run of hidden units, in place: the pre-activation gates become i, f, g, o;
-    /// c = f⊙cp + i⊙g; h = o⊙tanh(c).
+    /// The cell forward for a run of hidden units: c = f⊙cp + i⊙g; h = o⊙tanh(c). With <paramref name="keep"/> the
+    /// pre-activation gates are replaced, in place, by i, f, g, o for the backward pass.
     /// </summary>
-    private static void CellForward<T>(Span<T> gi, Span<T> gf, Span<T> gg, Span<T> go, ReadOnlySpan<T> cp, Span<T> c, Span<T> h)
+    private static void CellForward<T>(Span<T> gi, Span<T> gf, Span<T> gg, Span<T> go, ReadOnlySpan<T> cp, Span<T> c, Span<T> h, bool keep)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = c.Length, j = 0;
@@ -241,10 +243,14 @@ internal static partial class Lstm
                 var g = Tanh(Vector512.Create(gg[j..]));
                 var o = Sigmoid(Vector512.Create(go[j..]));
                 var cv = (f * Vector512.Create(cp[j..])) + (i * g);
-                i.CopyTo(gi[j..]);
-                f.CopyTo(gf[j..]);
-                g.CopyTo(gg[j..]);
-                o.CopyTo(go[j..]);
+                if (keep)
+                {
+                    i.CopyTo(gi[j..]);
+                    f.CopyTo(gf[j..]);
+                    g.CopyTo(gg[j..]);
+                    o.CopyTo(go[j..]);
+                }
+
                 cv.CopyTo(c[j..]);
                 (o * Tanh(cv)).CopyTo(h[j..]);
             }
@@ -261,8 +267,10 @@ internal static partial class Lstm
 
     private static T Sigmoid<T>(T x) where T : IFloatingPointIeee754<T> => T.One / (T.One + T.Exp(-x));
 
-    /// <summary>σ(x) = 1 / (1 + e^(−x)), with the vectorised exp of .NET.</summary>
-    private static Vector512<T> Sigmoid<T>(Vector512<T> x) => Vector512<T>.One / (Vector512<T>.One + Exp(-x));
+    /// <summary>σ(x) = 1 / (1 + e^(−x)): FastMath's for float, the vectorised exp of .NET and a division for double.</summary>
+    private static Vector512<T> Sigmoid<T>(Vector512<T> x) => typeof(T) == typeof(float)
+        ? FastMath.Sigmoid(x.AsSingle()).As<float, T>()
+        : Vector512<T>.One / (Vector512<T>.One + Exp(-x));
 
     /// <summary>tanh(x) = 1 − 2 / (e^(2x) + 1): exact limits ±1 (e^(2x) → ∞ or 0), absolute error a few ulps of 1.</summary>
     private static Vector512<T> Tanh<T>(Vector512<T> x) => typeof(T) == typeof(float)

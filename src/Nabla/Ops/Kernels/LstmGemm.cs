@@ -38,34 +38,55 @@ internal static partial class Lstm
         return dst;
     }
 
-    /// <summary>C[m×n] (+)= A[m×k] (row-major, row stride lda, from aOff) · packed op(W) (k×n), panels [p0, p1) of C.</summary>
+    /// <summary>
+    /// C[m×n] = X + A[m×k]·op(W) for panels [p0, p1) of C: A row-major (row stride lda, from aOff), op(W) packed.
+    /// X is x[m×n] (row stride ldc, from xOff) plus the row vector bias[n] when x is given (bias may be null), else 0.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Panels(int p0, int p1, int m, int k, float[] a, int aOff, int lda, float[] packed, float[] c, int cOff, int ldc, bool accumulate)
+    private static unsafe void Panels(int p0, int p1, int m, int k, float[] a, int aOff, int lda, float[] packed, float[] c, int cOff, int ldc,
+        (float[] X, int Off, float[]? Bias)? init)
     {
-        fixed (float* pa = a, pb = packed, pc = c)
+        var zeros = init is { Bias: null } ? new float[ldc] : null;
+        fixed (float* pa = a, pb = packed, pc = c, px0 = init?.X, pbias = init?.Bias ?? zeros)
         {
+            float* px = px0 == null ? null : px0 + init!.Value.Off;
             for (int jp = p0; jp < p1; jp++)
             {
                 float* b = pb + ((nint)jp * k * Nr);
                 int i = 0;
                 for (; i + 8 <= m; i += 8)
                 {
-                    Tile8(k, pa + aOff + ((nint)i * lda), lda, b, pc + cOff + ((nint)i * ldc) + (jp * Nr), ldc, accumulate);
+                    Tile8(k, pa + aOff + ((nint)i * lda), lda, b, pc + cOff + ((nint)i * ldc) + (jp * Nr), ldc,
+                        px == null ? null : px + ((nint)i * ldc) + (jp * Nr), pbias + (jp * Nr));
                 }
 
                 for (; i < m; i++)
                 {
-                    Tile1(k, pa + aOff + ((nint)i * lda), b, pc + cOff + ((nint)i * ldc) + (jp * Nr), accumulate);
+                    Tile1(k, pa + aOff + ((nint)i * lda), b, pc + cOff + ((nint)i * ldc) + (jp * Nr),
+                        px == null ? null : px + ((nint)i * ldc) + (jp * Nr), pbias + (jp * Nr));
                 }
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tile8(int k, float* a, nint lda, float* b, float* c, nint ldc, bool accumulate)
+    private static unsafe void Tile8(int k, float* a, nint lda, float* b, float* c, nint ldc, float* x0, float* bias)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        if (x0 != null)
+        {
+            var (bias0, bias1) = (Vector512.Load(bias), Vector512.Load(bias + 16));
+            (c00, c01) = (Vector512.Load(x0) + bias0, Vector512.Load(x0 + 16) + bias1);
+            (c10, c11) = (Vector512.Load(x0 + ldc) + bias0, Vector512.Load(x0 + ldc + 16) + bias1);
+            (c20, c21) = (Vector512.Load(x0 + (2 * ldc)) + bias0, Vector512.Load(x0 + (2 * ldc) + 16) + bias1);
+            (c30, c31) = (Vector512.Load(x0 + (3 * ldc)) + bias0, Vector512.Load(x0 + (3 * ldc) + 16) + bias1);
+            (c40, c41) = (Vector512.Load(x0 + (4 * ldc)) + bias0, Vector512.Load(x0 + (4 * ldc) + 16) + bias1);
+            (c50, c51) = (Vector512.Load(x0 + (5 * ldc)) + bias0, Vector512.Load(x0 + (5 * ldc) + 16) + bias1);
+            (c60, c61) = (Vector512.Load(x0 + (6 * ldc)) + bias0, Vector512.Load(x0 + (6 * ldc) + 16) + bias1);
+            (c70, c71) = (Vector512.Load(x0 + (7 * ldc)) + bias0, Vector512.Load(x0 + (7 * ldc) + 16) + bias1);
+        }
+
         float* a4 = a + (4 * lda);
         for (int p = 0; p < k; p++)
         {
@@ -98,20 +119,25 @@ internal static partial class Lstm
             c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
         }
 
-        Store(c, c00, c01, accumulate);
-        Store(c + ldc, c10, c11, accumulate);
-        Store(c + (2 * ldc), c20, c21, accumulate);
-        Store(c + (3 * ldc), c30, c31, accumulate);
-        Store(c + (4 * ldc), c40, c41, accumulate);
-        Store(c + (5 * ldc), c50, c51, accumulate);
-        Store(c + (6 * ldc), c60, c61, accumulate);
-        Store(c + (7 * ldc), c70, c71, accumulate);
+        Store(c, c00, c01);
+        Store(c + ldc, c10, c11);
+        Store(c + (2 * ldc), c20, c21);
+        Store(c + (3 * ldc), c30, c31);
+        Store(c + (4 * ldc), c40, c41);
+        Store(c + (5 * ldc), c50, c51);
+        Store(c + (6 * ldc), c60, c61);
+        Store(c + (7 * ldc), c70, c71);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tile1(int k, float* a, float* b, float* c, bool accumulate)
+    private static unsafe void Tile1(int k, float* a, float* b, float* c, float* x0, float* bias)
     {
         Vector512<float> c0 = default, c1 = default;
+        if (x0 != null)
+        {
+            (c0, c1) = (Vector512.Load(x0) + Vector512.Load(bias), Vector512.Load(x0 + 16) + Vector512.Load(bias + 16));
+        }
+
         for (int p = 0; p < k; p++, b += Nr)
         {
             var x = Vector512.Create(a[p]);
@@ -119,18 +145,12 @@ internal static partial class Lstm
             c1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 16), c1);
         }
 
-        Store(c, c0, c1, accumulate);
+        Store(c, c0, c1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store(float* c, Vector512<float> v0, Vector512<float> v1, bool accumulate)
+    private static unsafe void Store(float* c, Vector512<float> v0, Vector512<float> v1)
     {
-        if (accumulate)
-        {
-            v0 += Vector512.Load(c);
-            v1 += Vector512.Load(c + 16);
-        }
-
         v0.Store(c);
         v1.Store(c + 16);
     }
