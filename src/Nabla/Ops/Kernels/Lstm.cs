@@ -3,7 +3,8 @@
 // Layout (row-major, time-major): xg [T,B,4H] = x_t·W_ihᵀ for every step (one GEMM, done by the caller); an optional
 // bias [4H] (b_ih + b_hh) added at each step while copying xg_t; w = W_hh [4H,H]; h0, c0 [B,H]; s [2,T,B,H]: s[0,t] = h_t and s[1,t] = c_t. Gate order i, f, g, o
 // (PyTorch). Per step: one GEMM gates = xg_t + h_{t-1}·W_hhᵀ (accumulated into a copy of xg_t), then one pass
-// per row for the element-wise cell: i, f, o = σ(·), g = tanh(·), c = f⊙c_{t-1} + i⊙g, h = o⊙tanh(c).
+// per row for the element-wise cell: i, f, o = σ(·), g = tanh(·), c = f⊙c_{t-1} + i⊙g, h = o⊙tanh(c). Float32 with
+// AVX-512 does both in one kernel per tile of rows and units (LstmFused.cs); the loop here is the general path.
 //
 // Variable lengths: row b is processed at time t only when t < len[b]; otherwise the state is carried unchanged
 // (s holds the carried state), so s[·, last processed t] is the state at each sequence's last valid step. In the
@@ -24,15 +25,22 @@ internal static partial class Lstm
 {
     /// <summary>
     /// Runs the forward loop. <paramref name="act"/>: [T,B,4H] to keep the activated gates for backward, or null.
-    /// With several threads and the packed GEMM, the rows of the batch are split between threads: rows are independent
-    /// through time, so each thread runs the whole sequence for its rows with no synchronisation between steps.
+    /// Float32 with AVX-512 runs the fused kernel (LstmFused.cs). There, with several threads, the rows of the batch are
+    /// split between threads: rows are independent through time, so each thread runs the whole sequence for its rows
+    /// with no synchronisation between steps.
     /// </summary>
     public static void Forward<T>(int steps, int batch, int hidden, T[] xg, T[] w, T[]? bias, T[] h0, T[] c0, int[]? lengths, bool reverse,
         T[] s, T[]? act) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (UseFused<T>(hidden))
+        {
+            ForwardFused(steps, batch, hidden, (float[])(object)xg, (float[])(object)w, (float[]?)(object?)bias, (float[])(object)h0,
+                (float[])(object)c0, lengths, reverse, (float[])(object)s, (float[]?)(object?)act);
+            return;
+        }
+
         int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh;
         var scratch = act is null ? new T[batch * h4] : null;
-        var packed = UsePacked<T>(hidden) ? Pack((float[])(object)w, true, hidden, h4, hidden) : null;
 
         void Rows(int b0, int b1)
         {
@@ -42,11 +50,11 @@ internal static partial class Lstm
                 int tp = reverse ? t + 1 : t - 1;
                 var step = new StepArgs<T>(t, k == 0 ? (h0, 0) : (s, tp * bh), k == 0 ? (c0, 0) : (s, plane + (tp * bh)),
                     act is null ? (scratch!, 0) : (act, t * batch * h4), act is not null);
-                StepRows(step, b0, b1, batch, hidden, xg, w, bias, lengths, s, packed);
+                StepRows(step, b0, b1, batch, hidden, xg, w, bias, lengths, s);
             }
         }
 
-        SplitRows(batch, hidden, packed is not null, Rows);
+        SplitRows(batch, hidden, false, Rows);
     }
 
     /// <summary>
@@ -87,35 +95,26 @@ internal static partial class Lstm
     private readonly record struct StepArgs<T>(int Time, (T[] A, int Off) Hp, (T[] A, int Off) Cp, (T[] A, int Off) G, bool Keep);
 
     /// <summary>One step for the rows [b0, b1) of the batch: gate inputs, recurrent GEMM, cell math.</summary>
-    private static void StepRows<T>(StepArgs<T> st, int b0, int b1, int batch, int hidden, T[] xg, T[] w, T[]? bias, int[]? lengths, T[] s, float[]? packed)
+    private static void StepRows<T>(StepArgs<T> st, int b0, int b1, int batch, int hidden, T[] xg, T[] w, T[]? bias, int[]? lengths, T[] s)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h4 = 4 * hidden, bh = batch * hidden, plane = s.Length / 2, t = st.Time, m = b1 - b0;
         var ((hp, hpo), (cp, cpo), (g, go)) = (st.Hp, st.Cp, st.G);
-        if (packed is not null)
+        for (int b = b0; b < b1; b++)
         {
-            // The GEMM starts its accumulators from xg_t + bias: no separate pass over the gates.
-            Panels(0, h4 / Nr, m, hidden, (float[])(object)hp, hpo + (b0 * hidden), hidden, packed, (float[])(object)g, go + (b0 * h4), h4,
-                ((float[])(object)xg, (t * batch * h4) + (b0 * h4), (float[]?)(object?)bias));
-        }
-        else
-        {
-            for (int b = b0; b < b1; b++)
+            var src = xg.AsSpan((t * batch * h4) + (b * h4), h4);
+            var dst = g.AsSpan(go + (b * h4), h4);
+            if (bias is null)
             {
-                var src = xg.AsSpan((t * batch * h4) + (b * h4), h4);
-                var dst = g.AsSpan(go + (b * h4), h4);
-                if (bias is null)
-                {
-                    src.CopyTo(dst);
-                }
-                else
-                {
-                    AddShort(src, bias, dst);
-                }
+                src.CopyTo(dst);
             }
-
-            Gemm.Multiply(false, true, m, h4, hidden, hp, hpo + (b0 * hidden), hidden, w, 0, hidden, g, go + (b0 * h4), h4, true);
+            else
+            {
+                AddShort(src, bias, dst);
+            }
         }
+
+        Gemm.Multiply(false, true, m, h4, hidden, hp, hpo + (b0 * hidden), hidden, w, 0, hidden, g, go + (b0 * h4), h4, true);
 
         for (int b = b0; b < b1; b++)
         {
@@ -145,7 +144,7 @@ internal static partial class Lstm
         var dhB = new T[bh];
         Array.Clear(dc0);
         var dc = dc0; // the carried dc lives in dc0 and ends there
-        var packed = UsePacked<T>(hidden) ? Pack((float[])(object)w, false, h4, hidden, hidden) : null;
+        var packed = UsePacked<T>(hidden) ? Pack((float[])(object)w, h4, hidden, hidden) : null;
 
         // Rows [b0, b1) through all steps. Rows are independent in BPTT as in the forward pass, so threads split them
         // and never wait for each other; each swaps its own references to the two dh buffers.
@@ -178,7 +177,7 @@ internal static partial class Lstm
                 int go = (t * batch * h4) + (b0 * h4);
                 if (packed is not null)
                 {
-                    Panels(0, hidden / Nr, m, h4, (float[])(object)dxg, go, h4, packed, (float[])(object)dhNext, r0, hidden, null);
+                    Panels(0, hidden / Nr, m, h4, (float[])(object)dxg, go, h4, packed, (float[])(object)dhNext, r0, hidden);
                 }
                 else
                 {

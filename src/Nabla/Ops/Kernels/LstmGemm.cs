@@ -1,10 +1,10 @@
-// The per-step GEMMs of the LSTM loop with the weight packed once per call instead of once per step.
+// The per-step GEMM of the LSTM backward loop with the weight packed once per call instead of once per step.
 //
-// The recurrent GEMMs are small and repeated T times with the same weight: forward gates[B×4H] += h[B×H]·W_hhᵀ,
-// backward dh[B×H] = dgates[B×4H]·W_hh. A general GEMM packs its B operand on every call (here 4H·H values, as
+// The recurrent GEMM is small and repeated T times with the same weight: dh[B×H] = dgates[B×4H]·W_hh (the forward
+// step has its own fused kernel, LstmFused.cs). A general GEMM packs its B operand on every call (here 4H·H values, as
 // many as the multiply-adds divided by B), so the weight is packed here once into panels of 32 columns, k-major
-// (panel[p·32 + j] = op(W)[p, j0 + j], zero-padded), and a register-tile kernel of 8 rows × 32 columns (16 zmm
-// accumulators; per k 2 loads of the panel, 8 broadcasts of A, 16 FMAs) runs over the panels. The h or dgates rows
+// (panel[p·32 + j] = W[p, j0 + j]), and a register-tile kernel of 8 rows × 32 columns (16 zmm
+// accumulators; per k 2 loads of the panel, 8 broadcasts of A, 16 FMAs) runs over the panels. The dgates rows
 // (B×K, at most 64 KiB) and one panel (K×32) stay in L1 across a panel's row tiles. With several threads each
 // thread runs the panels for its own rows of the batch (Lstm.cs). Float32 with AVX-512 only; other cases use Gemm.Multiply.
 using System.Runtime.CompilerServices;
@@ -19,8 +19,8 @@ internal static partial class Lstm
     /// <summary>Whether the packed path applies: float, AVX-512 and n a multiple of the panel width.</summary>
     private static bool UsePacked<T>(int n) => typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && n % Nr == 0;
 
-    /// <summary>Packs op(W) (k×n; op(W) = Wᵀ when <paramref name="trans"/>, W stored row-major with row length ld) into 32-column panels.</summary>
-    private static float[] Pack(float[] w, bool trans, int k, int n, int ld)
+    /// <summary>Packs W (k×n, row-major with row length ld) into 32-column panels.</summary>
+    private static float[] Pack(float[] w, int k, int n, int ld)
     {
         var dst = GC.AllocateUninitializedArray<float>(k * n, pinned: true);
         for (int jp = 0; jp < n; jp += Nr)
@@ -30,7 +30,7 @@ internal static partial class Lstm
             {
                 for (int j = 0; j < Nr; j++)
                 {
-                    dst[baseOff + (p * Nr) + j] = trans ? w[((jp + j) * ld) + p] : w[(p * ld) + jp + j];
+                    dst[baseOff + (p * Nr) + j] = w[(p * ld) + jp + j];
                 }
             }
         }
@@ -38,55 +38,34 @@ internal static partial class Lstm
         return dst;
     }
 
-    /// <summary>
-    /// C[m×n] = X + A[m×k]·op(W) for panels [p0, p1) of C: A row-major (row stride lda, from aOff), op(W) packed.
-    /// X is x[m×n] (row stride ldc, from xOff) plus the row vector bias[n] when x is given (bias may be null), else 0.
-    /// </summary>
+    /// <summary>C[m×n] = A[m×k] (row-major, row stride lda, from aOff) · packed op(W) (k×n), panels [p0, p1) of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Panels(int p0, int p1, int m, int k, float[] a, int aOff, int lda, float[] packed, float[] c, int cOff, int ldc,
-        (float[] X, int Off, float[]? Bias)? init)
+    private static unsafe void Panels(int p0, int p1, int m, int k, float[] a, int aOff, int lda, float[] packed, float[] c, int cOff, int ldc)
     {
-        var zeros = init is { Bias: null } ? new float[ldc] : null;
-        fixed (float* pa = a, pb = packed, pc = c, px0 = init?.X, pbias = init?.Bias ?? zeros)
+        fixed (float* pa = a, pb = packed, pc = c)
         {
-            float* px = px0 == null ? null : px0 + init!.Value.Off;
             for (int jp = p0; jp < p1; jp++)
             {
                 float* b = pb + ((nint)jp * k * Nr);
                 int i = 0;
                 for (; i + 8 <= m; i += 8)
                 {
-                    Tile8(k, pa + aOff + ((nint)i * lda), lda, b, pc + cOff + ((nint)i * ldc) + (jp * Nr), ldc,
-                        px == null ? null : px + ((nint)i * ldc) + (jp * Nr), pbias + (jp * Nr));
+                    Tile8(k, pa + aOff + ((nint)i * lda), lda, b, pc + cOff + ((nint)i * ldc) + (jp * Nr), ldc);
                 }
 
                 for (; i < m; i++)
                 {
-                    Tile1(k, pa + aOff + ((nint)i * lda), b, pc + cOff + ((nint)i * ldc) + (jp * Nr),
-                        px == null ? null : px + ((nint)i * ldc) + (jp * Nr), pbias + (jp * Nr));
+                    Tile1(k, pa + aOff + ((nint)i * lda), b, pc + cOff + ((nint)i * ldc) + (jp * Nr));
                 }
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tile8(int k, float* a, nint lda, float* b, float* c, nint ldc, float* x0, float* bias)
+    private static unsafe void Tile8(int k, float* a, nint lda, float* b, float* c, nint ldc)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
-        if (x0 != null)
-        {
-            var (bias0, bias1) = (Vector512.Load(bias), Vector512.Load(bias + 16));
-            (c00, c01) = (Vector512.Load(x0) + bias0, Vector512.Load(x0 + 16) + bias1);
-            (c10, c11) = (Vector512.Load(x0 + ldc) + bias0, Vector512.Load(x0 + ldc + 16) + bias1);
-            (c20, c21) = (Vector512.Load(x0 + (2 * ldc)) + bias0, Vector512.Load(x0 + (2 * ldc) + 16) + bias1);
-            (c30, c31) = (Vector512.Load(x0 + (3 * ldc)) + bias0, Vector512.Load(x0 + (3 * ldc) + 16) + bias1);
-            (c40, c41) = (Vector512.Load(x0 + (4 * ldc)) + bias0, Vector512.Load(x0 + (4 * ldc) + 16) + bias1);
-            (c50, c51) = (Vector512.Load(x0 + (5 * ldc)) + bias0, Vector512.Load(x0 + (5 * ldc) + 16) + bias1);
-            (c60, c61) = (Vector512.Load(x0 + (6 * ldc)) + bias0, Vector512.Load(x0 + (6 * ldc) + 16) + bias1);
-            (c70, c71) = (Vector512.Load(x0 + (7 * ldc)) + bias0, Vector512.Load(x0 + (7 * ldc) + 16) + bias1);
-        }
-
         float* a4 = a + (4 * lda);
         for (int p = 0; p < k; p++)
         {
@@ -130,14 +109,9 @@ internal static partial class Lstm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tile1(int k, float* a, float* b, float* c, float* x0, float* bias)
+    private static unsafe void Tile1(int k, float* a, float* b, float* c)
     {
         Vector512<float> c0 = default, c1 = default;
-        if (x0 != null)
-        {
-            (c0, c1) = (Vector512.Load(x0) + Vector512.Load(bias), Vector512.Load(x0 + 16) + Vector512.Load(bias + 16));
-        }
-
         for (int p = 0; p < k; p++, b += Nr)
         {
             var x = Vector512.Create(a[p]);

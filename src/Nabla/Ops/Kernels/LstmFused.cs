@@ -1,0 +1,230 @@
+// The LSTM forward step with the recurrent GEMM and the cell in one kernel (float32, AVX-512).
+//
+// Per step and per tile of 4 batch rows × 16 hidden units, the kernel accumulates the pre-activations of the four gates
+// of those units (xg_t + bias + h_{t-1}·W_hhᵀ: 4 rows × 64 columns in 16 zmm accumulators; per k 4 loads of the
+// panel, 4 broadcasts of h, 16 FMAs) and applies the cell while they are still in registers: the gates go to memory
+// only when backward needs them, and the latency-bound cell math of one tile overlaps with the multiply-adds of the
+// next in the out-of-order core. W_hh is packed once per call into one k-major panel per 16 units, the four gates side
+// by side: panel[p·64 + q·16 + j] = W_hh[q·H + u0 + j, p] for gate q ∈ (i, f, g, o) and unit u0 + j. A panel (64·H
+// floats, 32 KiB at H = 128) and the h rows of a thread stay in L1 across the row tiles.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Ops.Kernels;
+
+internal static partial class Lstm
+{
+    private const int Units = 16;
+
+    /// <summary>Whether the fused forward applies: float, AVX-512 and H a multiple of 16.</summary>
+    private static bool UseFused<T>(int hidden) => typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && hidden % Units == 0;
+
+    /// <summary>The forward loop of <see cref="Forward{T}"/> on the fused kernel.</summary>
+    private static void ForwardFused(int steps, int batch, int hidden, float[] xg, float[] w, float[]? bias, float[] h0, float[] c0,
+        int[]? lengths, bool reverse, float[] s, float[]? act)
+    {
+        int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh;
+        var packed = PackGates(w, hidden);
+        var b = bias ?? new float[h4];
+
+        unsafe void Rows(int b0, int b1)
+        {
+            fixed (float* px = xg, ph0 = h0, pc0 = c0, ps = s, pw = packed, pb = b, pa = act)
+            {
+                for (int k = 0; k < steps; k++)
+                {
+                    int t = reverse ? steps - 1 - k : k;
+                    int tp = reverse ? t + 1 : t - 1;
+                    float* hp = k == 0 ? ph0 : ps + (tp * bh), cp = k == 0 ? pc0 : ps + plane + (tp * bh);
+                    float* h = ps + (t * bh), c = ps + plane + (t * bh);
+                    var cell = new CellRows(cp + (b0 * hidden), c + (b0 * hidden), h + (b0 * hidden), pa == null ? null : pa + (t * batch * h4) + (b0 * h4), hidden);
+                    FusedRows(b1 - b0, hidden, hp + (b0 * hidden), px + (t * batch * h4) + (b0 * h4), pb, pw, cell);
+                    for (int r = b0; r < b1 && lengths is not null; r++)
+                    {
+                        if (t >= lengths[r])
+                        {
+                            // Past its length a row carries its state unchanged.
+                            new Span<float>(hp + (r * hidden), hidden).CopyTo(new Span<float>(h + (r * hidden), hidden));
+                            new Span<float>(cp + (r * hidden), hidden).CopyTo(new Span<float>(c + (r * hidden), hidden));
+                        }
+                    }
+                }
+            }
+        }
+
+        SplitRows(batch, hidden, true, Rows);
+    }
+
+    /// <summary>Packs W_hh [4H, H] into H/16 panels of H × 64 (see the file header), reading W_hh row by row.</summary>
+    private static float[] PackGates(float[] w, int hidden)
+    {
+        var dst = GC.AllocateUninitializedArray<float>(4 * hidden * hidden, pinned: true);
+        for (int row = 0; row < 4 * hidden; row++)
+        {
+            int q = row / hidden, u = row % hidden;
+            int o = ((u / Units) * hidden * 4 * Units) + (q * Units) + (u % Units);
+            var src = w.AsSpan(row * hidden, hidden);
+            for (int p = 0; p < hidden; p++, o += 4 * Units)
+            {
+                dst[o] = src[p];
+            }
+        }
+
+        return dst;
+    }
+
+    /// <summary>
+    /// Where the cell of a run of rows reads c_{t-1} and writes c_t, h_t (rows of H floats) and, when Act is not null,
+    /// the activated gates (rows of 4H, gate q at q·H).
+    /// </summary>
+    private readonly unsafe struct CellRows(float* cp, float* c, float* h, float* act, int hidden)
+    {
+        public readonly float* Cp = cp, C = c, H = h, Act = act;
+        public readonly int Hidden = hidden;
+
+        public CellRows At(int row, int unit) => new(Cp + (row * Hidden) + unit, C + (row * Hidden) + unit, H + (row * Hidden) + unit,
+            Act == null ? null : Act + (row * 4 * Hidden) + unit, Hidden);
+    }
+
+    /// <summary>One step for m rows: per 16-unit panel, tiles of 4 rows, then single rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void FusedRows(int m, int hidden, float* hp, float* xg, float* bias, float* packed, CellRows cell)
+    {
+        int h4 = 4 * hidden;
+        float* buffer = stackalloc float[(4 * 4 * Units) + 16];
+        float* tile = (float*)(((nint)buffer + 63) & ~(nint)63); // 4 rows × 64 gates, cache-line aligned
+        for (int u0 = 0; u0 < hidden; u0 += Units)
+        {
+            float* panel = packed + ((nint)u0 * h4);
+            int r = 0;
+            for (; r + 4 <= m; r += 4)
+            {
+                Fused4(hidden, hp + (r * hidden), xg + (r * h4) + u0, bias + u0, panel, tile);
+                Cells(tile, 4, cell.At(r, u0));
+            }
+
+            for (; r < m; r++)
+            {
+                Fused1(hidden, hp + (r * hidden), xg + (r * h4) + u0, bias + u0, panel, tile);
+                Cells(tile, 1, cell.At(r, u0));
+            }
+        }
+    }
+
+    /// <summary>4 rows × 16 units: the gates x + bias + a·panel (a: 4 rows of k, row stride k) to tile (rows of 64).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Fused4(int k, float* a, float* x, float* bias, float* b, float* tile)
+    {
+        nint h = k, ld = 4 * h;
+        var (bi, bf, bg, bo) = (Vector512.Load(bias), Vector512.Load(bias + h), Vector512.Load(bias + (2 * h)), Vector512.Load(bias + (3 * h)));
+        var (a00, a01, a02, a03) = (Vector512.Load(x) + bi, Vector512.Load(x + h) + bf, Vector512.Load(x + (2 * h)) + bg, Vector512.Load(x + (3 * h)) + bo);
+        x += ld;
+        var (a10, a11, a12, a13) = (Vector512.Load(x) + bi, Vector512.Load(x + h) + bf, Vector512.Load(x + (2 * h)) + bg, Vector512.Load(x + (3 * h)) + bo);
+        x += ld;
+        var (a20, a21, a22, a23) = (Vector512.Load(x) + bi, Vector512.Load(x + h) + bf, Vector512.Load(x + (2 * h)) + bg, Vector512.Load(x + (3 * h)) + bo);
+        x += ld;
+        var (a30, a31, a32, a33) = (Vector512.Load(x) + bi, Vector512.Load(x + h) + bf, Vector512.Load(x + (2 * h)) + bg, Vector512.Load(x + (3 * h)) + bo);
+        for (nint p = 0; p < k; p++, b += 64)
+        {
+            var (w0, w1, w2, w3) = (Vector512.Load(b), Vector512.Load(b + 16), Vector512.Load(b + 32), Vector512.Load(b + 48));
+            var v = Vector512.Create(a[p]);
+            a00 = Vector512.FusedMultiplyAdd(v, w0, a00);
+            a01 = Vector512.FusedMultiplyAdd(v, w1, a01);
+            a02 = Vector512.FusedMultiplyAdd(v, w2, a02);
+            a03 = Vector512.FusedMultiplyAdd(v, w3, a03);
+            v = Vector512.Create(a[h + p]);
+            a10 = Vector512.FusedMultiplyAdd(v, w0, a10);
+            a11 = Vector512.FusedMultiplyAdd(v, w1, a11);
+            a12 = Vector512.FusedMultiplyAdd(v, w2, a12);
+            a13 = Vector512.FusedMultiplyAdd(v, w3, a13);
+            v = Vector512.Create(a[(2 * h) + p]);
+            a20 = Vector512.FusedMultiplyAdd(v, w0, a20);
+            a21 = Vector512.FusedMultiplyAdd(v, w1, a21);
+            a22 = Vector512.FusedMultiplyAdd(v, w2, a22);
+            a23 = Vector512.FusedMultiplyAdd(v, w3, a23);
+            v = Vector512.Create(a[(3 * h) + p]);
+            a30 = Vector512.FusedMultiplyAdd(v, w0, a30);
+            a31 = Vector512.FusedMultiplyAdd(v, w1, a31);
+            a32 = Vector512.FusedMultiplyAdd(v, w2, a32);
+            a33 = Vector512.FusedMultiplyAdd(v, w3, a33);
+        }
+
+        // The cell math has many temporaries: with 16 accumulators live the JIT would spill, so the gates go to an L1
+        // tile and Cells reads them back.
+        Store4(tile, a00, a01, a02, a03);
+        Store4(tile + 64, a10, a11, a12, a13);
+        Store4(tile + 128, a20, a21, a22, a23);
+        Store4(tile + 192, a30, a31, a32, a33);
+    }
+
+    /// <summary>One row × 16 units, for the rows left after the 4-row tiles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Fused1(int k, float* a, float* x, float* bias, float* b, float* tile)
+    {
+        nint h = k;
+        var a0 = Vector512.Load(x) + Vector512.Load(bias);
+        var a1 = Vector512.Load(x + h) + Vector512.Load(bias + h);
+        var a2 = Vector512.Load(x + (2 * h)) + Vector512.Load(bias + (2 * h));
+        var a3 = Vector512.Load(x + (3 * h)) + Vector512.Load(bias + (3 * h));
+        for (nint p = 0; p < k; p++, b += 64)
+        {
+            var v = Vector512.Create(a[p]);
+            a0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b), a0);
+            a1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + 16), a1);
+            a2 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + 32), a2);
+            a3 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + 48), a3);
+        }
+
+        Store4(tile, a0, a1, a2, a3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store4(float* p, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3)
+    {
+        a0.Store(p);
+        a1.Store(p + 16);
+        a2.Store(p + 32);
+        a3.Store(p + 48);
+    }
+
+    /// <summary>
+    /// The cell on 16 units of each of <paramref name="rows"/> rows of the gate tile: i, f, o = σ, g = tanh;
+    /// c = f⊙c_{t-1} + i⊙g; h = o⊙tanh(c).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Cells(float* tile, int rows, CellRows cell)
+    {
+        int r = 0;
+        for (; r + 2 <= rows; r += 2, tile += 128)
+        {
+            // Two rows per iteration: two independent dependency chains for the out-of-order core.
+            CellRow(tile, cell.At(r, 0));
+            CellRow(tile + 64, cell.At(r + 1, 0));
+        }
+
+        for (; r < rows; r++, tile += 64)
+        {
+            CellRow(tile, cell.At(r, 0));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void CellRow(float* tile, CellRows at)
+    {
+        var i = FastMath.Sigmoid(Vector512.Load(tile));
+        var f = FastMath.Sigmoid(Vector512.Load(tile + 16));
+        var g = FastMath.Tanh(Vector512.Load(tile + 32));
+        var o = FastMath.Sigmoid(Vector512.Load(tile + 48));
+        var c = (f * Vector512.Load(at.Cp)) + (i * g);
+        c.Store(at.C);
+        (o * FastMath.Tanh(c)).Store(at.H);
+        if (at.Act != null)
+        {
+            nint h = at.Hidden;
+            i.Store(at.Act);
+            f.Store(at.Act + h);
+            g.Store(at.Act + (2 * h));
+            o.Store(at.Act + (3 * h));
+        }
+    }
+}
