@@ -1,12 +1,13 @@
-// The LSTM forward step with the recurrent GEMM and the cell in one kernel (float32, AVX-512).
+// The LSTM forward step with the recurrent GEMM and the cell in one pass over tiles (float32, AVX-512).
 //
-// Per step and per tile of 4 batch rows × 16 hidden units, the kernel accumulates the pre-activations of the four gates
+// Per step and per tile of 4 batch rows × 16 hidden units, Fused4 accumulates the pre-activations of the four gates
 // of those units (xg_t + bias + h_{t-1}·W_hhᵀ: 4 rows × 64 columns in 16 zmm accumulators; per k 4 loads of the
-// panel, 4 broadcasts of h, 16 FMAs) and applies the cell while they are still in registers: the gates go to memory
-// only when backward needs them, and the latency-bound cell math of one tile overlaps with the multiply-adds of the
-// next in the out-of-order core. W_hh is packed once per call into one k-major panel per 16 units, the four gates side
-// by side: panel[p·64 + q·16 + j] = W_hh[q·H + u0 + j, p] for gate q ∈ (i, f, g, o) and unit u0 + j. A panel (64·H
-// floats, 32 KiB at H = 128) and the h rows of a thread stay in L1 across the row tiles.
+// panel, 4 broadcasts of h, 16 FMAs) and stores them to a 1 KiB tile that stays in L1; Cells then applies the cell
+// to the tile. The gates reach the [T,B,4H] buffer only when backward needs them. (Applying the cell straight from
+// the accumulators made the JIT spill all 16 of them.) W_hh is packed once per call into one k-major panel per 16
+// units, the four gates side by side: panel[p·64 + q·16 + j] = W_hh[q·H + u0 + j, p] for gate q ∈ (i, f, g, o) and
+// unit u0 + j. A panel (64·H floats, 32 KiB at H = 128) and the h rows of a thread stay in L1 or L2 across the row
+// tiles.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
