@@ -41,20 +41,14 @@ internal static partial class Lstm
 
         int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh;
         var scratch = act is null ? new T[batch * h4] : null;
-
-        void Rows(int b0, int b1)
+        for (int k = 0; k < steps; k++)
         {
-            for (int k = 0; k < steps; k++)
-            {
-                int t = reverse ? steps - 1 - k : k;
-                int tp = reverse ? t + 1 : t - 1;
-                var step = new StepArgs<T>(t, k == 0 ? (h0, 0) : (s, tp * bh), k == 0 ? (c0, 0) : (s, plane + (tp * bh)),
-                    act is null ? (scratch!, 0) : (act, t * batch * h4), act is not null);
-                StepRows(step, b0, b1, batch, hidden, xg, w, bias, lengths, s);
-            }
+            int t = reverse ? steps - 1 - k : k;
+            int tp = reverse ? t + 1 : t - 1;
+            var step = new StepArgs<T>(t, k == 0 ? (h0, 0) : (s, tp * bh), k == 0 ? (c0, 0) : (s, plane + (tp * bh)),
+                act is null ? (scratch!, 0) : (act, t * batch * h4), act is not null);
+            StepRows(step, 0, batch, batch, hidden, xg, w, bias, lengths, s);
         }
-
-        SplitRows(batch, hidden, false, Rows);
     }
 
     /// <summary>
@@ -177,7 +171,7 @@ internal static partial class Lstm
                 int go = (t * batch * h4) + (b0 * h4);
                 if (packed is not null)
                 {
-                    Panels(0, hidden / Nr, m, h4, (float[])(object)dxg, go, h4, packed, (float[])(object)dhNext, r0, hidden);
+                    Panels(m, hidden, h4, (float[])(object)dxg, go, h4, packed, (float[])(object)dhNext, r0, hidden);
                 }
                 else
                 {

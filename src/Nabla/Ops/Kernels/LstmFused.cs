@@ -212,6 +212,8 @@ internal static partial class Lstm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void CellRow(float* tile, CellRows at)
     {
+        // The same math as CellForward (Lstm.cs), written out: returning the six vectors from a shared helper made
+        // the JIT spill them.
         var i = FastMath.Sigmoid(Vector512.Load(tile));
         var f = FastMath.Sigmoid(Vector512.Load(tile + 16));
         var g = FastMath.Tanh(Vector512.Load(tile + 32));
@@ -221,11 +223,11 @@ internal static partial class Lstm
         (o * FastMath.Tanh(c)).Store(at.H);
         if (at.Act != null)
         {
-            nint h = at.Hidden;
+            nint n = at.Hidden;
             i.Store(at.Act);
-            f.Store(at.Act + h);
-            g.Store(at.Act + (2 * h));
-            o.Store(at.Act + (3 * h));
+            f.Store(at.Act + n);
+            g.Store(at.Act + (2 * n));
+            o.Store(at.Act + (3 * n));
         }
     }
 }

@@ -38,13 +38,13 @@ internal static partial class Lstm
         return dst;
     }
 
-    /// <summary>C[m×n] = A[m×k] (row-major, row stride lda, from aOff) · packed op(W) (k×n), panels [p0, p1) of C.</summary>
+    /// <summary>C[m×n] = A[m×k] (row-major, row stride lda, from aOff) · W (k×n, packed by <see cref="Pack"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Panels(int p0, int p1, int m, int k, float[] a, int aOff, int lda, float[] packed, float[] c, int cOff, int ldc)
+    private static unsafe void Panels(int m, int n, int k, float[] a, int aOff, int lda, float[] packed, float[] c, int cOff, int ldc)
     {
         fixed (float* pa = a, pb = packed, pc = c)
         {
-            for (int jp = p0; jp < p1; jp++)
+            for (int jp = 0; jp < n / Nr; jp++)
             {
                 float* b = pb + ((nint)jp * k * Nr);
                 int i = 0;
