@@ -114,7 +114,7 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
     private Array? Forward<T>(Tensor xg, Tensor w, Tensor? bias, Tensor h0, Tensor c0, Tensor s, int steps, int batch, int hidden, bool save)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var act = save ? GC.AllocateUninitializedArray<T>(steps * batch * 4 * hidden) : null;
+        var act = save ? GC.AllocateUninitializedArray<T>(steps * batch * 5 * hidden) : null; // gates and tanh(c_t)
         Lstm.Forward(steps, batch, hidden, Dense<T>(xg), Dense<T>(w), bias is null ? null : Dense<T>(bias), Dense<T>(h0), Dense<T>(c0), lengths, reverse, s.Elements<T>(), act);
         return act;
     }

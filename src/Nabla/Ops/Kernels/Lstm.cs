@@ -24,7 +24,8 @@ namespace Nabla.Ops.Kernels;
 internal static partial class Lstm
 {
     /// <summary>
-    /// Runs the forward loop. <paramref name="act"/>: [T,B,4H] to keep the activated gates for backward, or null.
+    /// Runs the forward loop. <paramref name="act"/>: what backward needs, or null: the activated gates i, f, g, o
+    /// ([T,B,4H]) followed by tanh(c_t) ([T,B,H]), so that BPTT does not evaluate tanh again.
     /// Float32 with AVX-512 runs the fused kernel (LstmFused.cs). There, with several threads, the rows of the batch are
     /// split between threads: rows are independent through time, so each thread runs the whole sequence for its rows
     /// with no synchronisation between steps.
@@ -46,7 +47,7 @@ internal static partial class Lstm
             int t = reverse ? steps - 1 - k : k;
             int tp = reverse ? t + 1 : t - 1;
             var step = new StepArgs<T>(t, k == 0 ? (h0, 0) : (s, tp * bh), k == 0 ? (c0, 0) : (s, plane + (tp * bh)),
-                act is null ? (scratch!, 0) : (act, t * batch * h4), act is not null);
+                act is null ? (scratch!, 0) : (act, t * batch * h4), act is null ? null : (act, (steps * batch * h4) + (t * bh)));
             StepRows(step, 0, batch, batch, hidden, xg, w, bias, lengths, s);
         }
     }
@@ -86,7 +87,8 @@ internal static partial class Lstm
         }
     }
 
-    private readonly record struct StepArgs<T>(int Time, (T[] A, int Off) Hp, (T[] A, int Off) Cp, (T[] A, int Off) G, bool Keep);
+    /// <summary>One step's operands: h_{t-1}, c_{t-1}, the gate rows and, when backward needs them, where tanh(c_t) goes.</summary>
+    private readonly record struct StepArgs<T>(int Time, (T[] A, int Off) Hp, (T[] A, int Off) Cp, (T[] A, int Off) G, (T[] A, int Off)? Tc);
 
     /// <summary>One step for the rows [b0, b1) of the batch: gate inputs, recurrent GEMM, cell math.</summary>
     private static void StepRows<T>(StepArgs<T> st, int b0, int b1, int batch, int hidden, T[] xg, T[] w, T[]? bias, int[]? lengths, T[] s)
@@ -121,8 +123,9 @@ internal static partial class Lstm
             }
 
             var a = g.AsSpan(go + (b * h4), h4);
+            var tc = st.Tc is { } k ? k.A.AsSpan(k.Off + (b * hidden), hidden) : default;
             CellForward<T>(a[..hidden], a.Slice(hidden, hidden), a.Slice(2 * hidden, hidden), a.Slice(3 * hidden, hidden),
-                cp.AsSpan(cpo + (b * hidden), hidden), s.AsSpan(co, hidden), s.AsSpan(ho, hidden), st.Keep);
+                cp.AsSpan(cpo + (b * hidden), hidden), s.AsSpan(co, hidden), s.AsSpan(ho, hidden), tc);
         }
     }
 
@@ -133,12 +136,16 @@ internal static partial class Lstm
     public static void Backward<T>(int steps, int batch, int hidden, T[] w, T[] h0, T[] c0, int[]? lengths, bool reverse,
         T[] s, T[] act, T[] ds, T[] dxg, T[] dw, T[]? dbias, T[] dh0, T[] dc0) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh;
+        int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh, tanhC = steps * batch * h4;
         var dhA = new T[bh];
         var dhB = new T[bh];
         Array.Clear(dc0);
         var dc = dc0; // the carried dc lives in dc0 and ends there
         var packed = UsePacked<T>(hidden) ? Pack((float[])(object)w, h4, hidden, hidden) : null;
+        if (dbias is not null)
+        {
+            Array.Clear(dbias);
+        }
 
         // Rows [b0, b1) through all steps. Rows are independent in BPTT as in the forward pass, so threads split them
         // and never wait for each other; each swaps its own references to the two dh buffers.
@@ -146,6 +153,7 @@ internal static partial class Lstm
         {
             int m = b1 - b0, r0 = b0 * hidden, rn = m * hidden;
             var (dh, dhNext) = (dhA, dhB);
+            var db = dbias is null ? null : new T[h4]; // this thread's part of Σ dgates, summed while the rows are in L1
             for (int k = steps - 1; k >= 0; k--)
             {
                 int t = reverse ? steps - 1 - k : k;
@@ -163,8 +171,12 @@ internal static partial class Lstm
                     }
 
                     int ro = b * hidden;
-                    CellBackward<T>(act.AsSpan((t * batch * h4) + (b * h4), h4), s.AsSpan(plane + (t * bh) + ro, hidden), cp.AsSpan(cpo + ro, hidden),
+                    CellBackward<T>(act.AsSpan((t * batch * h4) + (b * h4), h4), act.AsSpan(tanhC + (t * bh) + ro, hidden), cp.AsSpan(cpo + ro, hidden),
                         dh.AsSpan(ro, hidden), dc.AsSpan(ro, hidden), dgr, hidden);
+                    if (db is not null)
+                    {
+                        AddShort<T>(db, dgr, db);
+                    }
                 }
 
                 // dh_{t-1} = dgates_t · W_hh for processed rows; carried rows pass dh through unchanged.
@@ -188,20 +200,20 @@ internal static partial class Lstm
 
                 (dh, dhNext) = (dhNext, dh);
             }
+
+            if (db is not null)
+            {
+                lock (dbias!)
+                {
+                    AddShort<T>(dbias, db, dbias);
+                }
+            }
         }
 
         SplitRows(batch, hidden, packed is not null, Rows);
 
         var dh = steps % 2 == 0 ? dhA : dhB; // where the last step left dh_{-1}
         Array.Copy(dh, dh0, bh);
-        if (dbias is not null)
-        {
-            Array.Clear(dbias);
-            for (int r = 0; r < steps * batch; r++)
-            {
-                AddShort(dbias, dxg.AsSpan(r * h4, h4), dbias);
-            }
-        }
 
         // dW = Σ_t dgates_tᵀ·h_{t-1}: the steps after the first use s[0] shifted by one step, the first uses h0.
         int first = reverse ? steps - 1 : 0;
@@ -220,13 +232,14 @@ internal static partial class Lstm
     }
 
     /// <summary>
-    /// The cell forward for a run of hidden units: c = f⊙cp + i⊙g; h = o⊙tanh(c). With <paramref name="keep"/> the
-    /// pre-activation gates are replaced, in place, by i, f, g, o for the backward pass.
+    /// The cell forward for a run of hidden units: c = f⊙cp + i⊙g; h = o⊙tanh(c). When <paramref name="tc"/> is not
+    /// empty (backward will run), the pre-activation gates are replaced, in place, by i, f, g, o and tanh(c) goes to tc.
     /// </summary>
-    private static void CellForward<T>(Span<T> gi, Span<T> gf, Span<T> gg, Span<T> go, ReadOnlySpan<T> cp, Span<T> c, Span<T> h, bool keep)
+    private static void CellForward<T>(Span<T> gi, Span<T> gf, Span<T> gg, Span<T> go, ReadOnlySpan<T> cp, Span<T> c, Span<T> h, Span<T> tc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = c.Length, j = 0;
+        bool keep = !tc.IsEmpty;
         if (Vector512.IsHardwareAccelerated)
         {
             for (; j <= n - Vector512<T>.Count; j += Vector512<T>.Count)
@@ -244,8 +257,14 @@ internal static partial class Lstm
                     o.CopyTo(go[j..]);
                 }
 
+                var t = Tanh(cv);
+                if (keep)
+                {
+                    t.CopyTo(tc[j..]);
+                }
+
                 cv.CopyTo(c[j..]);
-                (o * Tanh(cv)).CopyTo(h[j..]);
+                (o * t).CopyTo(h[j..]);
             }
         }
 
@@ -254,7 +273,12 @@ internal static partial class Lstm
             T i = Sigmoid(gi[j]), f = Sigmoid(gf[j]), g = T.Tanh(gg[j]), o = Sigmoid(go[j]);
             (gi[j], gf[j], gg[j], go[j]) = (i, f, g, o);
             c[j] = (f * cp[j]) + (i * g);
-            h[j] = o * T.Tanh(c[j]);
+            T th = T.Tanh(c[j]);
+            h[j] = o * th;
+            if (keep)
+            {
+                tc[j] = th;
+            }
         }
     }
 
@@ -275,8 +299,8 @@ internal static partial class Lstm
         ? FastMath.Exp(x.AsSingle()).As<float, T>()
         : Vector512.Exp(x.AsDouble()).As<double, T>();
 
-    /// <summary>One row of the cell backward; <paramref name="dc"/> is updated in place to dc_{t-1} = dĉ⊙f.</summary>
-    private static void CellBackward<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> cs, ReadOnlySpan<T> cp, ReadOnlySpan<T> dh, Span<T> dc,
+    /// <summary>One row of the cell backward (a: i, f, g, o; tc: tanh(c_t)); <paramref name="dc"/> is updated in place to dc_{t-1} = dĉ⊙f.</summary>
+    private static void CellBackward<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> tc, ReadOnlySpan<T> cp, ReadOnlySpan<T> dh, Span<T> dc,
         Span<T> dg, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int j = 0;
@@ -289,7 +313,7 @@ internal static partial class Lstm
                 var f = Vector512.Create(a[(n + j)..]);
                 var g = Vector512.Create(a[((2 * n) + j)..]);
                 var o = Vector512.Create(a[((3 * n) + j)..]);
-                var t = Tanh(Vector512.Create(cs[j..]));
+                var t = Vector512.Create(tc[j..]);
                 var dhv = Vector512.Create(dh[j..]);
                 var dct = Vector512.Create(dc[j..]) + (dhv * o * (one - (t * t)));
                 (dct * g * i * (one - i)).CopyTo(dg[j..]);
@@ -302,7 +326,7 @@ internal static partial class Lstm
 
         for (; j < n; j++)
         {
-            T i = a[j], f = a[n + j], g = a[(2 * n) + j], o = a[(3 * n) + j], t = T.Tanh(cs[j]);
+            T i = a[j], f = a[n + j], g = a[(2 * n) + j], o = a[(3 * n) + j], t = tc[j];
             T dct = dc[j] + (dh[j] * o * (T.One - (t * t)));
             dg[j] = dct * g * i * (T.One - i);
             dg[n + j] = dct * cp[j] * f * (T.One - f);

@@ -24,7 +24,7 @@ internal static partial class Lstm
     private static void ForwardFused(int steps, int batch, int hidden, float[] xg, float[] w, float[]? bias, float[] h0, float[] c0,
         int[]? lengths, bool reverse, float[] s, float[]? act)
     {
-        int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh;
+        int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh, tanhC = steps * batch * h4;
         var packed = PackGates(w, hidden);
         var b = bias ?? new float[h4];
 
@@ -38,7 +38,8 @@ internal static partial class Lstm
                     int tp = reverse ? t + 1 : t - 1;
                     float* hp = k == 0 ? ph0 : ps + (tp * bh), cp = k == 0 ? pc0 : ps + plane + (tp * bh);
                     float* h = ps + (t * bh), c = ps + plane + (t * bh);
-                    var cell = new CellRows(cp + (b0 * hidden), c + (b0 * hidden), h + (b0 * hidden), pa == null ? null : pa + (t * batch * h4) + (b0 * h4), hidden);
+                    var cell = new CellRows(cp + (b0 * hidden), c + (b0 * hidden), h + (b0 * hidden),
+                        pa == null ? null : pa + (t * batch * h4) + (b0 * h4), pa == null ? null : pa + tanhC + (t * bh) + (b0 * hidden), hidden);
                     FusedRows(b1 - b0, hidden, hp + (b0 * hidden), px + (t * batch * h4) + (b0 * h4), pb, pw, cell);
                     for (int r = b0; r < b1 && lengths is not null; r++)
                     {
@@ -76,15 +77,15 @@ internal static partial class Lstm
 
     /// <summary>
     /// Where the cell of a run of rows reads c_{t-1} and writes c_t, h_t (rows of H floats) and, when Act is not null,
-    /// the activated gates (rows of 4H, gate q at q·H).
+    /// the activated gates (rows of 4H, gate q at q·H) and tanh(c_t) (to Tc, rows of H).
     /// </summary>
-    private readonly unsafe struct CellRows(float* cp, float* c, float* h, float* act, int hidden)
+    private readonly unsafe struct CellRows(float* cp, float* c, float* h, float* act, float* tc, int hidden)
     {
-        public readonly float* Cp = cp, C = c, H = h, Act = act;
+        public readonly float* Cp = cp, C = c, H = h, Act = act, Tc = tc;
         public readonly int Hidden = hidden;
 
         public CellRows At(int row, int unit) => new(Cp + (row * Hidden) + unit, C + (row * Hidden) + unit, H + (row * Hidden) + unit,
-            Act == null ? null : Act + (row * 4 * Hidden) + unit, Hidden);
+            Act == null ? null : Act + (row * 4 * Hidden) + unit, Tc == null ? null : Tc + (row * Hidden) + unit, Hidden);
     }
 
     /// <summary>One step for m rows: per 16-unit panel, tiles of 4 rows, then single rows.</summary>
@@ -220,10 +221,12 @@ internal static partial class Lstm
         var o = FastMath.Sigmoid(Vector512.Load(tile + 48));
         var c = (f * Vector512.Load(at.Cp)) + (i * g);
         c.Store(at.C);
-        (o * FastMath.Tanh(c)).Store(at.H);
+        var tc = FastMath.Tanh(c);
+        (o * tc).Store(at.H);
         if (at.Act != null)
         {
             nint n = at.Hidden;
+            tc.Store(at.Tc);
             i.Store(at.Act);
             f.Store(at.Act + n);
             g.Store(at.Act + (2 * n));
