@@ -1,5 +1,6 @@
 using System.Numerics;
 using Nabla.Ops.Kernels;
+using static Nabla.Ops.RecurrentGrad;
 
 namespace Nabla.Ops;
 
@@ -69,7 +70,7 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
         }
 
         return Record(s, inputs, ds => GradMode.IsEnabled || act is null
-            ? CompositeBackward(ds, inputs)
+            ? RecurrentGrad.OfComposite(ds, inputs, () => Composite(inputs[0], inputs[1], inputs[2], inputs[3], inputs.Length > 4 ? inputs[4] : null, reverse, lengths))
             : KernelBackward(ds, wc, bc, hc, cc, s, act, steps, batch, hidden));
     }
 
@@ -119,23 +120,6 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
         return act;
     }
 
-    private Tensor?[] CompositeBackward(Tensor ds, Tensor[] inputs)
-    {
-        var needed = inputs.Where(x => x.RequiresGrad).ToArray();
-        var s = Composite(inputs[0], inputs[1], inputs[2], inputs[3], inputs.Length > 4 ? inputs[4] : null, reverse, lengths);
-        var grads = Autograd.Grad([s], needed, [ds], createGraph: true, allowUnused: true);
-        var result = new Tensor?[inputs.Length];
-        for (int i = 0, j = 0; i < inputs.Length; i++)
-        {
-            if (inputs[i].RequiresGrad)
-            {
-                result[i] = grads[j++] ?? Tensor.ZerosLike(inputs[i]);
-            }
-        }
-
-        return result;
-    }
-
     private Tensor?[] KernelBackward(Tensor ds, Tensor w, Tensor? bias, Tensor h0, Tensor c0, Tensor s, Array act, int steps, int batch, int hidden)
     {
         var db = bias is null ? null : Tensor.Empty(bias.Shape, s.DType);
@@ -158,6 +142,31 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
         return db is null ? [dxg, dw, dh0, dc0] : [dxg, dw, dh0, dc0, db];
     }
 
-    // The kernel indexes arrays from 0: a contiguous tensor with an offset (a view) is copied once.
-    private static T[] Dense<T>(Tensor t) => t.Offset == 0 && t.Data.Length == t.Numel ? t.Elements<T>() : t.CloneNoGrad().Elements<T>();
+}
+
+/// <summary>Helpers shared by the fused recurrent layer ops.</summary>
+internal static class RecurrentGrad
+{
+    /// <summary>
+    /// The gradients of the inputs through the composite (primitive-op) form of a layer, recorded in tensor ops so that
+    /// higher derivatives stay exact: the backward used when a graph of the gradient is requested.
+    /// </summary>
+    public static Tensor?[] OfComposite(Tensor ds, Tensor[] inputs, Func<Tensor> composite)
+    {
+        var needed = inputs.Where(x => x.RequiresGrad).ToArray();
+        var grads = Autograd.Grad([composite()], needed, [ds], createGraph: true, allowUnused: true);
+        var result = new Tensor?[inputs.Length];
+        for (int i = 0, j = 0; i < inputs.Length; i++)
+        {
+            if (inputs[i].RequiresGrad)
+            {
+                result[i] = grads[j++] ?? Tensor.ZerosLike(inputs[i]);
+            }
+        }
+
+        return result;
+    }
+
+    // The kernels index arrays from 0: a contiguous tensor with an offset (a view) is copied once.
+    public static T[] Dense<T>(Tensor t) => t.Offset == 0 && t.Data.Length == t.Numel ? t.Elements<T>() : t.CloneNoGrad().Elements<T>();
 }

@@ -25,6 +25,68 @@ internal static partial class OpDb
 
         yield return new OpCase("lstm_layer_bias", xs => new LstmLayer(true, [2, 3]).Apply(xs[0], xs[1], xs[2], xs[3], xs[4]),
             rs => LstmLayerRef(rs[0], rs[1], rs[2], rs[3], rs[4], true, [2, 3]), [[.. samples[0], X(8)]]);
+
+        // GRU: xg (T, B, 3H), W_hh (3H, H), h0 (B, H); H = 2.
+        Arg[][] gru =
+        [
+            S(X(3, 2, 6), X(6, 2) with { Lo = -1, Hi = 1 }, X(2, 2)),
+            S(X(1, 1, 6), Xt(6, 2) with { Lo = -1, Hi = 1 }, X(1, 2)),
+        ];
+        foreach (var (suffix, reverse, lengths) in new (string, bool, int[]?)[]
+                 { ("", false, null), ("_reverse", true, null), ("_lengths", false, [3, 1]), ("_reverse_lengths", true, [1, 3]) })
+        {
+            var s = lengths is null ? gru : gru[..1];
+            yield return new OpCase("gru_layer" + suffix, xs => new GruLayer(reverse, lengths).Apply(xs[0], xs[1], xs[2]),
+                rs => GruLayerRef(rs[0], rs[1], rs[2], null, reverse, lengths), s);
+        }
+
+        yield return new OpCase("gru_layer_bias", xs => new GruLayer(true, [2, 3]).Apply(xs[0], xs[1], xs[2], xs[3]),
+            rs => GruLayerRef(rs[0], rs[1], rs[2], rs[3], true, [2, 3]), [[.. gru[0], X(6)]]);
+    }
+
+    // The GRU equations written out per row and unit (PyTorch's documentation of nn.GRU).
+    private static R GruLayerRef(R xg, R w, R h0, R? bias, bool reverse, int[]? lengths)
+    {
+        int steps = xg.Shape[0], batch = xg.Shape[1], hidden = xg.Shape[2] / 3;
+        var hs = R.Zeros([steps, batch, hidden]);
+        static double Sig(double v) => 1 / (1 + Math.Exp(-v));
+        for (int b = 0; b < batch; b++)
+        {
+            var h = Enumerable.Range(0, hidden).Select(j => h0[[b, j]]).ToArray();
+            for (int k = 0; k < steps; k++)
+            {
+                int t = reverse ? steps - 1 - k : k;
+                if (lengths is null || t < lengths[b])
+                {
+                    var gh = new double[3 * hidden];
+                    for (int r = 0; r < 3 * hidden; r++)
+                    {
+                        gh[r] = bias is null ? 0 : bias.Data[r];
+                        for (int m = 0; m < hidden; m++)
+                        {
+                            gh[r] += w[[r, m]] * h[m];
+                        }
+                    }
+
+                    var next = new double[hidden];
+                    for (int j = 0; j < hidden; j++)
+                    {
+                        double r = Sig(xg[[t, b, j]] + gh[j]), z = Sig(xg[[t, b, hidden + j]] + gh[hidden + j]);
+                        double n = Math.Tanh(xg[[t, b, (2 * hidden) + j]] + (r * gh[(2 * hidden) + j]));
+                        next[j] = ((1 - z) * n) + (z * h[j]);
+                    }
+
+                    h = next;
+                }
+
+                for (int j = 0; j < hidden; j++)
+                {
+                    hs[[t, b, j]] = h[j];
+                }
+            }
+        }
+
+        return hs;
     }
 
     private static R LstmLayerRef(R xg, R w, R h0, R c0, R? bias, bool reverse, int[]? lengths)

@@ -134,20 +134,35 @@ public static partial class F
         var s = new LstmLayer(reverse, lengths).Apply(xg, wHh, h0, c0, bias);
         int last = reverse ? 0 : steps - 1;
         var hs = s.Select(0, 0);
-        if (lengths is not null)
-        {
-            var mask = new bool[steps * lengths.Length];
-            for (int t = 0; t < steps; t++)
-            {
-                for (int b = 0; b < lengths.Length; b++)
-                {
-                    mask[(t * lengths.Length) + b] = t < lengths[b];
-                }
-            }
+        var output = lengths is null ? hs : hs * ValidSteps(steps, lengths, xg.DType);
+        return steps == 0 ? (output, [h0, c0]) : (output, [hs.Select(0, last), s.Select(0, 1).Select(0, last)]);
+    }
 
-            hs = hs * Tensor.FromArray(mask, new Shape(steps, lengths.Length, 1)).To(xg.DType);
+    /// <summary>
+    /// One direction of one GRU layer through the fused <c>gru_layer</c> op: xg = x·W_ihᵀ + b_ih, b_hh added inside the
+    /// op (it cannot be folded into b_ih: r multiplies W_hn·h + b_hn); the same results as <see cref="RunDirection"/>
+    /// with <see cref="GruStep"/>, with one GEMM and one fused pass per step.
+    /// </summary>
+    internal static (Tensor Output, Tensor[] State) GruDirectionFused(Tensor xg, Tensor h0, Tensor wHh, Tensor? bHh, bool reverse, int[]? lengths)
+    {
+        int steps = xg.Shape[0];
+        var hs = new GruLayer(reverse, lengths).Apply(xg, wHh, h0, bHh);
+        var output = lengths is null ? hs : hs * ValidSteps(steps, lengths, xg.DType);
+        return steps == 0 ? (output, [h0]) : (output, [hs.Select(0, reverse ? 0 : steps - 1)]);
+    }
+
+    /// <summary>(T, B, 1): 1 where t &lt; lengths[b], else 0 (the padded steps' outputs are zero, as PyTorch's).</summary>
+    private static Tensor ValidSteps(int steps, int[] lengths, DType dtype)
+    {
+        var mask = new bool[steps * lengths.Length];
+        for (int t = 0; t < steps; t++)
+        {
+            for (int b = 0; b < lengths.Length; b++)
+            {
+                mask[(t * lengths.Length) + b] = t < lengths[b];
+            }
         }
 
-        return steps == 0 ? (hs, [h0, c0]) : (hs, [s.Select(0, 0).Select(0, last), s.Select(0, 1).Select(0, last)]);
+        return Tensor.FromArray(mask, new Shape(steps, lengths.Length, 1)).To(dtype);
     }
 }

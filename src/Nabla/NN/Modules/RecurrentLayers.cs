@@ -296,6 +296,11 @@ public sealed class LSTM : RNNBase
 /// A multi-layer GRU (PyTorch's <c>nn.GRU</c>), gates r, z, n: n_t = tanh(W_in x_t + b_in + r⊙(W_hn h + b_hn)),
 /// h_t = (1 − z)⊙n_t + z⊙h_{t-1}.
 /// </summary>
+/// <remarks>
+/// By default each direction of each layer runs the fused <c>gru_layer</c> op (one GEMM for the input projection of
+/// all steps, one GEMM per step for all three gates, fused gate math, BPTT with one GEMM per step and one for dW_hh).
+/// <see cref="UseFusedKernel"/> = false runs the composite cell step by step instead: the oracle.
+/// </remarks>
 public sealed class GRU : RNNBase
 {
     /// <summary>Creates the layer stack.</summary>
@@ -304,6 +309,9 @@ public sealed class GRU : RNNBase
         : base(3, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, generator, dtype)
     {
     }
+
+    /// <summary>Whether to use the fused kernel (default) or the composite cell (the oracle).</summary>
+    public bool UseFusedKernel { get; set; } = true;
 
     private protected override int StateCount => 1;
 
@@ -318,5 +326,7 @@ public sealed class GRU : RNNBase
     }
 
     private protected override (Tensor Output, Tensor[] State) RunDirection(Tensor x, Tensor?[] w, Tensor[] init, bool reverse, int[]? lengths) =>
-        F.RunDirection(F.Linear(x, w[0]!, w[2]), init, (xt, s) => [F.GruStep(xt, s[0], w[1]!, w[3])], reverse, lengths);
+        UseFusedKernel
+            ? F.GruDirectionFused(F.Linear(x, w[0]!, w[2]), init[0], w[1]!, w[3], reverse, lengths)
+            : F.RunDirection(F.Linear(x, w[0]!, w[2]), init, (xt, s) => [F.GruStep(xt, s[0], w[1]!, w[3])], reverse, lengths);
 }

@@ -56,7 +56,7 @@ internal static partial class Lstm
     /// Runs rows(b0, b1) over the batch, split between threads when the packed per-step GEMM is large enough: at least
     /// one 8-row tile per thread, split points on multiples of 8 rows, the last part taking the rest.
     /// </summary>
-    private static void SplitRows(int batch, int hidden, bool packed, Action<int, int> rows)
+    internal static void SplitRows(int batch, int hidden, bool packed, Action<int, int> rows)
     {
         int parts = packed && (long)batch * 4 * hidden * hidden >= 1 << 20 ? Math.Max(1, Math.Min(Threads.Count, batch / 8)) : 1;
         if (parts > 1)
@@ -70,7 +70,7 @@ internal static partial class Lstm
     }
 
     // dst = a + b for the short runs of one step (a few hundred values): inline, without a library call per run.
-    private static void AddShort<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void AddShort<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int j = 0;
         if (Vector512.IsHardwareAccelerated)
@@ -282,15 +282,15 @@ internal static partial class Lstm
         }
     }
 
-    private static T Sigmoid<T>(T x) where T : IFloatingPointIeee754<T> => T.One / (T.One + T.Exp(-x));
+    internal static T Sigmoid<T>(T x) where T : IFloatingPointIeee754<T> => T.One / (T.One + T.Exp(-x));
 
     /// <summary>σ(x) = 1 / (1 + e^(−x)): FastMath's for float, the vectorised exp of .NET and a division for double.</summary>
-    private static Vector512<T> Sigmoid<T>(Vector512<T> x) => typeof(T) == typeof(float)
+    internal static Vector512<T> Sigmoid<T>(Vector512<T> x) => typeof(T) == typeof(float)
         ? FastMath.Sigmoid(x.AsSingle()).As<float, T>()
         : Vector512<T>.One / (Vector512<T>.One + Exp(-x));
 
     /// <summary>tanh(x) = 1 − 2 / (e^(2x) + 1): exact limits ±1 (e^(2x) → ∞ or 0), absolute error a few ulps of 1.</summary>
-    private static Vector512<T> Tanh<T>(Vector512<T> x) => typeof(T) == typeof(float)
+    internal static Vector512<T> Tanh<T>(Vector512<T> x) => typeof(T) == typeof(float)
         ? FastMath.Tanh(x.AsSingle()).As<float, T>()
         : Vector512<T>.One - ((Vector512<T>.One + Vector512<T>.One) / (Exp(x + x) + Vector512<T>.One));
 

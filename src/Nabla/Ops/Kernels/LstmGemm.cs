@@ -17,10 +17,10 @@ internal static partial class Lstm
     private const int Nr = 32;
 
     /// <summary>Whether the packed path applies: float, AVX-512 and n a multiple of the panel width.</summary>
-    private static bool UsePacked<T>(int n) => typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && n % Nr == 0;
+    internal static bool UsePacked<T>(int n) => typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && n % Nr == 0;
 
     /// <summary>Packs W (k×n, row-major with row length ld) into 32-column panels.</summary>
-    private static float[] Pack(float[] w, int k, int n, int ld)
+    internal static float[] Pack(float[] w, int k, int n, int ld)
     {
         var dst = GC.AllocateUninitializedArray<float>(k * n, pinned: true);
         for (int jp = 0; jp < n; jp += Nr)
@@ -40,7 +40,7 @@ internal static partial class Lstm
 
     /// <summary>C[m×n] = A[m×k] (row-major, row stride lda, from aOff) · W (k×n, packed by <see cref="Pack"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Panels(int m, int n, int k, float[] a, int aOff, int lda, float[] packed, float[] c, int cOff, int ldc)
+    internal static unsafe void Panels(int m, int n, int k, float[] a, int aOff, int lda, float[] packed, float[] c, int cOff, int ldc)
     {
         fixed (float* pa = a, pb = packed, pc = c)
         {
