@@ -62,6 +62,7 @@ internal static class OpRegistry
         new("avg_pool2d_backward", typeof(AvgPool2dBackward), "pooling"),
         new("lstm_layer", typeof(LstmLayer), "recurrent"),
         new("gru_layer", typeof(GruLayer), "recurrent"),
+        new("rnn_layer", typeof(RnnLayer), "recurrent"),
     ]);
 
     /// <summary>The entry for an op name, or null.</summary>

@@ -42,6 +42,62 @@ internal static partial class OpDb
 
         yield return new OpCase("gru_layer_bias", xs => new GruLayer(true, [2, 3]).Apply(xs[0], xs[1], xs[2], xs[3]),
             rs => GruLayerRef(rs[0], rs[1], rs[2], rs[3], true, [2, 3]), [[.. gru[0], X(6)]]);
+
+        // Elman RNN: xg (T, B, H), W_hh (H, H), h0 (B, H); H = 3. The relu cases keep the pre-activations away from 0
+        // (the kink), where finite differences are meaningless.
+        Arg[][] rnn =
+        [
+            S(X(3, 2, 3), X(3, 3) with { Lo = -1, Hi = 1 }, X(2, 3)),
+            S(X(1, 1, 3), Xt(3, 3) with { Lo = -1, Hi = 1 }, X(1, 3)),
+        ];
+        foreach (var (suffix, reverse, lengths) in new (string, bool, int[]?)[] { ("", false, null), ("_reverse_lengths", true, [1, 3]) })
+        {
+            var s = lengths is null ? rnn : rnn[..1];
+            yield return new OpCase("rnn_layer" + suffix, xs => new RnnLayer(false, reverse, lengths).Apply(xs[0], xs[1], xs[2]),
+                rs => RnnLayerRef(rs[0], rs[1], rs[2], null, false, reverse, lengths), s);
+        }
+
+        yield return new OpCase("rnn_layer_relu_bias", xs => new RnnLayer(true, false, [3, 2]).Apply(xs[0], xs[1], xs[2], xs[3]),
+            rs => RnnLayerRef(rs[0], rs[1], rs[2], rs[3], true, false, [3, 2]),
+            [S(X(3, 2, 3) with { Lo = 0.5, Hi = 1 }, X(3, 3) with { Lo = 0.1, Hi = 0.5 }, X(2, 3) with { Lo = 0.1, Hi = 1 }, X(3) with { Lo = 0.1, Hi = 0.5 })]);
+    }
+
+    // h_t = act(xg_t + W_hh·h_{t-1} + b_hh) per row and unit (PyTorch's documentation of nn.RNN).
+    private static R RnnLayerRef(R xg, R w, R h0, R? bias, bool relu, bool reverse, int[]? lengths)
+    {
+        int steps = xg.Shape[0], batch = xg.Shape[1], hidden = xg.Shape[2];
+        var hs = R.Zeros([steps, batch, hidden]);
+        for (int b = 0; b < batch; b++)
+        {
+            var h = Enumerable.Range(0, hidden).Select(j => h0[[b, j]]).ToArray();
+            for (int k = 0; k < steps; k++)
+            {
+                int t = reverse ? steps - 1 - k : k;
+                if (lengths is null || t < lengths[b])
+                {
+                    var next = new double[hidden];
+                    for (int j = 0; j < hidden; j++)
+                    {
+                        double a = xg[[t, b, j]] + (bias is null ? 0 : bias.Data[j]);
+                        for (int m = 0; m < hidden; m++)
+                        {
+                            a += w[[j, m]] * h[m];
+                        }
+
+                        next[j] = relu ? Math.Max(a, 0) : Math.Tanh(a);
+                    }
+
+                    h = next;
+                }
+
+                for (int j = 0; j < hidden; j++)
+                {
+                    hs[[t, b, j]] = h[j];
+                }
+            }
+        }
+
+        return hs;
     }
 
     // The GRU equations written out per row and unit (PyTorch's documentation of nn.GRU).

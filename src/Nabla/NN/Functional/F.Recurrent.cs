@@ -151,6 +151,15 @@ public static partial class F
         return steps == 0 ? (output, [h0]) : (output, [hs.Select(0, reverse ? 0 : steps - 1)]);
     }
 
+    /// <summary>One direction of one Elman RNN layer through the fused <c>rnn_layer</c> op (xg = x·W_ihᵀ + b_ih).</summary>
+    internal static (Tensor Output, Tensor[] State) RnnDirectionFused(Tensor xg, Tensor h0, Tensor wHh, Tensor? bHh, bool relu, bool reverse, int[]? lengths)
+    {
+        int steps = xg.Shape[0];
+        var hs = new RnnLayer(relu, reverse, lengths).Apply(xg, wHh, h0, bHh);
+        var output = lengths is null ? hs : hs * ValidSteps(steps, lengths, xg.DType);
+        return steps == 0 ? (output, [h0]) : (output, [hs.Select(0, reverse ? 0 : steps - 1)]);
+    }
+
     /// <summary>(T, B, 1): 1 where t &lt; lengths[b], else 0 (the padded steps' outputs are zero, as PyTorch's).</summary>
     private static Tensor ValidSteps(int steps, int[] lengths, DType dtype)
     {

@@ -63,6 +63,13 @@ public abstract class RNNBase : Module
     /// <summary>Input and output are (B, T, F) instead of (T, B, F).</summary>
     public bool BatchFirst { get; }
 
+    /// <summary>
+    /// Whether each direction of each layer runs the fused layer op (default: <c>rnn_layer</c>, <c>lstm_layer</c> or
+    /// <c>gru_layer</c>, one GEMM per step and fused gate math forward and in BPTT) or the composite cell step by step
+    /// (the oracle the fused ops are tested against).
+    /// </summary>
+    public bool UseFusedKernel { get; set; } = true;
+
     /// <summary>Dropout probability on the outputs of every layer but the last (training only).</summary>
     public double Dropout { get; }
 
@@ -207,6 +214,11 @@ public abstract class RNNBase : Module
 /// <summary>
 /// A multi-layer Elman RNN (PyTorch's <c>nn.RNN</c>): h_t = act(x_t·W_ihᵀ + b_ih + h_{t-1}·W_hhᵀ + b_hh), act = tanh or relu.
 /// </summary>
+/// <remarks>
+/// By default each direction of each layer runs the fused <c>rnn_layer</c> op (one GEMM for the input projection of all
+/// steps, one GEMM per step, BPTT with one GEMM per step and one for dW_hh); <see cref="RNNBase.UseFusedKernel"/> =
+/// false runs the composite cell step by step instead: the oracle.
+/// </remarks>
 public sealed class RNN : RNNBase
 {
     /// <summary>Creates the layer stack; <paramref name="nonlinearity"/> is "tanh" or "relu".</summary>
@@ -239,7 +251,9 @@ public sealed class RNN : RNNBase
     public override string ExtraRepr() => base.ExtraRepr() + (Relu ? ", nonlinearity=relu" : "");
 
     private protected override (Tensor Output, Tensor[] State) RunDirection(Tensor x, Tensor?[] w, Tensor[] init, bool reverse, int[]? lengths) =>
-        F.RunDirection(F.Linear(x, w[0]!, w[2]), init, (xt, s) => [F.RnnStep(xt, s[0], w[1]!, w[3], Relu)], reverse, lengths);
+        UseFusedKernel
+            ? F.RnnDirectionFused(F.Linear(x, w[0]!, w[2]), init[0], w[1]!, w[3], Relu, reverse, lengths)
+            : F.RunDirection(F.Linear(x, w[0]!, w[2]), init, (xt, s) => [F.RnnStep(xt, s[0], w[1]!, w[3], Relu)], reverse, lengths);
 }
 
 /// <summary>
@@ -248,7 +262,7 @@ public sealed class RNN : RNNBase
 /// <remarks>
 /// By default each direction of each layer runs the fused <c>lstm_layer</c> op (one GEMM for the input projection
 /// of all steps, one GEMM per step for all four gates, fused gate math, BPTT with one GEMM per step and one for
-/// dW_hh). <see cref="UseFusedKernel"/> = false runs the composite cell step by step instead: the oracle.
+/// dW_hh). <see cref="RNNBase.UseFusedKernel"/> = false runs the composite cell step by step instead: the oracle.
 /// Parameters per layer and direction: 4H·in_l + 4H·H + 8H (PyTorch keeps both biases).
 /// </remarks>
 public sealed class LSTM : RNNBase
@@ -259,9 +273,6 @@ public sealed class LSTM : RNNBase
         : base(4, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, generator, dtype)
     {
     }
-
-    /// <summary>Whether to use the fused kernel (default) or the composite cell (the oracle).</summary>
-    public bool UseFusedKernel { get; set; } = true;
 
     private protected override int StateCount => 2;
 
@@ -299,7 +310,7 @@ public sealed class LSTM : RNNBase
 /// <remarks>
 /// By default each direction of each layer runs the fused <c>gru_layer</c> op (one GEMM for the input projection of
 /// all steps, one GEMM per step for all three gates, fused gate math, BPTT with one GEMM per step and one for dW_hh).
-/// <see cref="UseFusedKernel"/> = false runs the composite cell step by step instead: the oracle.
+/// <see cref="RNNBase.UseFusedKernel"/> = false runs the composite cell step by step instead: the oracle.
 /// </remarks>
 public sealed class GRU : RNNBase
 {
@@ -309,9 +320,6 @@ public sealed class GRU : RNNBase
         : base(3, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, generator, dtype)
     {
     }
-
-    /// <summary>Whether to use the fused kernel (default) or the composite cell (the oracle).</summary>
-    public bool UseFusedKernel { get; set; } = true;
 
     private protected override int StateCount => 1;
 

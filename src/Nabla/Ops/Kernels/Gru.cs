@@ -81,7 +81,7 @@ internal static class Gru
             }
         }
 
-        Lstm.SplitRows(batch, hidden, packed is not null, Rows);
+        Lstm.SplitRows(batch, (long)batch * h3 * hidden, packed is not null, Rows);
     }
 
     /// <summary>
@@ -156,7 +156,7 @@ internal static class Gru
             }
         }
 
-        Lstm.SplitRows(batch, hidden, packed is not null, Rows);
+        Lstm.SplitRows(batch, (long)batch * h3 * hidden, packed is not null, Rows);
         Array.Copy(steps % 2 == 0 ? dhA : dhB, dh0, bh); // where the last step left dh_{-1}
 
         // dW_hh = Σ_t dgh_tᵀ·h_{t-1}: the steps after the first use hs shifted by one step, the first uses h0.

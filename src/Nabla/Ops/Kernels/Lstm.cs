@@ -53,12 +53,12 @@ internal static partial class Lstm
     }
 
     /// <summary>
-    /// Runs rows(b0, b1) over the batch, split between threads when the packed per-step GEMM is large enough: at least
-    /// one 8-row tile per thread, split points on multiples of 8 rows, the last part taking the rest.
+    /// Runs rows(b0, b1) over the batch, split between threads when the packed per-step GEMM is large enough (at least
+    /// 2²⁰ multiply-adds per step, <paramref name="stepMacs"/>): at least one 8-row tile per thread, split points on multiples of 8 rows, the last part taking the rest.
     /// </summary>
-    internal static void SplitRows(int batch, int hidden, bool packed, Action<int, int> rows)
+    internal static void SplitRows(int batch, long stepMacs, bool packed, Action<int, int> rows)
     {
-        int parts = packed && (long)batch * 4 * hidden * hidden >= 1 << 20 ? Math.Max(1, Math.Min(Threads.Count, batch / 8)) : 1;
+        int parts = packed && stepMacs >= 1 << 20 ? Math.Max(1, Math.Min(Threads.Count, batch / 8)) : 1;
         if (parts > 1)
         {
             Parallel.For(0, parts, Threads.Options, p => rows(batch * p / parts / 8 * 8, p + 1 == parts ? batch : batch * (p + 1) / parts / 8 * 8));
@@ -210,7 +210,7 @@ internal static partial class Lstm
             }
         }
 
-        SplitRows(batch, hidden, packed is not null, Rows);
+        SplitRows(batch, (long)batch * 4 * hidden * hidden, packed is not null, Rows);
 
         var dh = steps % 2 == 0 ? dhA : dhB; // where the last step left dh_{-1}
         Array.Copy(dh, dh0, bh);

@@ -54,7 +54,7 @@ internal static partial class Lstm
             }
         }
 
-        SplitRows(batch, hidden, true, Rows);
+        SplitRows(batch, (long)batch * 4 * hidden * hidden, true, Rows);
     }
 
     /// <summary>Packs W_hh [4H, H] into H/16 panels of H × 64 (see the file header), reading W_hh row by row.</summary>
