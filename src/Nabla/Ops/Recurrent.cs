@@ -5,14 +5,16 @@ using static Nabla.Ops.RecurrentGrad;
 namespace Nabla.Ops;
 
 /// <summary>
-/// One direction of one LSTM layer over a whole sequence, fused: s = lstm_layer(xg, W_hh, h0, c0[, b]) with
-/// xg [T,B,4H] the input projections of every step (x_t·W_ihᵀ), W_hh [4H,H], h0 and c0 [B,H], an optional bias b [4H]
-/// (b_ih + b_hh), and s [2,T,B,H] holding h_t (s[0]) and c_t (s[1]) for every step.
+/// One direction of one LSTM layer over a whole sequence, fused: s = lstm_layer(x, W_ih, W_hh, h0, c0[, b]) with x
+/// [T,B,I] the inputs of every step (any strides), W_ih [4H,I], W_hh [4H,H], h0 and c0 [B,H], an optional bias b
+/// [4H] (b_ih + b_hh), and s [2,T,B,H] holding h_t (s[0]) and c_t (s[1]) for every step.
 /// </summary>
 /// <remarks>
-/// Note [Fused LSTM layer]: the kernel (<see cref="Lstm"/>) runs one GEMM per step for all four gates and one pass
-/// per row for the gate math, and its backward runs BPTT with one GEMM per step plus one GEMM for dW_hh over all
-/// steps. <see cref="Composite"/> is the same function in primitive tensor ops, one step at a time: it is the
+/// Note [Fused LSTM layer]: the kernel (<see cref="Lstm"/>) runs, per step, the gates x_t·W_ihᵀ + h_{t-1}·W_hhᵀ + b of
+/// all four gates and the gate math (for float32 with AVX-512 in one pass over tiles that never writes the gate
+/// pre-activations to memory; otherwise one GEMM for the input projections of all steps, one GEMM per step and one
+/// pass per row), and its backward runs BPTT with one GEMM per step, then dW_hh, dW_ih and dx as one GEMM each over
+/// all steps. <see cref="Composite"/> is the same function in primitive tensor ops, one step at a time: it is the
 /// oracle the op table checks the kernel against, and it is also the backward used when a graph of the
 /// gradient is requested (<c>createGraph: true</c>): then the backward is the vector-Jacobian product of the
 /// composite, recorded in tensor ops, so higher derivatives stay exact (Note [Backward in tensor ops]).
@@ -22,23 +24,23 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
 {
     public override string Name => "lstm_layer";
 
-    public override string Formula => "i,f,o = σ(·), g = tanh(·) of xg_t + b + h_{t-1}·W_hhᵀ; c_t = f⊙c_{t-1} + i⊙g; h_t = o⊙tanh(c_t); s = [h; c]";
+    public override string Formula => "i,f,o = σ(·), g = tanh(·) of x_t·W_ihᵀ + h_{t-1}·W_hhᵀ + b; c_t = f⊙c_{t-1} + i⊙g; h_t = o⊙tanh(c_t); s = [h; c]";
 
-    public override string GradFormula => "dĉ = dc + dh⊙o⊙(1 − tanh²c); dgates = [dĉ⊙g⊙i(1−i), dĉ⊙c_{t-1}⊙f(1−f), dĉ⊙i⊙(1−g²), dh⊙tanh(c)⊙o(1−o)]; dh_{t-1} = dgates·W_hh; dW_hh = Σ dgatesᵀ·h_{t-1}; dxg = dgates; db = Σ dgates";
+    public override string GradFormula => "dĉ = dc + dh⊙o⊙(1 − tanh²c); dgates = [dĉ⊙g⊙i(1−i), dĉ⊙c_{t-1}⊙f(1−f), dĉ⊙i⊙(1−g²), dh⊙tanh(c)⊙o(1−o)]; dh_{t-1} = dgates·W_hh; dW_hh = Σ dgatesᵀ·h_{t-1}; dW_ih = Σ dgatesᵀ·x_t; dx_t = dgates·W_ih; db = Σ dgates";
 
-    public Tensor Apply(Tensor xg, Tensor w, Tensor h0, Tensor c0, Tensor? bias = null)
+    public Tensor Apply(Tensor x, Tensor wIh, Tensor w, Tensor h0, Tensor c0, Tensor? bias = null)
     {
-        xg.RequireFloat(Name);
-        if (xg.Rank != 3 || xg.Shape[2] % 4 != 0)
+        x.RequireFloat(Name);
+        if (x.Rank != 3 || w.Rank != 2 || w.Shape[0] != 4 * w.Shape[1])
         {
-            throw new ArgumentException($"{Name}: expected gates of shape (T, B, 4H), got {xg.Shape}");
+            throw new ArgumentException($"{Name}: expected inputs (T, B, I) and W_hh (4H, H), got {x.Shape} and {w.Shape}");
         }
 
-        int steps = xg.Shape[0], batch = xg.Shape[1], hidden = xg.Shape[2] / 4;
+        int steps = x.Shape[0], batch = x.Shape[1], input = x.Shape[2], hidden = w.Shape[1];
         var sh = new Shape(batch, hidden);
-        if (w.Shape != new Shape(4 * hidden, hidden) || h0.Shape != sh || c0.Shape != sh)
+        if (wIh.Shape != new Shape(4 * hidden, input) || h0.Shape != sh || c0.Shape != sh)
         {
-            throw new ArgumentException($"{Name}: expected W_hh ({4 * hidden}, {hidden}) and states {sh}, got {w.Shape}, {h0.Shape}, {c0.Shape}");
+            throw new ArgumentException($"{Name}: expected W_ih ({4 * hidden}, {input}) and states {sh}, got {wIh.Shape}, {h0.Shape}, {c0.Shape}");
         }
 
         if (bias is not null && bias.Shape != new Shape(4 * hidden))
@@ -46,9 +48,10 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
             throw new ArgumentException($"{Name}: expected a bias of shape ({4 * hidden}), got {bias.Shape}");
         }
 
-        if (w.DType != xg.DType || h0.DType != xg.DType || c0.DType != xg.DType || (bias is not null && bias.DType != xg.DType))
+        Tensor[] inputs = bias is null ? [x, wIh, w, h0, c0] : [x, wIh, w, h0, c0, bias];
+        if (inputs.Any(t => t.DType != x.DType))
         {
-            throw new ArgumentException($"{Name}: all inputs must have the dtype of the gates ({xg.DType})");
+            throw new ArgumentException($"{Name}: all inputs must have the dtype of x ({x.DType})");
         }
 
         if (lengths is not null && (lengths.Length != batch || lengths.Any(l => l < 0 || l > steps)))
@@ -56,36 +59,38 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
             throw new ArgumentException($"{Name}: expected {batch} lengths in [0, {steps}], got [{string.Join(", ", lengths)}]");
         }
 
-        var (xc, wc, hc, cc) = (xg.ContiguousNoGrad(), w.ContiguousNoGrad(), h0.ContiguousNoGrad(), c0.ContiguousNoGrad());
-        var bc = bias?.ContiguousNoGrad();
-        Tensor[] inputs = bias is null ? [xg, w, h0, c0] : [xg, w, h0, c0, bias];
-        var s = Tensor.Empty(new Shape(2, steps, batch, hidden), xg.DType);
-        bool save = GradMode.IsEnabled && inputs.Any(x => x.RequiresGrad);
+        // x keeps its layout (a batch-first input arrives as a transposed view) as long as its rows are contiguous.
+        var xr = x.Strides[2] == 1 || input <= 1 ? x.Detach() : x.ContiguousNoGrad();
+        var (wi, wc, hc, cc, bc) = (wIh.ContiguousNoGrad(), w.ContiguousNoGrad(), h0.ContiguousNoGrad(), c0.ContiguousNoGrad(), bias?.ContiguousNoGrad());
+        var s = Tensor.Empty(new Shape(2, steps, batch, hidden), x.DType);
+        bool save = GradMode.IsEnabled && inputs.Any(t => t.RequiresGrad);
         Array? act = null;
         if (s.Numel > 0)
         {
-            act = xg.DType == DType.Float32
-                ? Forward<float>(xc, wc, bc, hc, cc, s, steps, batch, hidden, save)
-                : Forward<double>(xc, wc, bc, hc, cc, s, steps, batch, hidden, save);
+            act = x.DType == DType.Float32
+                ? Forward<float>(xr, wi, wc, bc, hc, cc, s, save)
+                : Forward<double>(xr, wi, wc, bc, hc, cc, s, save);
         }
 
         return Record(s, inputs, ds => GradMode.IsEnabled || act is null
-            ? RecurrentGrad.OfComposite(ds, inputs, () => Composite(inputs[0], inputs[1], inputs[2], inputs[3], inputs.Length > 4 ? inputs[4] : null, reverse, lengths))
-            : KernelBackward(ds, wc, bc, hc, cc, s, act, steps, batch, hidden));
+            ? OfComposite(ds, inputs, () => Composite(inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], inputs.Length > 5 ? inputs[5] : null, reverse, lengths))
+            : x.DType == DType.Float32
+                ? KernelBackward<float>(ds, inputs, xr, wi, wc, hc, cc, s, act)
+                : KernelBackward<double>(ds, inputs, xr, wi, wc, hc, cc, s, act));
     }
 
     /// <summary>The same function in primitive ops, one step at a time (the oracle).</summary>
-    public static Tensor Composite(Tensor xg, Tensor w, Tensor h0, Tensor c0, Tensor? bias = null, bool reverse = false, int[]? lengths = null)
+    public static Tensor Composite(Tensor x, Tensor wIh, Tensor w, Tensor h0, Tensor c0, Tensor? bias = null, bool reverse = false, int[]? lengths = null)
     {
-        int steps = xg.Shape[0], batch = xg.Shape[1], hidden = xg.Shape[2] / 4;
+        int steps = x.Shape[0], batch = x.Shape[1], hidden = w.Shape[1];
         var (h, c) = (h0, c0);
         var hs = new Tensor[steps];
         var cs = new Tensor[steps];
-        var wt = w.T;
+        var (wit, wt) = (wIh.T, w.T);
         for (int k = 0; k < steps; k++)
         {
             int t = reverse ? steps - 1 - k : k;
-            var gates = xg.Select(0, t) + h.MatMul(wt);
+            var gates = x.Select(0, t).MatMul(wit) + h.MatMul(wt);
             if (bias is not null)
             {
                 gates = gates + bias;
@@ -106,42 +111,49 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
             (h, c, hs[t], cs[t]) = (hn, cn, hn, cn);
         }
 
-        return steps == 0 ? Tensor.Zeros(new Shape(2, 0, batch, hidden), xg.DType)
+        return steps == 0 ? Tensor.Zeros(new Shape(2, 0, batch, hidden), x.DType)
             : Tensor.Stack([Tensor.Stack(hs), Tensor.Stack(cs)]);
     }
 
-    public static long Flops(int steps, int batch, int hidden) => (2L * steps * batch * 4 * hidden * hidden) + (12L * steps * batch * hidden);
-
-    private Array? Forward<T>(Tensor xg, Tensor w, Tensor? bias, Tensor h0, Tensor c0, Tensor s, int steps, int batch, int hidden, bool save)
+    private Array? Forward<T>(Tensor x, Tensor wIh, Tensor w, Tensor? bias, Tensor h0, Tensor c0, Tensor s, bool save)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        int steps = x.Shape[0], batch = x.Shape[1], hidden = w.Shape[1];
         var act = save ? GC.AllocateUninitializedArray<T>(steps * batch * 5 * hidden) : null; // gates and tanh(c_t)
-        Lstm.Forward(steps, batch, hidden, Dense<T>(xg), Dense<T>(w), bias is null ? null : Dense<T>(bias), Dense<T>(h0), Dense<T>(c0), lengths, reverse, s.Elements<T>(), act);
+        var rows = new Lstm.InputRows<T>(x.Elements<T>(), x.Offset, x.Strides[0], x.Strides[1], x.Shape[2]);
+        Lstm.Forward(steps, batch, hidden, rows, Dense<T>(wIh), Dense<T>(w), bias is null ? null : Dense<T>(bias), Dense<T>(h0), Dense<T>(c0),
+            lengths, reverse, s.Elements<T>(), act);
         return act;
     }
 
-    private Tensor?[] KernelBackward(Tensor ds, Tensor w, Tensor? bias, Tensor h0, Tensor c0, Tensor s, Array act, int steps, int batch, int hidden)
+    private Tensor?[] KernelBackward<T>(Tensor ds, Tensor[] inputs, Tensor x, Tensor wIh, Tensor w, Tensor h0, Tensor c0, Tensor s, Array act)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var db = bias is null ? null : Tensor.Empty(bias.Shape, s.DType);
-        var dxg = Tensor.Empty(new Shape(steps, batch, 4 * hidden), s.DType);
+        int steps = x.Shape[0], batch = x.Shape[1], input = x.Shape[2], hidden = w.Shape[1], rows = steps * batch, h4 = 4 * hidden;
+        var dgates = GC.AllocateUninitializedArray<T>(rows * h4);
         var dw = Tensor.Empty(w.Shape, s.DType);
         var dh0 = Tensor.Empty(h0.Shape, s.DType);
         var dc0 = Tensor.Empty(c0.Shape, s.DType);
-        var dsc = ds.ContiguousNoGrad();
-        if (s.DType == DType.Float32)
+        var db = inputs.Length > 5 ? Tensor.Empty(inputs[5].Shape, s.DType) : null;
+        Lstm.Backward(steps, batch, hidden, Dense<T>(w), Dense<T>(h0), Dense<T>(c0), lengths, reverse, s.Elements<T>(), (T[])act,
+            Dense<T>(ds.ContiguousNoGrad()), dgates, dw.Elements<T>(), db?.Elements<T>(), dh0.Elements<T>(), dc0.Elements<T>());
+
+        // dW_ih = Σ_t dgates_tᵀ·x_t and dx = dgates·W_ih, over all steps at once (x as time-major rows).
+        Tensor? dwIh = null, dx = null;
+        if (inputs[1].RequiresGrad)
         {
-            Lstm.Backward(steps, batch, hidden, Dense<float>(w), Dense<float>(h0), Dense<float>(c0), lengths, reverse,
-                s.Elements<float>(), (float[])act, Dense<float>(dsc), dxg.Elements<float>(), dw.Elements<float>(), db?.Elements<float>(), dh0.Elements<float>(), dc0.Elements<float>());
-        }
-        else
-        {
-            Lstm.Backward(steps, batch, hidden, Dense<double>(w), Dense<double>(h0), Dense<double>(c0), lengths, reverse,
-                s.Elements<double>(), (double[])act, Dense<double>(dsc), dxg.Elements<double>(), dw.Elements<double>(), db?.Elements<double>(), dh0.Elements<double>(), dc0.Elements<double>());
+            dwIh = Tensor.Empty(wIh.Shape, s.DType);
+            Gemm.Multiply(true, false, h4, input, rows, dgates, 0, h4, Dense<T>(x.ContiguousNoGrad()), 0, input, dwIh.Elements<T>(), 0, input, false);
         }
 
-        return db is null ? [dxg, dw, dh0, dc0] : [dxg, dw, dh0, dc0, db];
+        if (inputs[0].RequiresGrad)
+        {
+            dx = Tensor.Empty(x.Shape, s.DType);
+            Gemm.Multiply(false, false, rows, input, h4, dgates, 0, h4, Dense<T>(wIh), 0, input, dx.Elements<T>(), 0, input, false);
+        }
+
+        return db is null ? [dx, dwIh, dw, dh0, dc0] : [dx, dwIh, dw, dh0, dc0, db];
     }
-
 }
 
 /// <summary>Helpers shared by the fused recurrent layer ops.</summary>

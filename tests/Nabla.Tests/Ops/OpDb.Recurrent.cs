@@ -9,22 +9,22 @@ internal static partial class OpDb
 {
     private static IEnumerable<OpCase> RecurrentCases()
     {
-        // xg (T, B, 4H), W_hh (4H, H), h0, c0 (B, H); H = 2.
+        // x (T, B, I), W_ih (4H, I), W_hh (4H, H), h0, c0 (B, H); I = 3, H = 2.
         Arg[][] samples =
         [
-            S(X(3, 2, 8), X(8, 2) with { Lo = -1, Hi = 1 }, X(2, 2), X(2, 2)),
-            S(X(1, 1, 8), Xt(8, 2) with { Lo = -1, Hi = 1 }, X(1, 2), X(1, 2)),
+            S(X(3, 2, 3), X(8, 3) with { Lo = -1, Hi = 1 }, X(8, 2) with { Lo = -1, Hi = 1 }, X(2, 2), X(2, 2)),
+            S(X(1, 1, 3), X(8, 3) with { Lo = -1, Hi = 1 }, Xt(8, 2) with { Lo = -1, Hi = 1 }, X(1, 2), X(1, 2)),
         ];
         foreach (var (suffix, reverse, lengths) in new (string, bool, int[]?)[]
                  { ("", false, null), ("_reverse", true, null), ("_lengths", false, [3, 1]), ("_reverse_lengths", true, [1, 3]) })
         {
             var s = lengths is null ? samples : samples[..1];
-            yield return new OpCase("lstm_layer" + suffix, xs => new LstmLayer(reverse, lengths).Apply(xs[0], xs[1], xs[2], xs[3]),
-                rs => LstmLayerRef(rs[0], rs[1], rs[2], rs[3], null, reverse, lengths), s);
+            yield return new OpCase("lstm_layer" + suffix, xs => new LstmLayer(reverse, lengths).Apply(xs[0], xs[1], xs[2], xs[3], xs[4]),
+                rs => LstmLayerRef(rs[0], rs[1], rs[2], rs[3], rs[4], null, reverse, lengths), s);
         }
 
-        yield return new OpCase("lstm_layer_bias", xs => new LstmLayer(true, [2, 3]).Apply(xs[0], xs[1], xs[2], xs[3], xs[4]),
-            rs => LstmLayerRef(rs[0], rs[1], rs[2], rs[3], rs[4], true, [2, 3]), [[.. samples[0], X(8)]]);
+        yield return new OpCase("lstm_layer_bias", xs => new LstmLayer(true, [2, 3]).Apply(xs[0], xs[1], xs[2], xs[3], xs[4], xs[5]),
+            rs => LstmLayerRef(rs[0], rs[1], rs[2], rs[3], rs[4], rs[5], true, [2, 3]), [[.. samples[0], X(8)]]);
 
         // GRU: xg (T, B, 3H), W_hh (3H, H), h0 (B, H); H = 2.
         Arg[][] gru =
@@ -145,9 +145,9 @@ internal static partial class OpDb
         return hs;
     }
 
-    private static R LstmLayerRef(R xg, R w, R h0, R c0, R? bias, bool reverse, int[]? lengths)
+    private static R LstmLayerRef(R x, R wIh, R w, R h0, R c0, R? bias, bool reverse, int[]? lengths)
     {
-        int steps = xg.Shape[0], batch = xg.Shape[1], hidden = xg.Shape[2] / 4;
+        int steps = x.Shape[0], batch = x.Shape[1], input = x.Shape[2], hidden = w.Shape[1];
         var s = R.Zeros([2, steps, batch, hidden]);
         static double Sig(double v) => 1 / (1 + Math.Exp(-v));
         for (int b = 0; b < batch; b++)
@@ -162,7 +162,12 @@ internal static partial class OpDb
                     var pre = new double[4 * hidden];
                     for (int r = 0; r < 4 * hidden; r++)
                     {
-                        pre[r] = xg[[t, b, r]] + (bias is null ? 0 : bias.Data[r]);
+                        pre[r] = bias is null ? 0 : bias.Data[r];
+                        for (int m = 0; m < input; m++)
+                        {
+                            pre[r] += wIh[[r, m]] * x[[t, b, m]];
+                        }
+
                         for (int m = 0; m < hidden; m++)
                         {
                             pre[r] += w[[r, m]] * h[m];

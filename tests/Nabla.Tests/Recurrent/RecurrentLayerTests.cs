@@ -113,25 +113,26 @@ public sealed class RecurrentLayerTests
     }
 
     /// <summary>
-    /// Float32 with H = 32 and 11 rows: the packed per-step GEMM (8-row tiles plus single rows) and the vectorised gate
-    /// math, against the composite cell in Float32.
+    /// Float32 with H a multiple of 16: the fused forward kernel (4-row tiles plus single rows), the packed BPTT GEMM and
+    /// the vectorised gate math, against the composite cell in Float32.
     /// </summary>
     /// <remarks>
     /// On 2 threads the rows of the batch are split between threads on multiples of 8 (64 rows: 32 + 32; 20 rows: 8 + 12),
-    /// forward and backward. Without bias the GEMM starts from xg alone; under NoGrad the kernel keeps no gates.
+    /// forward and backward. Without bias the accumulators start from zero; a batch-first input reaches the kernel as a
+    /// transposed view (rows of x_t strided by T·I); under NoGrad the kernel keeps no gates.
     /// </remarks>
     [Theory]
-    [InlineData(32, 11, 1, true)]
-    [InlineData(32, 9, 1, false)]
-    [InlineData(64, 64, 2, true)]
-    [InlineData(128, 20, 2, true)]
-    public void Fused_lstm_float32_packed_path_matches_the_composite(int hidden, int batch, int threads, bool bias)
+    [InlineData(32, 11, 1, true, false)]
+    [InlineData(32, 9, 1, false, true)]
+    [InlineData(64, 64, 2, true, false)]
+    [InlineData(128, 20, 2, true, true)]
+    public void Fused_lstm_float32_packed_path_matches_the_composite(int hidden, int batch, int threads, bool bias, bool batchFirst)
     {
         int saved = Threads.Count;
         Threads.Count = threads;
         try
         {
-            PackedPath(hidden, batch, bias);
+            PackedPath(hidden, batch, bias, batchFirst);
         }
         finally
         {
@@ -139,13 +140,13 @@ public sealed class RecurrentLayerTests
         }
     }
 
-    private static void PackedPath(int hidden, int batch, bool bias)
+    private static void PackedPath(int hidden, int batch, bool bias, bool batchFirst)
     {
         var g = new Generator(8);
-        var lstm = new LSTM(5, hidden, bias: bias, bidirectional: true, generator: g);
-        var x = Tensor.Randn(new Shape(6, batch, 5), g).RequireGrad();
+        var lstm = new LSTM(5, hidden, bias: bias, batchFirst: batchFirst, bidirectional: true, generator: g);
+        var x = Tensor.Randn(batchFirst ? new Shape(batch, 6, 5) : new Shape(6, batch, 5), g).RequireGrad();
         int[] lengths = Enumerable.Range(0, batch).Select(b => (int[])[6, 5, 1, 6, 2, 3, 6, 4, 6, 6, 1] is var l ? l[b % l.Length] : 0).ToArray();
-        var up = Tensor.Randn(new Shape(6, batch, 2 * hidden), g);
+        var up = Tensor.Randn(batchFirst ? new Shape(batch, 6, 2 * hidden) : new Shape(6, batch, 2 * hidden), g);
         (Tensor Y, Tensor H, Tensor[] Grads) Run(bool fused)
         {
             lstm.UseFusedKernel = fused;

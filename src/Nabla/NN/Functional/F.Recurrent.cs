@@ -124,17 +124,17 @@ public static partial class F
     }
 
     /// <summary>
-    /// One direction of one LSTM layer through the fused <c>lstm_layer</c> op (Note [Fused LSTM layer]): xg = x·W_ihᵀ
-    /// (no bias), bias = b_ih + b_hh added inside the op; the same results as <see cref="RunDirection"/> with
-    /// <see cref="LstmStep"/>, with one GEMM and one fused pass per step.
+    /// One direction of one LSTM layer through the fused <c>lstm_layer</c> op (Note [Fused LSTM layer]): x (T, B, in)
+    /// in any layout, bias = b_ih + b_hh; the same results as <see cref="RunDirection"/> with <see cref="LstmStep"/>,
+    /// with the input projection, the recurrent GEMM and the cell fused per step.
     /// </summary>
-    internal static (Tensor Output, Tensor[] State) LstmDirectionFused(Tensor xg, Tensor h0, Tensor c0, Tensor wHh, Tensor? bias, bool reverse, int[]? lengths)
+    internal static (Tensor Output, Tensor[] State) LstmDirectionFused(Tensor x, Tensor wIh, Tensor h0, Tensor c0, Tensor wHh, Tensor? bias, bool reverse, int[]? lengths)
     {
-        int steps = xg.Shape[0];
-        var s = new LstmLayer(reverse, lengths).Apply(xg, wHh, h0, c0, bias);
+        int steps = x.Shape[0];
+        var s = new LstmLayer(reverse, lengths).Apply(x, wIh, wHh, h0, c0, bias);
         int last = reverse ? 0 : steps - 1;
         var hs = s.Select(0, 0);
-        var output = lengths is null ? hs : hs * ValidSteps(steps, lengths, xg.DType);
+        var output = lengths is null ? hs : hs * ValidSteps(steps, lengths, x.DType);
         return steps == 0 ? (output, [h0, c0]) : (output, [hs.Select(0, last), s.Select(0, 1).Select(0, last)]);
     }
 

@@ -297,9 +297,9 @@ public sealed class LSTM : RNNBase
             }, reverse, lengths);
         }
 
-        // b_ih + b_hh is added inside the op, while each step's projection is copied (no separate pass over xg).
+        // The op takes x as it is (a batch-first input as a transposed view) and projects it step by step.
         var bias = w[2] is null ? null : w[2]! + w[3]!;
-        return F.LstmDirectionFused(F.Linear(x, w[0]!), init[0], init[1], w[1]!, bias, reverse, lengths);
+        return F.LstmDirectionFused(x, w[0]!, init[0], init[1], w[1]!, bias, reverse, lengths);
     }
 }
 

@@ -1,10 +1,12 @@
 // LSTM layer kernels: the whole time loop of one direction of one layer, forward and BPTT backward.
 //
-// Layout (row-major, time-major): xg [T,B,4H] = x_t·W_ihᵀ for every step (one GEMM, done by the caller); an optional
-// bias [4H] (b_ih + b_hh) added at each step while copying xg_t; w = W_hh [4H,H]; h0, c0 [B,H]; s [2,T,B,H]: s[0,t] = h_t and s[1,t] = c_t. Gate order i, f, g, o
-// (PyTorch). Per step: one GEMM gates = xg_t + h_{t-1}·W_hhᵀ (accumulated into a copy of xg_t), then one pass
-// per row for the element-wise cell: i, f, o = σ(·), g = tanh(·), c = f⊙c_{t-1} + i⊙g, h = o⊙tanh(c). Float32 with
-// AVX-512 does both in one kernel per tile of rows and units (LstmFused.cs); the loop here is the general path.
+// Layout (row-major, time-major): x_t rows of I inputs (InputRows: any row and step strides, so a batch-first input
+// needs no transpose); W_ih [4H,I]; an optional bias [4H] (b_ih + b_hh); w = W_hh [4H,H]; h0, c0 [B,H]; s [2,T,B,H]:
+// s[0,t] = h_t and s[1,t] = c_t. Gate order i, f, g, o (PyTorch). Float32 with AVX-512 computes, per step and per
+// tile of rows and units, x_t·W_ihᵀ + h_{t-1}·W_hhᵀ + b and the cell in one kernel (LstmFused.cs). The general path
+// here projects the inputs of all steps first (xg = x·W_ihᵀ, one GEMM), then per step one GEMM gates = xg_t + bias +
+// h_{t-1}·W_hhᵀ (accumulated into a copy of xg_t + bias) and one pass per row for the element-wise cell:
+// i, f, o = σ(·), g = tanh(·), c = f⊙c_{t-1} + i⊙g, h = o⊙tanh(c).
 //
 // Variable lengths: row b is processed at time t only when t < len[b]; otherwise the state is carried unchanged
 // (s holds the carried state), so s[·, last processed t] is the state at each sequence's last valid step. In the
@@ -14,7 +16,7 @@
 //   dĉ = dc + dh⊙o⊙(1 − tanh²c); d(pre i) = dĉ⊙g⊙i(1−i); d(pre f) = dĉ⊙c_{t-1}⊙f(1−f);
 //   d(pre g) = dĉ⊙i⊙(1−g²); d(pre o) = dh⊙tanh(c)⊙o(1−o); dc_carry = dĉ⊙f; dh_carry = dgates_t·W_hh (one GEMM);
 // then dW_hh = Σ_t dgates_tᵀ·h_{t-1} as two GEMMs over all steps at once (the previous states are s[0] shifted by
-// one step, plus h0), dxg = dgates and dbias = Σ_t,b dgates.
+// one step, plus h0), dxg = dgates (the op derives dW_ih and dx from it) and dbias = Σ_t,b dgates.
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
@@ -30,17 +32,18 @@ internal static partial class Lstm
     /// split between threads: rows are independent through time, so each thread runs the whole sequence for its rows
     /// with no synchronisation between steps.
     /// </summary>
-    public static void Forward<T>(int steps, int batch, int hidden, T[] xg, T[] w, T[]? bias, T[] h0, T[] c0, int[]? lengths, bool reverse,
-        T[] s, T[]? act) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Forward<T>(int steps, int batch, int hidden, InputRows<T> x, T[] wIh, T[] w, T[]? bias, T[] h0, T[] c0,
+        int[]? lengths, bool reverse, T[] s, T[]? act) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (UseFused<T>(hidden))
         {
-            ForwardFused(steps, batch, hidden, (float[])(object)xg, (float[])(object)w, (float[]?)(object?)bias, (float[])(object)h0,
-                (float[])(object)c0, lengths, reverse, (float[])(object)s, (float[]?)(object?)act);
+            ForwardFused(steps, batch, hidden, (InputRows<float>)(object)x, (float[])(object)wIh, (float[])(object)w, (float[]?)(object?)bias,
+                (float[])(object)h0, (float[])(object)c0, lengths, reverse, (float[])(object)s, (float[]?)(object?)act);
             return;
         }
 
         int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh;
+        var xg = Project(steps, batch, h4, x, wIh);
         var scratch = act is null ? new T[batch * h4] : null;
         for (int k = 0; k < steps; k++)
         {
@@ -52,8 +55,33 @@ internal static partial class Lstm
         }
     }
 
+    /// <summary>The inputs x_t of every step: row (t, b) of <c>Width</c> values at Data[Offset + t·StepStride + b·RowStride].</summary>
+    internal readonly record struct InputRows<T>(T[] Data, int Offset, int StepStride, int RowStride, int Width);
+
     /// <summary>
-    /// Runs rows(b0, b1) over the batch, split between threads when the packed per-step GEMM is large enough (at least
+    /// xg [T,B,n] = x_t·Wᵀ for every step (W [n, Width]): one GEMM over all T·B rows when x is time-major contiguous,
+    /// else one per step.
+    /// </summary>
+    private static T[] Project<T>(int steps, int batch, int n, InputRows<T> x, T[] w) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var xg = GC.AllocateUninitializedArray<T>(steps * batch * n);
+        int k = x.Width;
+        if (x.RowStride == k && x.StepStride == batch * k)
+        {
+            Gemm.Multiply(false, true, steps * batch, n, k, x.Data, x.Offset, k, w, 0, k, xg, 0, n, false);
+            return xg;
+        }
+
+        for (int t = 0; t < steps; t++)
+        {
+            Gemm.Multiply(false, true, batch, n, k, x.Data, x.Offset + (t * x.StepStride), batch == 1 ? k : x.RowStride, w, 0, k, xg, t * batch * n, n, false);
+        }
+
+        return xg;
+    }
+
+    /// <summary>
+    /// Runs rows(b0, b1) over the batch (for the LSTM, GRU and RNN kernels), split between threads when the packed per-step GEMM is large enough (at least
     /// 2²⁰ multiply-adds per step, <paramref name="stepMacs"/>): at least one 8-row tile per thread, split points on multiples of 8 rows, the last part taking the rest.
     /// </summary>
     internal static void SplitRows(int batch, long stepMacs, bool packed, Action<int, int> rows)
@@ -131,7 +159,7 @@ internal static partial class Lstm
 
     /// <summary>
     /// BPTT through the loop run by <see cref="Forward"/>: from ds [2,T,B,H] computes dxg [T,B,4H] (the gradient of
-    /// the pre-activation gates), dw [4H,H], dh0 and dc0 [B,H].
+    /// the pre-activation gates, from which the caller gets dW_ih and dx), dw = dW_hh [4H,H], dbias, dh0 and dc0 [B,H].
     /// </summary>
     public static void Backward<T>(int steps, int batch, int hidden, T[] w, T[] h0, T[] c0, int[]? lengths, bool reverse,
         T[] s, T[] act, T[] ds, T[] dxg, T[] dw, T[]? dbias, T[] dh0, T[] dc0) where T : unmanaged, IFloatingPointIeee754<T>

@@ -21,17 +21,19 @@ internal static partial class Lstm
     private static bool UseFused<T>(int hidden) => typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && hidden % Units == 0;
 
     /// <summary>The forward loop of <see cref="Forward{T}"/> on the fused kernel.</summary>
-    private static void ForwardFused(int steps, int batch, int hidden, float[] xg, float[] w, float[]? bias, float[] h0, float[] c0,
-        int[]? lengths, bool reverse, float[] s, float[]? act)
+    private static void ForwardFused(int steps, int batch, int hidden, InputRows<float> x, float[] wIh, float[] w, float[]? bias,
+        float[] h0, float[] c0, int[]? lengths, bool reverse, float[] s, float[]? act)
     {
         int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh, tanhC = steps * batch * h4;
-        var packed = PackGates(w, hidden);
+        var packed = PackGates(w, hidden, hidden);
+        var packedIn = PackGates(wIh, hidden, x.Width);
         var b = bias ?? new float[h4];
 
         unsafe void Rows(int b0, int b1)
         {
-            fixed (float* px = xg, ph0 = h0, pc0 = c0, ps = s, pw = packed, pb = b, pa = act)
+            fixed (float* px = x.Data, pi = packedIn, ph0 = h0, pc0 = c0, ps = s, pw = packed, pb = b, pa = act)
             {
+                var inputs = new StepInputs(null, x.RowStride, x.Width, pi);
                 for (int k = 0; k < steps; k++)
                 {
                     int t = reverse ? steps - 1 - k : k;
@@ -40,7 +42,8 @@ internal static partial class Lstm
                     float* h = ps + (t * bh), c = ps + plane + (t * bh);
                     var cell = new CellRows(cp + (b0 * hidden), c + (b0 * hidden), h + (b0 * hidden),
                         pa == null ? null : pa + (t * batch * h4) + (b0 * h4), pa == null ? null : pa + tanhC + (t * bh) + (b0 * hidden), hidden);
-                    FusedRows(b1 - b0, hidden, hp + (b0 * hidden), px + (t * batch * h4) + (b0 * h4), pb, pw, cell);
+                    var xt = inputs.At(px + x.Offset + ((nint)t * x.StepStride) + ((nint)b0 * x.RowStride));
+                    FusedRows(b1 - b0, hidden, hp + (b0 * hidden), xt, pb, pw, cell);
                     for (int r = b0; r < b1 && lengths is not null; r++)
                     {
                         if (t >= lengths[r])
@@ -57,16 +60,19 @@ internal static partial class Lstm
         SplitRows(batch, (long)batch * 4 * hidden * hidden, true, Rows);
     }
 
-    /// <summary>Packs W_hh [4H, H] into H/16 panels of H × 64 (see the file header), reading W_hh row by row.</summary>
-    private static float[] PackGates(float[] w, int hidden)
+    /// <summary>
+    /// Packs W [4H, k] (W_hh with k = H, W_ih with k = I) into H/16 panels of k × 64 (see the file header), reading W
+    /// row by row.
+    /// </summary>
+    private static float[] PackGates(float[] w, int hidden, int k)
     {
-        var dst = GC.AllocateUninitializedArray<float>(4 * hidden * hidden, pinned: true);
+        var dst = GC.AllocateUninitializedArray<float>(4 * hidden * k, pinned: true);
         for (int row = 0; row < 4 * hidden; row++)
         {
             int q = row / hidden, u = row % hidden;
-            int o = ((u / Units) * hidden * 4 * Units) + (q * Units) + (u % Units);
-            var src = w.AsSpan(row * hidden, hidden);
-            for (int p = 0; p < hidden; p++, o += 4 * Units)
+            int o = ((u / Units) * k * 4 * Units) + (q * Units) + (u % Units);
+            var src = w.AsSpan(row * k, k);
+            for (int p = 0; p < k; p++, o += 4 * Units)
             {
                 dst[o] = src[p];
             }
@@ -88,9 +94,26 @@ internal static partial class Lstm
             Act == null ? null : Act + (row * 4 * Hidden) + unit, Tc == null ? null : Tc + (row * Hidden) + unit, Hidden);
     }
 
+    /// <summary>
+    /// This step's inputs for a run of rows: row r's x_t (Width values) at X + r·RowStride, and W_ih packed like W_hh
+    /// (panels of Width × 64).
+    /// </summary>
+    private readonly unsafe struct StepInputs(float* x, int rowStride, int width, float* packed)
+    {
+        public readonly float* X = x, Packed = packed;
+        public readonly int RowStride = rowStride, Width = width;
+
+        public StepInputs At(float* x) => new(x, RowStride, Width, Packed);
+
+        public StepInputs Row(int r) => new(X + ((nint)r * RowStride), RowStride, Width, Packed);
+
+        /// <summary>The packed W_ih panel of the 16 units from u0.</summary>
+        public float* Panel(int u0) => Packed + ((nint)u0 * 4 * Width);
+    }
+
     /// <summary>One step for m rows: per 16-unit panel, tiles of 4 rows, then single rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void FusedRows(int m, int hidden, float* hp, float* xg, float* bias, float* packed, CellRows cell)
+    private static unsafe void FusedRows(int m, int hidden, float* hp, StepInputs x, float* bias, float* packed, CellRows cell)
     {
         int h4 = 4 * hidden;
         float* buffer = stackalloc float[(4 * 4 * Units) + 16];
@@ -101,31 +124,58 @@ internal static partial class Lstm
             int r = 0;
             for (; r + 4 <= m; r += 4)
             {
-                Fused4(hidden, hp + (r * hidden), xg + (r * h4) + u0, bias + u0, panel, tile);
+                Fused4(x.Row(r), x.Panel(u0), hidden, hp + (r * hidden), panel, bias + u0, tile);
                 Cells(tile, 4, cell.At(r, u0));
             }
 
             for (; r < m; r++)
             {
-                Fused1(hidden, hp + (r * hidden), xg + (r * h4) + u0, bias + u0, panel, tile);
+                Fused1(x.Row(r), x.Panel(u0), hidden, hp + (r * hidden), panel, bias + u0, tile);
                 Cells(tile, 1, cell.At(r, u0));
             }
         }
     }
 
-    /// <summary>4 rows × 16 units: the gates x + bias + a·panel (a: 4 rows of k, row stride k) to tile (rows of 64).</summary>
+    /// <summary>
+    /// 4 rows × 16 units: the gates bias + x·xpanel + a·panel (x: 4 rows of the step's inputs; a: 4 rows of h_{t-1},
+    /// row stride k) to tile (rows of 64).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Fused4(int k, float* a, float* x, float* bias, float* b, float* tile)
+    private static unsafe void Fused4(StepInputs x, float* xpanel, int k, float* a, float* b, float* bias, float* tile)
     {
-        nint h = k, ld = 4 * h;
-        var (bi, bf, bg, bo) = (Vector512.Load(bias), Vector512.Load(bias + h), Vector512.Load(bias + (2 * h)), Vector512.Load(bias + (3 * h)));
-        var (a00, a01, a02, a03) = (Vector512.Load(x) + bi, Vector512.Load(x + h) + bf, Vector512.Load(x + (2 * h)) + bg, Vector512.Load(x + (3 * h)) + bo);
-        x += ld;
-        var (a10, a11, a12, a13) = (Vector512.Load(x) + bi, Vector512.Load(x + h) + bf, Vector512.Load(x + (2 * h)) + bg, Vector512.Load(x + (3 * h)) + bo);
-        x += ld;
-        var (a20, a21, a22, a23) = (Vector512.Load(x) + bi, Vector512.Load(x + h) + bf, Vector512.Load(x + (2 * h)) + bg, Vector512.Load(x + (3 * h)) + bo);
-        x += ld;
-        var (a30, a31, a32, a33) = (Vector512.Load(x) + bi, Vector512.Load(x + h) + bf, Vector512.Load(x + (2 * h)) + bg, Vector512.Load(x + (3 * h)) + bo);
+        nint h = k, xs = x.RowStride;
+        var (a00, a01, a02, a03) = (Vector512.Load(bias), Vector512.Load(bias + h), Vector512.Load(bias + (2 * h)), Vector512.Load(bias + (3 * h)));
+        var (a10, a11, a12, a13) = (a00, a01, a02, a03);
+        var (a20, a21, a22, a23) = (a00, a01, a02, a03);
+        var (a30, a31, a32, a33) = (a00, a01, a02, a03);
+
+        // The input projection x_t·W_ihᵀ, then the recurrent part h_{t-1}·W_hhᵀ, into the same accumulators.
+        float* xa = x.X;
+        for (nint p = 0; p < x.Width; p++, xpanel += 64)
+        {
+            var (w0, w1, w2, w3) = (Vector512.Load(xpanel), Vector512.Load(xpanel + 16), Vector512.Load(xpanel + 32), Vector512.Load(xpanel + 48));
+            var v = Vector512.Create(xa[p]);
+            a00 = Vector512.FusedMultiplyAdd(v, w0, a00);
+            a01 = Vector512.FusedMultiplyAdd(v, w1, a01);
+            a02 = Vector512.FusedMultiplyAdd(v, w2, a02);
+            a03 = Vector512.FusedMultiplyAdd(v, w3, a03);
+            v = Vector512.Create(xa[xs + p]);
+            a10 = Vector512.FusedMultiplyAdd(v, w0, a10);
+            a11 = Vector512.FusedMultiplyAdd(v, w1, a11);
+            a12 = Vector512.FusedMultiplyAdd(v, w2, a12);
+            a13 = Vector512.FusedMultiplyAdd(v, w3, a13);
+            v = Vector512.Create(xa[(2 * xs) + p]);
+            a20 = Vector512.FusedMultiplyAdd(v, w0, a20);
+            a21 = Vector512.FusedMultiplyAdd(v, w1, a21);
+            a22 = Vector512.FusedMultiplyAdd(v, w2, a22);
+            a23 = Vector512.FusedMultiplyAdd(v, w3, a23);
+            v = Vector512.Create(xa[(3 * xs) + p]);
+            a30 = Vector512.FusedMultiplyAdd(v, w0, a30);
+            a31 = Vector512.FusedMultiplyAdd(v, w1, a31);
+            a32 = Vector512.FusedMultiplyAdd(v, w2, a32);
+            a33 = Vector512.FusedMultiplyAdd(v, w3, a33);
+        }
+
         for (nint p = 0; p < k; p++, b += 64)
         {
             var (w0, w1, w2, w3) = (Vector512.Load(b), Vector512.Load(b + 16), Vector512.Load(b + 32), Vector512.Load(b + 48));
@@ -161,13 +211,19 @@ internal static partial class Lstm
 
     /// <summary>One row × 16 units, for the rows left after the 4-row tiles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Fused1(int k, float* a, float* x, float* bias, float* b, float* tile)
+    private static unsafe void Fused1(StepInputs x, float* xpanel, int k, float* a, float* b, float* bias, float* tile)
     {
         nint h = k;
-        var a0 = Vector512.Load(x) + Vector512.Load(bias);
-        var a1 = Vector512.Load(x + h) + Vector512.Load(bias + h);
-        var a2 = Vector512.Load(x + (2 * h)) + Vector512.Load(bias + (2 * h));
-        var a3 = Vector512.Load(x + (3 * h)) + Vector512.Load(bias + (3 * h));
+        var (a0, a1, a2, a3) = (Vector512.Load(bias), Vector512.Load(bias + h), Vector512.Load(bias + (2 * h)), Vector512.Load(bias + (3 * h)));
+        for (nint p = 0; p < x.Width; p++, xpanel += 64)
+        {
+            var v = Vector512.Create(x.X[p]);
+            a0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(xpanel), a0);
+            a1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(xpanel + 16), a1);
+            a2 = Vector512.FusedMultiplyAdd(v, Vector512.Load(xpanel + 32), a2);
+            a3 = Vector512.FusedMultiplyAdd(v, Vector512.Load(xpanel + 48), a3);
+        }
+
         for (nint p = 0; p < k; p++, b += 64)
         {
             var v = Vector512.Create(a[p]);

@@ -7,6 +7,7 @@
 // accumulators; per k 2 loads of the panel, 8 broadcasts of A, 16 FMAs) runs over the panels. The dgates rows
 // (B×K, at most 64 KiB) and one panel (K×32) stay in L1 across a panel's row tiles. With several threads each
 // thread runs the panels for its own rows of the batch (Lstm.cs). Float32 with AVX-512 only; other cases use Gemm.Multiply.
+// The GRU and RNN kernels (Gru.cs, Rnn.cs) use the same packing and tiles for their per-step GEMMs.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
