@@ -159,20 +159,7 @@ internal static class Gru
         Lstm.SplitRows(batch, (long)batch * h3 * hidden, packed is not null, Rows);
         Array.Copy(steps % 2 == 0 ? dhA : dhB, dh0, bh); // where the last step left dh_{-1}
 
-        // dW_hh = Σ_t dgh_tᵀ·h_{t-1}: the steps after the first use hs shifted by one step, the first uses h0.
-        int first = reverse ? steps - 1 : 0;
-        int rest = (steps - 1) * batch;
-        if (rest > 0)
-        {
-            int gOff = reverse ? 0 : batch * h3, hOff = reverse ? bh : 0;
-            Gemm.Multiply(true, false, h3, hidden, rest, dgh, gOff, h3, hs, hOff, hidden, dw, 0, hidden, false);
-        }
-        else
-        {
-            Array.Clear(dw);
-        }
-
-        Gemm.Multiply(true, false, h3, hidden, batch, dgh, first * batch * h3, h3, h0, 0, hidden, dw, 0, hidden, true);
+        Lstm.WeightGrad(steps, batch, hidden, h3, reverse, dgh, hs, h0, dw);
     }
 
     /// <summary>One row of the cell forward; a: r, z, n, W_hn·h + b_hn (4H) for the backward.</summary>

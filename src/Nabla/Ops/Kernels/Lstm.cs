@@ -243,20 +243,27 @@ internal static partial class Lstm
         var dh = steps % 2 == 0 ? dhA : dhB; // where the last step left dh_{-1}
         Array.Copy(dh, dh0, bh);
 
-        // dW = Σ_t dgates_tᵀ·h_{t-1}: the steps after the first use s[0] shifted by one step, the first uses h0.
-        int first = reverse ? steps - 1 : 0;
-        int rest = (steps - 1) * batch;
+        WeightGrad(steps, batch, hidden, h4, reverse, dxg, s, h0, dw); // s[0] holds the h_t
+    }
+
+    /// <summary>
+    /// dW = Σ_t dg_tᵀ·h_{t-1} for the recurrences (dg [T,B,n]; hs [T,B,H] the states, h_{-1} = h0): two GEMMs over all
+    /// steps, the steps after the first against the states shifted by one step, the first against h0.
+    /// </summary>
+    internal static void WeightGrad<T>(int steps, int batch, int hidden, int n, bool reverse, T[] dg, T[] hs, T[] h0, T[] dw)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int bh = batch * hidden, first = reverse ? steps - 1 : 0, rest = (steps - 1) * batch;
         if (rest > 0)
         {
-            int gOff = reverse ? 0 : batch * h4, hOff = reverse ? bh : 0;
-            Gemm.Multiply(true, false, h4, hidden, rest, dxg, gOff, h4, s, hOff, hidden, dw, 0, hidden, false);
+            Gemm.Multiply(true, false, n, hidden, rest, dg, reverse ? 0 : batch * n, n, hs, reverse ? bh : 0, hidden, dw, 0, hidden, false);
         }
         else
         {
             Array.Clear(dw);
         }
 
-        Gemm.Multiply(true, false, h4, hidden, batch, dxg, first * batch * h4, h4, h0, 0, hidden, dw, 0, hidden, true);
+        Gemm.Multiply(true, false, n, hidden, batch, dg, first * batch * n, n, h0, 0, hidden, dw, 0, hidden, true);
     }
 
     /// <summary>

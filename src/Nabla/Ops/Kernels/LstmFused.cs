@@ -143,62 +143,42 @@ internal static partial class Lstm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Fused4(StepInputs x, float* xpanel, int k, float* a, float* b, float* bias, float* tile)
     {
-        nint h = k, xs = x.RowStride;
+        nint h = k;
         var (a00, a01, a02, a03) = (Vector512.Load(bias), Vector512.Load(bias + h), Vector512.Load(bias + (2 * h)), Vector512.Load(bias + (3 * h)));
         var (a10, a11, a12, a13) = (a00, a01, a02, a03);
         var (a20, a21, a22, a23) = (a00, a01, a02, a03);
         var (a30, a31, a32, a33) = (a00, a01, a02, a03);
 
-        // The input projection x_t·W_ihᵀ, then the recurrent part h_{t-1}·W_hhᵀ, into the same accumulators.
-        float* xa = x.X;
-        for (nint p = 0; p < x.Width; p++, xpanel += 64)
+        // Two passes into the same accumulators: the input projection x_t·W_ihᵀ (rows of x strided by the input's
+        // layout), then the recurrent part h_{t-1}·W_hhᵀ.
+        for (int pass = 0; pass < 2; pass++)
         {
-            var (w0, w1, w2, w3) = (Vector512.Load(xpanel), Vector512.Load(xpanel + 16), Vector512.Load(xpanel + 32), Vector512.Load(xpanel + 48));
-            var v = Vector512.Create(xa[p]);
-            a00 = Vector512.FusedMultiplyAdd(v, w0, a00);
-            a01 = Vector512.FusedMultiplyAdd(v, w1, a01);
-            a02 = Vector512.FusedMultiplyAdd(v, w2, a02);
-            a03 = Vector512.FusedMultiplyAdd(v, w3, a03);
-            v = Vector512.Create(xa[xs + p]);
-            a10 = Vector512.FusedMultiplyAdd(v, w0, a10);
-            a11 = Vector512.FusedMultiplyAdd(v, w1, a11);
-            a12 = Vector512.FusedMultiplyAdd(v, w2, a12);
-            a13 = Vector512.FusedMultiplyAdd(v, w3, a13);
-            v = Vector512.Create(xa[(2 * xs) + p]);
-            a20 = Vector512.FusedMultiplyAdd(v, w0, a20);
-            a21 = Vector512.FusedMultiplyAdd(v, w1, a21);
-            a22 = Vector512.FusedMultiplyAdd(v, w2, a22);
-            a23 = Vector512.FusedMultiplyAdd(v, w3, a23);
-            v = Vector512.Create(xa[(3 * xs) + p]);
-            a30 = Vector512.FusedMultiplyAdd(v, w0, a30);
-            a31 = Vector512.FusedMultiplyAdd(v, w1, a31);
-            a32 = Vector512.FusedMultiplyAdd(v, w2, a32);
-            a33 = Vector512.FusedMultiplyAdd(v, w3, a33);
-        }
-
-        for (nint p = 0; p < k; p++, b += 64)
-        {
-            var (w0, w1, w2, w3) = (Vector512.Load(b), Vector512.Load(b + 16), Vector512.Load(b + 32), Vector512.Load(b + 48));
-            var v = Vector512.Create(a[p]);
-            a00 = Vector512.FusedMultiplyAdd(v, w0, a00);
-            a01 = Vector512.FusedMultiplyAdd(v, w1, a01);
-            a02 = Vector512.FusedMultiplyAdd(v, w2, a02);
-            a03 = Vector512.FusedMultiplyAdd(v, w3, a03);
-            v = Vector512.Create(a[h + p]);
-            a10 = Vector512.FusedMultiplyAdd(v, w0, a10);
-            a11 = Vector512.FusedMultiplyAdd(v, w1, a11);
-            a12 = Vector512.FusedMultiplyAdd(v, w2, a12);
-            a13 = Vector512.FusedMultiplyAdd(v, w3, a13);
-            v = Vector512.Create(a[(2 * h) + p]);
-            a20 = Vector512.FusedMultiplyAdd(v, w0, a20);
-            a21 = Vector512.FusedMultiplyAdd(v, w1, a21);
-            a22 = Vector512.FusedMultiplyAdd(v, w2, a22);
-            a23 = Vector512.FusedMultiplyAdd(v, w3, a23);
-            v = Vector512.Create(a[(3 * h) + p]);
-            a30 = Vector512.FusedMultiplyAdd(v, w0, a30);
-            a31 = Vector512.FusedMultiplyAdd(v, w1, a31);
-            a32 = Vector512.FusedMultiplyAdd(v, w2, a32);
-            a33 = Vector512.FusedMultiplyAdd(v, w3, a33);
+            float* r = pass == 0 ? x.X : a, w = pass == 0 ? xpanel : b;
+            nint ld = pass == 0 ? x.RowStride : h, n = pass == 0 ? x.Width : h;
+            for (nint p = 0; p < n; p++, w += 64)
+            {
+                var (w0, w1, w2, w3) = (Vector512.Load(w), Vector512.Load(w + 16), Vector512.Load(w + 32), Vector512.Load(w + 48));
+                var v = Vector512.Create(r[p]);
+                a00 = Vector512.FusedMultiplyAdd(v, w0, a00);
+                a01 = Vector512.FusedMultiplyAdd(v, w1, a01);
+                a02 = Vector512.FusedMultiplyAdd(v, w2, a02);
+                a03 = Vector512.FusedMultiplyAdd(v, w3, a03);
+                v = Vector512.Create(r[ld + p]);
+                a10 = Vector512.FusedMultiplyAdd(v, w0, a10);
+                a11 = Vector512.FusedMultiplyAdd(v, w1, a11);
+                a12 = Vector512.FusedMultiplyAdd(v, w2, a12);
+                a13 = Vector512.FusedMultiplyAdd(v, w3, a13);
+                v = Vector512.Create(r[(2 * ld) + p]);
+                a20 = Vector512.FusedMultiplyAdd(v, w0, a20);
+                a21 = Vector512.FusedMultiplyAdd(v, w1, a21);
+                a22 = Vector512.FusedMultiplyAdd(v, w2, a22);
+                a23 = Vector512.FusedMultiplyAdd(v, w3, a23);
+                v = Vector512.Create(r[(3 * ld) + p]);
+                a30 = Vector512.FusedMultiplyAdd(v, w0, a30);
+                a31 = Vector512.FusedMultiplyAdd(v, w1, a31);
+                a32 = Vector512.FusedMultiplyAdd(v, w2, a32);
+                a33 = Vector512.FusedMultiplyAdd(v, w3, a33);
+            }
         }
 
         // The cell math has many temporaries: with 16 accumulators live the JIT would spill, so the gates go to an L1
@@ -215,22 +195,18 @@ internal static partial class Lstm
     {
         nint h = k;
         var (a0, a1, a2, a3) = (Vector512.Load(bias), Vector512.Load(bias + h), Vector512.Load(bias + (2 * h)), Vector512.Load(bias + (3 * h)));
-        for (nint p = 0; p < x.Width; p++, xpanel += 64)
+        for (int pass = 0; pass < 2; pass++)
         {
-            var v = Vector512.Create(x.X[p]);
-            a0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(xpanel), a0);
-            a1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(xpanel + 16), a1);
-            a2 = Vector512.FusedMultiplyAdd(v, Vector512.Load(xpanel + 32), a2);
-            a3 = Vector512.FusedMultiplyAdd(v, Vector512.Load(xpanel + 48), a3);
-        }
-
-        for (nint p = 0; p < k; p++, b += 64)
-        {
-            var v = Vector512.Create(a[p]);
-            a0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b), a0);
-            a1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + 16), a1);
-            a2 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + 32), a2);
-            a3 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + 48), a3);
+            float* r = pass == 0 ? x.X : a, w = pass == 0 ? xpanel : b;
+            nint n = pass == 0 ? x.Width : h;
+            for (nint p = 0; p < n; p++, w += 64)
+            {
+                var v = Vector512.Create(r[p]);
+                a0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w), a0);
+                a1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 16), a1);
+                a2 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 32), a2);
+                a3 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 48), a3);
+            }
         }
 
         Store4(tile, a0, a1, a2, a3);

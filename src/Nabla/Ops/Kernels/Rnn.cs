@@ -143,19 +143,7 @@ internal static class Rnn
         Lstm.SplitRows(batch, (long)bh * hidden, packed is not null, Rows);
         Array.Copy(steps % 2 == 0 ? dhA : dhB, dh0, bh); // where the last step left dh_{-1}
 
-        // dW_hh = Σ_t da_tᵀ·h_{t-1}: the steps after the first use hs shifted by one step, the first uses h0.
-        int first = reverse ? steps - 1 : 0;
-        int rest = (steps - 1) * batch;
-        if (rest > 0)
-        {
-            Gemm.Multiply(true, false, hidden, hidden, rest, dxg, reverse ? 0 : bh, hidden, hs, reverse ? bh : 0, hidden, dw, 0, hidden, false);
-        }
-        else
-        {
-            Array.Clear(dw);
-        }
-
-        Gemm.Multiply(true, false, hidden, hidden, batch, dxg, first * bh, hidden, h0, 0, hidden, dw, 0, hidden, true);
+        Lstm.WeightGrad(steps, batch, hidden, hidden, reverse, dxg, hs, h0, dw);
     }
 
     /// <summary>h = act(xg + h + b) for one row (h holds h_{t-1}·W_hhᵀ on entry).</summary>
