@@ -66,7 +66,7 @@ internal static partial class Lstm
     /// </summary>
     private static float[] PackGates(float[] w, int hidden, int k)
     {
-        var dst = GC.AllocateUninitializedArray<float>(4 * hidden * k, pinned: true);
+        var dst = GC.AllocateUninitializedArray<float>(4 * hidden * k);
         for (int row = 0; row < 4 * hidden; row++)
         {
             int q = row / hidden, u = row % hidden;

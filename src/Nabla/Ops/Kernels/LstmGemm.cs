@@ -23,7 +23,7 @@ internal static partial class Lstm
     /// <summary>Packs W (k×n, row-major with row length ld) into 32-column panels.</summary>
     internal static float[] Pack(float[] w, int k, int n, int ld)
     {
-        var dst = GC.AllocateUninitializedArray<float>(k * n, pinned: true);
+        var dst = GC.AllocateUninitializedArray<float>(k * n);
         for (int jp = 0; jp < n; jp += Nr)
         {
             int baseOff = jp * k;
