@@ -90,6 +90,7 @@ internal static partial class Lstm
         public readonly float* Cp = cp, C = c, H = h, Act = act, Tc = tc;
         public readonly int Hidden = hidden;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public CellRows At(int row, int unit) => new(Cp + (row * Hidden) + unit, C + (row * Hidden) + unit, H + (row * Hidden) + unit,
             Act == null ? null : Act + (row * 4 * Hidden) + unit, Tc == null ? null : Tc + (row * Hidden) + unit, Hidden);
     }
