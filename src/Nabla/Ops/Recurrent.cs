@@ -135,24 +135,55 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
         var dh0 = Tensor.Empty(h0.Shape, s.DType);
         var dc0 = Tensor.Empty(c0.Shape, s.DType);
         var db = inputs.Length > 5 ? Tensor.Empty(inputs[5].Shape, s.DType) : null;
+        bool needWih = inputs[1].RequiresGrad;
         Lstm.Backward(steps, batch, hidden, Dense<T>(w), Dense<T>(h0), Dense<T>(c0), lengths, reverse, s.Elements<T>(), (T[])act,
-            Dense<T>(ds.ContiguousNoGrad()), dgates, dw.Elements<T>(), db?.Elements<T>(), dh0.Elements<T>(), dc0.Elements<T>());
-
-        // dW_ih = Σ_t dgates_tᵀ·x_t and dx = dgates·W_ih, over all steps at once (x as time-major rows).
+            Dense<T>(ds.ContiguousNoGrad()), dgates, needWih ? null : dw.Elements<T>(), db?.Elements<T>(), dh0.Elements<T>(), dc0.Elements<T>());
+        var xs = Dense<T>(x.ContiguousNoGrad()); // time-major rows
         Tensor? dwIh = null, dx = null;
-        if (inputs[1].RequiresGrad)
+        if (needWih)
         {
             dwIh = Tensor.Empty(wIh.Shape, s.DType);
-            Gemm.Multiply(true, false, h4, input, rows, dgates, 0, h4, Dense<T>(x.ContiguousNoGrad()), 0, input, dwIh.Elements<T>(), 0, input, false);
+            WeightGrads(steps, batch, input, hidden, xs, s.Elements<T>(), Dense<T>(h0), dgates, dwIh.Elements<T>(), dw.Elements<T>());
         }
 
         if (inputs[0].RequiresGrad)
         {
+            // dx = dgates·W_ih over all steps at once.
             dx = Tensor.Empty(x.Shape, s.DType);
             Gemm.Multiply(false, false, rows, input, h4, dgates, 0, h4, Dense<T>(wIh), 0, input, dx.Elements<T>(), 0, input, false);
         }
 
         return db is null ? [dx, dwIh, dw, dh0, dc0] : [dx, dwIh, dw, dh0, dc0, db];
+    }
+
+    /// <summary>
+    /// [dW_ih | dW_hh] = Σ_t dgates_tᵀ·[x_t | h_{t-1}] as one GEMM over all steps, so that the transposed gate
+    /// gradients (T·B × 4H, the largest operand) are packed once rather than once per weight.
+    /// </summary>
+    private void WeightGrads<T>(int steps, int batch, int input, int hidden, T[] x, T[] s, T[] h0, T[] dgates, T[] dwIh, T[] dwHh)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = input + hidden, h4 = 4 * hidden;
+        var xh = GC.AllocateUninitializedArray<T>(steps * batch * k);
+        for (int t = 0; t < steps; t++)
+        {
+            bool first = reverse ? t == steps - 1 : t == 0;
+            int tp = reverse ? t + 1 : t - 1;
+            for (int b = 0; b < batch; b++)
+            {
+                int r = (t * batch) + b;
+                Array.Copy(x, r * input, xh, r * k, input);
+                Array.Copy(first ? h0 : s, first ? b * hidden : ((tp * batch) + b) * hidden, xh, (r * k) + input, hidden);
+            }
+        }
+
+        var dcat = GC.AllocateUninitializedArray<T>(h4 * k);
+        Gemm.Multiply(true, false, h4, k, steps * batch, dgates, 0, h4, xh, 0, k, dcat, 0, k, false);
+        for (int r = 0; r < h4; r++)
+        {
+            Array.Copy(dcat, r * k, dwIh, r * input, input);
+            Array.Copy(dcat, (r * k) + input, dwHh, r * hidden, hidden);
+        }
     }
 }
 

@@ -159,10 +159,11 @@ internal static partial class Lstm
 
     /// <summary>
     /// BPTT through the loop run by <see cref="Forward"/>: from ds [2,T,B,H] computes dxg [T,B,4H] (the gradient of
-    /// the pre-activation gates, from which the caller gets dW_ih and dx), dw = dW_hh [4H,H], dbias, dh0 and dc0 [B,H].
+    /// the pre-activation gates, from which the caller gets dW_ih and dx), dw = dW_hh [4H,H] (unless null: then the
+    /// caller computes it), dbias, dh0 and dc0 [B,H].
     /// </summary>
     public static void Backward<T>(int steps, int batch, int hidden, T[] w, T[] h0, T[] c0, int[]? lengths, bool reverse,
-        T[] s, T[] act, T[] ds, T[] dxg, T[] dw, T[]? dbias, T[] dh0, T[] dc0) where T : unmanaged, IFloatingPointIeee754<T>
+        T[] s, T[] act, T[] ds, T[] dxg, T[]? dw, T[]? dbias, T[] dh0, T[] dc0) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h4 = 4 * hidden, bh = batch * hidden, plane = steps * bh, tanhC = steps * batch * h4;
         var dhA = new T[bh];
@@ -243,7 +244,10 @@ internal static partial class Lstm
         var dh = steps % 2 == 0 ? dhA : dhB; // where the last step left dh_{-1}
         Array.Copy(dh, dh0, bh);
 
-        WeightGrad(steps, batch, hidden, h4, reverse, dxg, s, h0, dw); // s[0] holds the h_t
+        if (dw is not null)
+        {
+            WeightGrad(steps, batch, hidden, h4, reverse, dxg, s, h0, dw); // s[0] holds the h_t
+        }
     }
 
     /// <summary>
