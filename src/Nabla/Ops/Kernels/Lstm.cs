@@ -328,7 +328,7 @@ internal static partial class Lstm
         ? FastMath.Sigmoid(x.AsSingle()).As<float, T>()
         : Vector512<T>.One / (Vector512<T>.One + Exp(-x));
 
-    /// <summary>tanh(x) = 1 − 2 / (e^(2x) + 1): exact limits ±1 (e^(2x) → ∞ or 0), absolute error a few ulps of 1.</summary>
+    /// <summary>tanh per lane: FastMath's for float; for double 1 − 2 / (e^(2x) + 1) (exact limits ±1, absolute error a few ulps of 1).</summary>
     internal static Vector512<T> Tanh<T>(Vector512<T> x) => typeof(T) == typeof(float)
         ? FastMath.Tanh(x.AsSingle()).As<float, T>()
         : Vector512<T>.One - ((Vector512<T>.One + Vector512<T>.One) / (Exp(x + x) + Vector512<T>.One));
