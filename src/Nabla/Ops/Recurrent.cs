@@ -59,8 +59,10 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
             throw new ArgumentException($"{Name}: expected {batch} lengths in [0, {steps}], got [{string.Join(", ", lengths)}]");
         }
 
-        // x keeps its layout (a batch-first input arrives as a transposed view) as long as its rows are contiguous.
-        var xr = x.Strides[2] == 1 || input <= 1 ? x.Detach() : x.ContiguousNoGrad();
+        // x keeps its layout (a batch-first input arrives as a transposed view) as long as its rows are contiguous and
+        // do not overlap (an expanded view, stride 0, is copied).
+        bool rows = (x.Strides[2] == 1 || input <= 1) && (batch <= 1 || x.Strides[1] >= input) && (steps <= 1 || x.Strides[0] >= input);
+        var xr = rows ? x.Detach() : x.ContiguousNoGrad();
         var (wi, wc, hc, cc, bc) = (wIh.ContiguousNoGrad(), w.ContiguousNoGrad(), h0.ContiguousNoGrad(), c0.ContiguousNoGrad(), bias?.ContiguousNoGrad());
         var s = Tensor.Empty(new Shape(2, steps, batch, hidden), x.DType);
         bool save = GradMode.IsEnabled && inputs.Any(t => t.RequiresGrad);

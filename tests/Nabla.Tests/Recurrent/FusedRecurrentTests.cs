@@ -112,4 +112,38 @@ public sealed class FusedRecurrentTests
             Threads.Count = saved;
         }
     }
+
+    /// <summary>
+    /// The fused LSTM reads x in its own layout: a view of 3 of 7 features (rows 7 apart) and an expanded one (stride 0
+    /// over time, which the op copies), in float32 and float64, against the composite cell, gradients included.
+    /// </summary>
+    [Theory]
+    [InlineData(DType.Float32, false)]
+    [InlineData(DType.Float32, true)]
+    [InlineData(DType.Float64, false)]
+    [InlineData(DType.Float64, true)]
+    public void Fused_lstm_reads_strided_and_expanded_inputs(DType dtype, bool expanded)
+    {
+        var g = new Generator(11);
+        var lstm = new LSTM(3, 16, generator: g, dtype: dtype);
+        var source = (expanded ? Tensor.Randn(new Shape(1, 5, 3), g, dtype) : Tensor.Randn(new Shape(4, 5, 7), g, dtype)).RequireGrad();
+        (Tensor Y, Tensor[] Grads) Run(bool fused)
+        {
+            lstm.UseFusedKernel = fused;
+            lstm.ZeroGrad();
+            source.Grad = null;
+            var x = expanded ? source.Expand(4, 5, 3) : source.Narrow(2, 2, 3);
+            var y = lstm.Forward(x, null).Output;
+            y.Square().Sum().Backward();
+            return (y, [source.Grad!, .. lstm.Parameters().Select(p => p.Grad!)]);
+        }
+
+        var (fast, slow) = (Run(true), Run(false));
+        double tol = dtype == DType.Float32 ? 1e-5 : 1e-12;
+        AssertClose(slow.Y, fast.Y, tol);
+        for (int i = 0; i < fast.Grads.Length; i++)
+        {
+            AssertClose(slow.Grads[i], fast.Grads[i], 10 * tol);
+        }
+    }
 }
