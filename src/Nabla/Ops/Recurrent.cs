@@ -1,6 +1,6 @@
 using System.Numerics;
 using Nabla.Ops.Kernels;
-using static Nabla.Ops.RecurrentGrad;
+using static Nabla.Ops.RecurrentOps;
 
 namespace Nabla.Ops;
 
@@ -54,10 +54,7 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
             throw new ArgumentException($"{Name}: all inputs must have the dtype of x ({x.DType})");
         }
 
-        if (lengths is not null && (lengths.Length != batch || lengths.Any(l => l < 0 || l > steps)))
-        {
-            throw new ArgumentException($"{Name}: expected {batch} lengths in [0, {steps}], got [{string.Join(", ", lengths)}]");
-        }
+        CheckLengths(Name, lengths, batch, steps);
 
         // x keeps its layout (a batch-first input arrives as a transposed view) as long as its rows are contiguous and
         // do not overlap (an expanded view, stride 0, is copied).
@@ -106,7 +103,7 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
             var hn = o * cn.Tanh();
             if (lengths is not null)
             {
-                var valid = Tensor.FromArray(lengths.Select(l => t < l).ToArray(), new Shape(batch, 1));
+                var valid = ValidRows(lengths, t);
                 (hn, cn) = (Tensor.Where(valid, hn, h), Tensor.Where(valid, cn, c));
             }
 
@@ -189,9 +186,21 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
     }
 }
 
-/// <summary>Helpers shared by the fused recurrent layer ops.</summary>
-internal static class RecurrentGrad
+/// <summary>Helpers shared by the fused recurrent layer ops (lstm_layer, gru_layer, rnn_layer).</summary>
+internal static class RecurrentOps
 {
+    /// <summary>Per-row lengths must be one per batch row, each in [0, steps].</summary>
+    public static void CheckLengths(string op, int[]? lengths, int batch, int steps)
+    {
+        if (lengths is not null && (lengths.Length != batch || lengths.Any(l => l < 0 || l > steps)))
+        {
+            throw new ArgumentException($"{op}: expected {batch} lengths in [0, {steps}], got [{string.Join(", ", lengths)}]");
+        }
+    }
+
+    /// <summary>(B, 1): whether row b is processed at step t (t &lt; lengths[b]); the composites select with it.</summary>
+    public static Tensor ValidRows(int[] lengths, int t) => Tensor.FromArray(lengths.Select(l => t < l).ToArray(), new Shape(lengths.Length, 1));
+
     /// <summary>
     /// The gradients of the inputs through the composite (primitive-op) form of a layer, recorded in tensor ops so that
     /// higher derivatives stay exact: the backward used when a graph of the gradient is requested.

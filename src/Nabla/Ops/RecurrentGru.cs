@@ -1,6 +1,6 @@
 using System.Numerics;
 using Nabla.Ops.Kernels;
-using static Nabla.Ops.RecurrentGrad;
+using static Nabla.Ops.RecurrentOps;
 
 namespace Nabla.Ops;
 
@@ -48,10 +48,7 @@ internal sealed class GruLayer(bool reverse = false, int[]? lengths = null) : Op
             throw new ArgumentException($"{Name}: all inputs must have the dtype of the gates ({xg.DType})");
         }
 
-        if (lengths is not null && (lengths.Length != batch || lengths.Any(l => l < 0 || l > steps)))
-        {
-            throw new ArgumentException($"{Name}: expected {batch} lengths in [0, {steps}], got [{string.Join(", ", lengths)}]");
-        }
+        CheckLengths(Name, lengths, batch, steps);
 
         var (xc, wc, hc, bc) = (xg.ContiguousNoGrad(), w.ContiguousNoGrad(), h0.ContiguousNoGrad(), bias?.ContiguousNoGrad());
         Tensor[] inputs = bias is null ? [xg, w, h0] : [xg, w, h0, bias];
@@ -95,7 +92,7 @@ internal sealed class GruLayer(bool reverse = false, int[]? lengths = null) : Op
             var hn = n + (z * (h - n));
             if (lengths is not null)
             {
-                hn = Tensor.Where(Tensor.FromArray(lengths.Select(l => t < l).ToArray(), new Shape(batch, 1)), hn, h);
+                hn = Tensor.Where(ValidRows(lengths, t), hn, h);
             }
 
             (h, hs[t]) = (hn, hn);

@@ -1,6 +1,6 @@
 using System.Numerics;
 using Nabla.Ops.Kernels;
-using static Nabla.Ops.RecurrentGrad;
+using static Nabla.Ops.RecurrentOps;
 
 namespace Nabla.Ops;
 
@@ -42,10 +42,7 @@ internal sealed class RnnLayer(bool relu, bool reverse = false, int[]? lengths =
             throw new ArgumentException($"{Name}: all inputs must have the dtype of xg ({xg.DType})");
         }
 
-        if (lengths is not null && (lengths.Length != batch || lengths.Any(l => l < 0 || l > steps)))
-        {
-            throw new ArgumentException($"{Name}: expected {batch} lengths in [0, {steps}], got [{string.Join(", ", lengths)}]");
-        }
+        CheckLengths(Name, lengths, batch, steps);
 
         var (xc, wc, hc, bc) = (xg.ContiguousNoGrad(), w.ContiguousNoGrad(), h0.ContiguousNoGrad(), bias?.ContiguousNoGrad());
         Tensor[] inputs = bias is null ? [xg, w, h0] : [xg, w, h0, bias];
@@ -88,7 +85,7 @@ internal sealed class RnnLayer(bool relu, bool reverse = false, int[]? lengths =
             var hn = relu ? a.Relu() : a.Tanh();
             if (lengths is not null)
             {
-                hn = Tensor.Where(Tensor.FromArray(lengths.Select(l => t < l).ToArray(), new Shape(batch, 1)), hn, h);
+                hn = Tensor.Where(ValidRows(lengths, t), hn, h);
             }
 
             (h, hs[t]) = (hn, hn);

@@ -103,7 +103,7 @@ public static partial class F
             var next = step(xg.Select(0, t), state);
             if (lengths is not null)
             {
-                var valid = Tensor.FromArray(lengths.Select(l => t < l).ToArray(), new Shape(batch, 1));
+                var valid = RecurrentOps.ValidRows(lengths, t);
                 for (int i = 0; i < next.Length; i++)
                 {
                     next[i] = Tensor.Where(valid, next[i], state[i]);

@@ -12,8 +12,7 @@
 //   da_r = da_n⊙(ghn + bhn)⊙r(1 − r); da_z = dz⊙z(1 − z);
 //   dxg_t = [da_r, da_z, da_n]; dgh_t = [da_r, da_z, da_n⊙r]; dh_carry = dh⊙z + dgh_t·W_hh (one GEMM);
 // then dW_hh = Σ_t dgh_tᵀ·h_{t-1} (two GEMMs over all steps) and db_hh = Σ_t,b dgh_t.
-// Variable lengths: as in Lstm.cs, row b is processed only at t < len[b] and carries its state otherwise.
-// Rows of the batch are independent through time, so threads split them (Lstm.SplitRows).
+// The time loops, variable lengths and the threads are Recurrence's (Recurrence.cs); this file has the GRU cell.
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
@@ -28,60 +27,12 @@ internal static class Gru
     public static void Forward<T>(int steps, int batch, int hidden, T[] xg, T[] w, T[]? bias, T[] h0, int[]? lengths, bool reverse,
         T[] hs, T[]? act) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int h3 = 3 * hidden, h4 = 4 * hidden, bh = batch * hidden;
-        float[]? packed = null;
-        if (Lstm.UsePacked<T>(h3))
+        int h3 = 3 * hidden, h4 = 4 * hidden;
+        Recurrence.Forward(steps, batch, hidden, h3, w, h0, lengths, reverse, hs, (t, b, gh, hp, h) =>
         {
-            // gh = h·W_hhᵀ: the packed operand is W_hhᵀ [H, 3H].
-            var wt = new float[h3 * hidden];
-            var wf = (float[])(object)w;
-            for (int r = 0; r < h3; r++)
-            {
-                for (int p = 0; p < hidden; p++)
-                {
-                    wt[(p * h3) + r] = wf[(r * hidden) + p];
-                }
-            }
-
-            packed = Lstm.Pack(wt, hidden, h3, h3);
-        }
-
-        void Rows(int b0, int b1)
-        {
-            int m = b1 - b0;
-            var gh = new T[m * h3];
-            var noAct = new T[h4];
-            for (int k = 0; k < steps; k++)
-            {
-                int t = reverse ? steps - 1 - k : k;
-                int tp = reverse ? t + 1 : t - 1;
-                var (hp, hpo) = k == 0 ? (h0, 0) : (hs, tp * bh);
-                if (packed is not null)
-                {
-                    Lstm.Panels(m, h3, hidden, (float[])(object)hp, hpo + (b0 * hidden), hidden, packed, (float[])(object)gh, 0, h3);
-                }
-                else
-                {
-                    Gemm.Multiply(false, true, m, h3, hidden, hp, hpo + (b0 * hidden), hidden, w, 0, hidden, gh, 0, h3, false);
-                }
-
-                for (int b = b0; b < b1; b++)
-                {
-                    var hrow = hs.AsSpan((t * bh) + (b * hidden), hidden);
-                    var prev = hp.AsSpan(hpo + (b * hidden), hidden);
-                    if (lengths is not null && t >= lengths[b])
-                    {
-                        prev.CopyTo(hrow); // past its length a row carries its state
-                        continue;
-                    }
-
-                    CellForward<T>(xg.AsSpan((t * batch * h3) + (b * h3), h3), gh.AsSpan((b - b0) * h3, h3), bias, prev, hrow,
-                        act is null ? noAct : act.AsSpan((t * batch * h4) + (b * h4), h4), hidden);
-                }
-            }
-        }
-
-        Lstm.SplitRows(batch, (long)batch * h3 * hidden, packed is not null, Rows);
+            int r = (t * batch) + b;
+            CellForward(xg.AsSpan(r * h3, h3), gh, bias, hp, h, act is null ? new T[h4] : act.AsSpan(r * h4, h4), hidden);
+        });
     }
 
     /// <summary>
@@ -91,108 +42,69 @@ internal static class Gru
     public static void Backward<T>(int steps, int batch, int hidden, T[] w, T[] h0, int[]? lengths, bool reverse,
         T[] hs, T[] act, T[] dhs, T[] dxg, T[] dw, T[]? dbias, T[] dh0) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int h3 = 3 * hidden, h4 = 4 * hidden, bh = batch * hidden;
+        int h3 = 3 * hidden, h4 = 4 * hidden;
+        if (lengths is not null)
+        {
+            // Carried rows get no input gradient (the driver clears their dgh and passes their dh through).
+            for (int t = 0; t < steps; t++)
+            {
+                for (int b = 0; b < batch; b++)
+                {
+                    if (t >= lengths[b])
+                    {
+                        dxg.AsSpan(((t * batch) + b) * h3, h3).Clear();
+                    }
+                }
+            }
+        }
+
+        // dgh (the gradient of h·W_hhᵀ) differs from dxg only in the n gate: da_n⊙r against da_n.
         var dgh = GC.AllocateUninitializedArray<T>(steps * batch * h3);
-        var dhA = new T[bh];
-        var dhB = new T[bh];
-        var packed = Lstm.UsePacked<T>(hidden) ? Lstm.Pack((float[])(object)w, h3, hidden, hidden) : null;
-        if (dbias is not null)
+        Recurrence.Backward(steps, batch, hidden, h3, w, h0, lengths, reverse, hs, dhs, dgh, dw, dbias, dh0, (t, b, hp, dh, dg) =>
         {
-            Array.Clear(dbias);
-        }
-
-        void Rows(int b0, int b1)
-        {
-            int m = b1 - b0, r0 = b0 * hidden, rn = m * hidden;
-            var (dh, dhNext) = (dhA, dhB);
-            var db = dbias is null ? null : new T[h3];
-            for (int k = steps - 1; k >= 0; k--)
-            {
-                int t = reverse ? steps - 1 - k : k;
-                int tp = reverse ? t + 1 : t - 1;
-                var (hp, hpo) = k == 0 ? (h0, 0) : (hs, tp * bh);
-                Lstm.AddShort<T>(dh.AsSpan(r0, rn), dhs.AsSpan((t * bh) + r0, rn), dh.AsSpan(r0, rn));
-                for (int b = b0; b < b1; b++)
-                {
-                    var dxr = dxg.AsSpan((t * batch * h3) + (b * h3), h3);
-                    var dgr = dgh.AsSpan((t * batch * h3) + (b * h3), h3);
-                    if (lengths is not null && t >= lengths[b])
-                    {
-                        // A carried row: no gate gradients, and dh passes to the previous step unchanged.
-                        dxr.Clear();
-                        dgr.Clear();
-                        continue;
-                    }
-
-                    CellBackward<T>(act.AsSpan((t * batch * h4) + (b * h4), h4), hp.AsSpan(hpo + (b * hidden), hidden),
-                        dh.AsSpan(b * hidden, hidden), dxr, dgr, hidden);
-                    if (db is not null)
-                    {
-                        Lstm.AddShort<T>(db, dgr, db);
-                    }
-                }
-
-                // dh_{t-1} = dgh_t·W_hh + dh⊙z (the cell left dh⊙z in dh; carried rows kept dh and have dgh = 0).
-                int go = (t * batch * h3) + (b0 * h3);
-                if (packed is not null)
-                {
-                    Lstm.Panels(m, hidden, h3, (float[])(object)dgh, go, h3, packed, (float[])(object)dhNext, r0, hidden);
-                }
-                else
-                {
-                    Gemm.Multiply(false, false, m, hidden, h3, dgh, go, h3, w, 0, hidden, dhNext, r0, hidden, false);
-                }
-
-                Lstm.AddShort<T>(dhNext.AsSpan(r0, rn), dh.AsSpan(r0, rn), dhNext.AsSpan(r0, rn));
-                (dh, dhNext) = (dhNext, dh);
-            }
-
-            if (db is not null)
-            {
-                lock (dbias!)
-                {
-                    Lstm.AddShort<T>(dbias, db, dbias);
-                }
-            }
-        }
-
-        Lstm.SplitRows(batch, (long)batch * h3 * hidden, packed is not null, Rows);
-        Array.Copy(steps % 2 == 0 ? dhA : dhB, dh0, bh); // where the last step left dh_{-1}
-
-        Lstm.WeightGrad(steps, batch, hidden, h3, reverse, dgh, hs, h0, dw);
+            int r = (t * batch) + b;
+            CellBackward(act.AsSpan(r * h4, h4), hp, dh, dxg.AsSpan(r * h3, h3), dg, hidden);
+        });
     }
 
-    /// <summary>One row of the cell forward; a: r, z, n, W_hn·h + b_hn (4H) for the backward.</summary>
+    /// <summary>One row of the cell forward; a (unless empty: inference): r, z, n, W_hn·h + b_hn (4H) for the backward.</summary>
     private static void CellForward<T>(ReadOnlySpan<T> xg, ReadOnlySpan<T> gh, T[]? bias, ReadOnlySpan<T> hp, Span<T> h, Span<T> a, int n)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int j = 0;
+        bool keep = !a.IsEmpty;
         if (Vector512.IsHardwareAccelerated)
         {
             for (; j <= n - Vector512<T>.Count; j += Vector512<T>.Count)
             {
                 var (br, bz, bn) = bias is null ? default : (Vector512.Create(bias, j), Vector512.Create(bias, n + j), Vector512.Create(bias, (2 * n) + j));
-                var r = Lstm.Sigmoid(Vector512.Create(xg[j..]) + Vector512.Create(gh[j..]) + br);
-                var z = Lstm.Sigmoid(Vector512.Create(xg[(n + j)..]) + Vector512.Create(gh[(n + j)..]) + bz);
+                var r = Recurrence.Sigmoid(Vector512.Create(xg[j..]) + Vector512.Create(gh[j..]) + br);
+                var z = Recurrence.Sigmoid(Vector512.Create(xg[(n + j)..]) + Vector512.Create(gh[(n + j)..]) + bz);
                 var ghn = Vector512.Create(gh[((2 * n) + j)..]) + bn;
-                var nv = Lstm.Tanh(Vector512.Create(xg[((2 * n) + j)..]) + (r * ghn));
+                var nv = Recurrence.Tanh(Vector512.Create(xg[((2 * n) + j)..]) + (r * ghn));
                 (nv + (z * (Vector512.Create(hp[j..]) - nv))).CopyTo(h[j..]);
-                r.CopyTo(a[j..]);
-                z.CopyTo(a[(n + j)..]);
-                nv.CopyTo(a[((2 * n) + j)..]);
-                ghn.CopyTo(a[((3 * n) + j)..]);
+                if (keep)
+                {
+                    r.CopyTo(a[j..]);
+                    z.CopyTo(a[(n + j)..]);
+                    nv.CopyTo(a[((2 * n) + j)..]);
+                    ghn.CopyTo(a[((3 * n) + j)..]);
+                }
             }
         }
 
         for (; j < n; j++)
         {
             T br = bias is null ? T.Zero : bias[j], bz = bias is null ? T.Zero : bias[n + j], bn = bias is null ? T.Zero : bias[(2 * n) + j];
-            T r = Lstm.Sigmoid(xg[j] + gh[j] + br);
-            T z = Lstm.Sigmoid(xg[n + j] + gh[n + j] + bz);
+            T r = Recurrence.Sigmoid(xg[j] + gh[j] + br);
+            T z = Recurrence.Sigmoid(xg[n + j] + gh[n + j] + bz);
             T ghn = gh[(2 * n) + j] + bn;
             T nv = T.Tanh(xg[(2 * n) + j] + (r * ghn));
             h[j] = nv + (z * (hp[j] - nv));
-            (a[j], a[n + j], a[(2 * n) + j], a[(3 * n) + j]) = (r, z, nv, ghn);
+            if (keep)
+            {
+                (a[j], a[n + j], a[(2 * n) + j], a[(3 * n) + j]) = (r, z, nv, ghn);
+            }
         }
     }
 

@@ -20,6 +20,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using static Nabla.Ops.Kernels.Recurrence;
 
 namespace Nabla.Ops.Kernels;
 
@@ -78,41 +79,6 @@ internal static partial class Lstm
         }
 
         return xg;
-    }
-
-    /// <summary>
-    /// Runs rows(b0, b1) over the batch (for the LSTM, GRU and RNN kernels), split between threads when the packed per-step GEMM is large enough (at least
-    /// 2²⁰ multiply-adds per step, <paramref name="stepMacs"/>): at least one 8-row tile per thread, split points on multiples of 8 rows, the last part taking the rest.
-    /// </summary>
-    internal static void SplitRows(int batch, long stepMacs, bool packed, Action<int, int> rows)
-    {
-        int parts = packed && stepMacs >= 1 << 20 ? Math.Max(1, Math.Min(Threads.Count, batch / 8)) : 1;
-        if (parts > 1)
-        {
-            Parallel.For(0, parts, Threads.Options, p => rows(batch * p / parts / 8 * 8, p + 1 == parts ? batch : batch * (p + 1) / parts / 8 * 8));
-        }
-        else
-        {
-            rows(0, batch);
-        }
-    }
-
-    // dst = a + b for the short runs of one step (a few hundred values): inline, without a library call per run.
-    internal static void AddShort<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int j = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            for (; j <= a.Length - Vector512<T>.Count; j += Vector512<T>.Count)
-            {
-                (Vector512.Create(a[j..]) + Vector512.Create(b[j..])).CopyTo(dst[j..]);
-            }
-        }
-
-        for (; j < a.Length; j++)
-        {
-            dst[j] = a[j] + b[j];
-        }
     }
 
     /// <summary>One step's operands: h_{t-1}, c_{t-1}, the gate rows and, when backward needs them, where tanh(c_t) goes.</summary>
@@ -209,16 +175,7 @@ internal static partial class Lstm
                 }
 
                 // dh_{t-1} = dgates_t · W_hh for processed rows; carried rows pass dh through unchanged.
-                int go = (t * batch * h4) + (b0 * h4);
-                if (packed is not null)
-                {
-                    Panels(m, hidden, h4, (float[])(object)dxg, go, h4, packed, (float[])(object)dhNext, r0, hidden);
-                }
-                else
-                {
-                    Gemm.Multiply(false, false, m, hidden, h4, dxg, go, h4, w, 0, hidden, dhNext, r0, hidden, false);
-                }
-
+                StepGemm(m, hidden, h4, dxg, (t * batch * h4) + (b0 * h4), h4, packed, w, false, dhNext, r0);
                 for (int b = b0; b < b1 && lengths is not null; b++)
                 {
                     if (t >= lengths[b])
@@ -248,26 +205,6 @@ internal static partial class Lstm
         {
             WeightGrad(steps, batch, hidden, h4, reverse, dxg, s, h0, dw); // s[0] holds the h_t
         }
-    }
-
-    /// <summary>
-    /// dW = Σ_t dg_tᵀ·h_{t-1} for the recurrences (dg [T,B,n]; hs [T,B,H] the states, h_{-1} = h0): two GEMMs over all
-    /// steps, the steps after the first against the states shifted by one step, the first against h0.
-    /// </summary>
-    internal static void WeightGrad<T>(int steps, int batch, int hidden, int n, bool reverse, T[] dg, T[] hs, T[] h0, T[] dw)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int bh = batch * hidden, first = reverse ? steps - 1 : 0, rest = (steps - 1) * batch;
-        if (rest > 0)
-        {
-            Gemm.Multiply(true, false, n, hidden, rest, dg, reverse ? 0 : batch * n, n, hs, reverse ? bh : 0, hidden, dw, 0, hidden, false);
-        }
-        else
-        {
-            Array.Clear(dw);
-        }
-
-        Gemm.Multiply(true, false, n, hidden, batch, dg, first * batch * n, n, h0, 0, hidden, dw, 0, hidden, true);
     }
 
     /// <summary>
@@ -320,23 +257,6 @@ internal static partial class Lstm
             }
         }
     }
-
-    internal static T Sigmoid<T>(T x) where T : IFloatingPointIeee754<T> => T.One / (T.One + T.Exp(-x));
-
-    /// <summary>σ(x) = 1 / (1 + e^(−x)): FastMath's for float, the vectorised exp of .NET and a division for double.</summary>
-    internal static Vector512<T> Sigmoid<T>(Vector512<T> x) => typeof(T) == typeof(float)
-        ? FastMath.Sigmoid(x.AsSingle()).As<float, T>()
-        : Vector512<T>.One / (Vector512<T>.One + Exp(-x));
-
-    /// <summary>tanh per lane: FastMath's for float; for double 1 − 2 / (e^(2x) + 1) (exact limits ±1, absolute error a few ulps of 1).</summary>
-    internal static Vector512<T> Tanh<T>(Vector512<T> x) => typeof(T) == typeof(float)
-        ? FastMath.Tanh(x.AsSingle()).As<float, T>()
-        : Vector512<T>.One - ((Vector512<T>.One + Vector512<T>.One) / (Exp(x + x) + Vector512<T>.One));
-
-    // Float: the polynomial exp of FastMath (Vector512.Exp for float evaluates in double precision, 3-4× slower).
-    private static Vector512<T> Exp<T>(Vector512<T> x) => typeof(T) == typeof(float)
-        ? FastMath.Exp(x.AsSingle()).As<float, T>()
-        : Vector512.Exp(x.AsDouble()).As<double, T>();
 
     /// <summary>One row of the cell backward (a: i, f, g, o; tc: tanh(c_t)); <paramref name="dc"/> is updated in place to dc_{t-1} = dĉ⊙f.</summary>
     private static void CellBackward<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> tc, ReadOnlySpan<T> cp, ReadOnlySpan<T> dh, Span<T> dc,

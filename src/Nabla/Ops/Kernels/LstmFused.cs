@@ -10,6 +10,7 @@
 // tiles.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using static Nabla.Ops.Kernels.Recurrence;
 
 namespace Nabla.Ops.Kernels;
 

@@ -7,7 +7,7 @@
 //
 // Backward (BPTT), time in the opposite order: dh = dhs[t] + dh_carry; da = dh⊙act'(a_t); dxg_t = da;
 // dh_carry = da·W_hh (one GEMM); then dW_hh = Σ_t da_tᵀ·h_{t-1} (two GEMMs over all steps) and db_hh = Σ_t,b da_t.
-// Variable lengths: as in Lstm.cs, row b is processed only at t < len[b] and carries its state otherwise.
+// The time loops, variable lengths and the threads are Recurrence's (Recurrence.cs); this file has the RNN cell.
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
@@ -19,59 +19,8 @@ internal static class Rnn
     public static void Forward<T>(int steps, int batch, int hidden, T[] xg, T[] w, T[]? bias, T[] h0, int[]? lengths, bool reverse,
         bool relu, T[] hs) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int bh = batch * hidden;
-        float[]? packed = null;
-        if (Lstm.UsePacked<T>(hidden))
-        {
-            // h·W_hhᵀ: the packed operand is W_hhᵀ.
-            var wf = (float[])(object)w;
-            var wt = new float[hidden * hidden];
-            for (int r = 0; r < hidden; r++)
-            {
-                for (int p = 0; p < hidden; p++)
-                {
-                    wt[(p * hidden) + r] = wf[(r * hidden) + p];
-                }
-            }
-
-            packed = Lstm.Pack(wt, hidden, hidden, hidden);
-        }
-
-        void Rows(int b0, int b1)
-        {
-            int m = b1 - b0;
-            for (int k = 0; k < steps; k++)
-            {
-                int t = reverse ? steps - 1 - k : k;
-                int tp = reverse ? t + 1 : t - 1;
-                var (hp, hpo) = k == 0 ? (h0, 0) : (hs, tp * bh);
-                int ho = (t * bh) + (b0 * hidden);
-
-                // h_t rows = h_{t-1}·W_hhᵀ, then act(xg + · + b_hh) in place.
-                if (packed is not null)
-                {
-                    Lstm.Panels(m, hidden, hidden, (float[])(object)hp, hpo + (b0 * hidden), hidden, packed, (float[])(object)hs, ho, hidden);
-                }
-                else
-                {
-                    Gemm.Multiply(false, true, m, hidden, hidden, hp, hpo + (b0 * hidden), hidden, w, 0, hidden, hs, ho, hidden, false);
-                }
-
-                for (int b = b0; b < b1; b++)
-                {
-                    var hrow = hs.AsSpan((t * bh) + (b * hidden), hidden);
-                    if (lengths is not null && t >= lengths[b])
-                    {
-                        hp.AsSpan(hpo + (b * hidden), hidden).CopyTo(hrow); // past its length a row carries its state
-                        continue;
-                    }
-
-                    Activate<T>(xg.AsSpan((t * bh) + (b * hidden), hidden), bias, hrow, relu);
-                }
-            }
-        }
-
-        Lstm.SplitRows(batch, (long)bh * hidden, packed is not null, Rows);
+        Recurrence.Forward(steps, batch, hidden, hidden, w, h0, lengths, reverse, hs, (t, b, g, hp, h) =>
+            Activate(xg.AsSpan(((t * batch) + b) * hidden, hidden), g, bias, h, relu));
     }
 
     /// <summary>
@@ -81,87 +30,30 @@ internal static class Rnn
     public static void Backward<T>(int steps, int batch, int hidden, T[] w, T[] h0, int[]? lengths, bool reverse, bool relu,
         T[] hs, T[] dhs, T[] dxg, T[] dw, T[]? dbias, T[] dh0) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int bh = batch * hidden;
-        var dhA = new T[bh];
-        var dhB = new T[bh];
-        var packed = Lstm.UsePacked<T>(hidden) ? Lstm.Pack((float[])(object)w, hidden, hidden, hidden) : null;
-        if (dbias is not null)
+        // da is both dxg and the gradient of h·W_hhᵀ; nothing of dh bypasses W_hh.
+        Recurrence.Backward(steps, batch, hidden, hidden, w, h0, lengths, reverse, hs, dhs, dxg, dw, dbias, dh0, (t, b, hp, dh, da) =>
         {
-            Array.Clear(dbias);
-        }
-
-        void Rows(int b0, int b1)
-        {
-            int m = b1 - b0, r0 = b0 * hidden, rn = m * hidden;
-            var (dh, dhNext) = (dhA, dhB);
-            var db = dbias is null ? null : new T[hidden];
-            for (int k = steps - 1; k >= 0; k--)
-            {
-                int t = reverse ? steps - 1 - k : k;
-                Lstm.AddShort<T>(dh.AsSpan(r0, rn), dhs.AsSpan((t * bh) + r0, rn), dh.AsSpan(r0, rn));
-                for (int b = b0; b < b1; b++)
-                {
-                    var da = dxg.AsSpan((t * bh) + (b * hidden), hidden);
-                    var dhr = dh.AsSpan(b * hidden, hidden);
-                    if (lengths is not null && t >= lengths[b])
-                    {
-                        da.Clear(); // a carried row: dh passes to the previous step unchanged
-                        continue;
-                    }
-
-                    Derivative<T>(hs.AsSpan((t * bh) + (b * hidden), hidden), dhr, da, relu);
-                    dhr.Clear();
-                    if (db is not null)
-                    {
-                        Lstm.AddShort<T>(db, da, db);
-                    }
-                }
-
-                // dh_{t-1} = da_t·W_hh, plus dh itself for carried rows (zero for the others).
-                if (packed is not null)
-                {
-                    Lstm.Panels(m, hidden, hidden, (float[])(object)dxg, (t * bh) + r0, hidden, packed, (float[])(object)dhNext, r0, hidden);
-                }
-                else
-                {
-                    Gemm.Multiply(false, false, m, hidden, hidden, dxg, (t * bh) + r0, hidden, w, 0, hidden, dhNext, r0, hidden, false);
-                }
-
-                Lstm.AddShort<T>(dhNext.AsSpan(r0, rn), dh.AsSpan(r0, rn), dhNext.AsSpan(r0, rn));
-                (dh, dhNext) = (dhNext, dh);
-            }
-
-            if (db is not null)
-            {
-                lock (dbias!)
-                {
-                    Lstm.AddShort<T>(dbias, db, dbias);
-                }
-            }
-        }
-
-        Lstm.SplitRows(batch, (long)bh * hidden, packed is not null, Rows);
-        Array.Copy(steps % 2 == 0 ? dhA : dhB, dh0, bh); // where the last step left dh_{-1}
-
-        Lstm.WeightGrad(steps, batch, hidden, hidden, reverse, dxg, hs, h0, dw);
+            Derivative(hs.AsSpan(((t * batch) + b) * hidden, hidden), dh, da, relu);
+            dh.Clear();
+        });
     }
 
-    /// <summary>h = act(xg + h + b) for one row (h holds h_{t-1}·W_hhᵀ on entry).</summary>
-    private static void Activate<T>(ReadOnlySpan<T> xg, T[]? bias, Span<T> h, bool relu) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>h = act(xg + g + b) for one row (g = h_{t-1}·W_hhᵀ).</summary>
+    private static void Activate<T>(ReadOnlySpan<T> xg, ReadOnlySpan<T> g, T[]? bias, Span<T> h, bool relu) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = h.Length, j = 0;
         if (Vector512.IsHardwareAccelerated)
         {
             for (; j <= n - Vector512<T>.Count; j += Vector512<T>.Count)
             {
-                var a = Vector512.Create(xg[j..]) + Vector512.Create(h[j..]) + (bias is null ? default : Vector512.Create(bias, j));
-                (relu ? Vector512.Max(a, Vector512<T>.Zero) : Lstm.Tanh(a)).CopyTo(h[j..]);
+                var a = Vector512.Create(xg[j..]) + Vector512.Create(g[j..]) + (bias is null ? default : Vector512.Create(bias, j));
+                (relu ? Vector512.Max(a, Vector512<T>.Zero) : Recurrence.Tanh(a)).CopyTo(h[j..]);
             }
         }
 
         for (; j < n; j++)
         {
-            T a = xg[j] + h[j] + (bias is null ? T.Zero : bias[j]);
+            T a = xg[j] + g[j] + (bias is null ? T.Zero : bias[j]);
             h[j] = relu ? T.Max(a, T.Zero) : T.Tanh(a);
         }
     }

@@ -1,19 +1,20 @@
-// The per-step GEMM of the LSTM backward loop with the weight packed once per call instead of once per step.
+// The per-step GEMM of the recurrent kernels with the weight packed once per call instead of once per step.
 //
-// The recurrent GEMM is small and repeated T times with the same weight: dh[B×H] = dgates[B×4H]·W_hh (the forward
-// step has its own fused kernel, LstmFused.cs). A general GEMM packs its B operand on every call (here 4H·H values, as
-// many as the multiply-adds divided by B), so the weight is packed here once into panels of 32 columns, k-major
-// (panel[p·32 + j] = W[p, j0 + j]), and a register-tile kernel of 8 rows × 32 columns (16 zmm
-// accumulators; per k 2 loads of the panel, 8 broadcasts of A, 16 FMAs) runs over the panels. The dgates rows
-// (B×K, at most 64 KiB) and one panel (K×32) stay in L1 across a panel's row tiles. With several threads each
-// thread runs the panels for its own rows of the batch (Lstm.cs). Float32 with AVX-512 only; other cases use Gemm.Multiply.
-// The GRU and RNN kernels (Gru.cs, Rnn.cs) use the same packing and tiles for their per-step GEMMs.
+// The recurrent GEMM is small and repeated T times with the same weight: in BPTT dh[B×H] = dg[B×nH]·W_hh, and for the
+// GRU and RNN forward g[B×nH] = h[B×H]·W_hhᵀ (the LSTM forward has its own fused kernel, LstmFused.cs). A general
+// GEMM packs its B operand on every call (nH·H values, as many as the multiply-adds divided by B), so the weight is
+// packed here once into panels of 32 columns, k-major (panel[p·32 + j] = W[p, j0 + j]), and a register-tile kernel of
+// 8 rows × 32 columns (16 zmm accumulators; per k 2 loads of the panel, 8 broadcasts of A, 16 FMAs) runs over the
+// panels. The A rows (B×K, at most 64 KiB) and one panel (K×32) stay in L1 across a panel's row tiles. With several
+// threads each thread runs the panels for its own rows of the batch (SplitRows). Float32 with AVX-512 only; other
+// cases use Gemm.Multiply.
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Nabla.Ops.Kernels;
 
-internal static partial class Lstm
+internal static partial class Recurrence
 {
     private const int Nr = 32;
 
@@ -37,6 +38,43 @@ internal static partial class Lstm
         }
 
         return dst;
+    }
+
+    /// <summary>Packs Wᵀ for W (n×k, row-major) into 32-column panels: the packed operand of A·Wᵀ.</summary>
+    internal static float[] PackTransposed(float[] w, int n, int k)
+    {
+        var dst = GC.AllocateUninitializedArray<float>(k * n);
+        for (int jp = 0; jp < n; jp += Nr)
+        {
+            for (int j = 0; j < Nr; j++)
+            {
+                int o = (jp * k) + j;
+                var row = w.AsSpan((jp + j) * k, k);
+                for (int p = 0; p < k; p++, o += Nr)
+                {
+                    dst[o] = row[p];
+                }
+            }
+        }
+
+        return dst;
+    }
+
+    /// <summary>
+    /// One step's C[m×n] = A[m×k] (row stride lda, from aOff) · W (k×n), or · Wᵀ for W stored n×k when
+    /// <paramref name="transW"/>: on the panels packed once per call when there are any, else by Gemm.Multiply.
+    /// </summary>
+    internal static void StepGemm<T>(int m, int n, int k, T[] a, int aOff, int lda, float[]? packed, T[] w, bool transW, T[] c, int cOff = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (packed is not null)
+        {
+            Panels(m, n, k, (float[])(object)a, aOff, lda, packed, (float[])(object)c, cOff, n);
+        }
+        else
+        {
+            Gemm.Multiply(false, transW, m, n, k, a, aOff, lda, w, 0, transW ? k : n, c, cOff, n, false);
+        }
     }
 
     /// <summary>C[m×n] = A[m×k] (row-major, row stride lda, from aOff) · W (k×n, packed by <see cref="Pack"/>).</summary>
