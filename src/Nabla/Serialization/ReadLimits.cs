@@ -13,8 +13,30 @@ public static class ReadLimits
     /// <summary>The most a single decompressed stream may grow relative to its compressed size (gzip, PNG's zlib).</summary>
     public const int MaxCompressionRatio = 1100;
 
-    /// <summary>The largest number of bytes one read may allocate (a tensor, an image, a decompressed stream).</summary>
-    public static long MaxBytes { get; set; } = FromEnvironment();
+    private static readonly AsyncLocal<long?> Scoped = new();
+    private static long global = FromEnvironment();
+
+    /// <summary>
+    /// The largest number of bytes one read may allocate (a tensor, an image, a decompressed stream): the innermost
+    /// <see cref="Cap"/> of the current thread or async flow, else the process-wide value set here.
+    /// </summary>
+    public static long MaxBytes
+    {
+        get => Scoped.Value ?? global;
+        set => global = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "the memory cap must be positive");
+    }
+
+    /// <summary>
+    /// Caps reads at <paramref name="maxBytes"/> for the current thread or async flow until the result is disposed
+    /// (a fuzzer or a server reading untrusted uploads), without changing the cap other threads see.
+    /// </summary>
+    public static IDisposable Cap(long maxBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
+        var previous = Scoped.Value;
+        Scoped.Value = maxBytes;
+        return new Restore(previous);
+    }
 
     /// <summary>
     /// The number of elements of <paramref name="dims"/>, computed with overflow checks; an
@@ -51,6 +73,11 @@ public static class ReadLimits
             throw new InvalidFileException(file, position,
                 $"{count:N0} elements of {elementSize} bytes pass the memory cap of {MaxBytes:N0} bytes (NABLA_MAX_READ_BYTES)");
         }
+    }
+
+    private sealed class Restore(long? previous) : IDisposable
+    {
+        public void Dispose() => Scoped.Value = previous;
     }
 
     private static long FromEnvironment() =>
