@@ -28,13 +28,13 @@ public sealed record FuzzOptions(double Seconds = 10, long MaxExecutions = 0, in
 /// </summary>
 public static class Fuzzer
 {
-    /// <summary>The memory cap the readers run under while fuzzing (<see cref="ReadLimits.MaxBytes"/>).</summary>
+    /// <summary>The memory cap the readers run under while fuzzing (<see cref="ReadLimits.Cap"/>, this thread only).</summary>
     public const long ReaderCap = 64L << 20;
 
     /// <summary>Runs a campaign on <paramref name="target"/>.</summary>
     public static FuzzReport Run(FuzzTarget target, FuzzOptions options)
     {
-        ReadLimits.MaxBytes = ReaderCap;
+        using var cap = ReadLimits.Cap(ReaderCap);
         var random = new Random(options.Seed);
         var mutator = new Mutator(random);
         var corpus = target.Seeds().ToList();
@@ -92,6 +92,7 @@ public static class Fuzzer
     /// <summary>Runs one input: null when accepted, a clean finding with the message when refused cleanly, or a crash.</summary>
     public static (FuzzFinding? Outcome, double Seconds, long Allocated) RunOne(FuzzTarget target, byte[] input)
     {
+        using var cap = ReadLimits.Cap(Math.Min(ReadLimits.MaxBytes, ReaderCap));
         long before = GC.GetAllocatedBytesForCurrentThread();
         long start = Stopwatch.GetTimestamp();
         FuzzFinding? outcome = null;
