@@ -54,7 +54,7 @@ internal static class SafetensorsHeader
         {
             // The parser's message gives the line and byte; it never quotes the input.
             throw new InvalidFileException(file, $"header, JSON line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}",
-                $"the header is not a valid JSON object ({e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]})", e);
+                $"the header is not a JSON object: invalid JSON ({e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]})", e);
         }
     }
 
