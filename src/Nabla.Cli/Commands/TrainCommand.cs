@@ -54,7 +54,7 @@ internal static class TrainCommand
         {
             return Train(o, human);
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is InvalidFileException or InvalidDataException or IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"nabla train: {e.Message}");
             return 1;

@@ -230,6 +230,11 @@ internal sealed partial class ShapeAnalyzer
         bool two = s.Type.EndsWith("2d", StringComparison.Ordinal);
         RequireRank(s, path, x, two ? 4 : 3, two ? "(C, H, W)" : "(C, L)");
         var o = s.Pair("outputSize");
+        if (o.H < 1 || o.W < 1)
+        {
+            throw new ModelShapeException(s.Label(path), $"outputSize must be at least 1, got {(o.H == o.W ? $"{o.H}" : $"[{o.H}, {o.W}]")}");
+        }
+
         if (!two)
         {
             o = (1, o.W);

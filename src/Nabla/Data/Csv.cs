@@ -1,4 +1,5 @@
 using System.Globalization;
+using Nabla.Serialization;
 
 namespace Nabla.Data;
 
@@ -7,8 +8,10 @@ namespace Nabla.Data;
 /// integer class label and the others the features (the layout of Kaggle's <c>mnist_train.csv</c>: label first).
 /// </summary>
 /// <remarks>
-/// A first line that is not numeric is taken as a header. Errors are <see cref="InvalidDataException"/>s naming
-/// the file, the line and the column (a wrong field count, a non-number, a negative or fractional label).
+/// A first line that is not numeric is taken as a header. Errors are <see cref="InvalidFileException"/>s naming
+/// the file, the line and the column (a wrong field count, a non-number, a negative or fractional label), without
+/// quoting the field. The read is bounded by <see cref="ReadLimits.MaxBytes"/>: the file (a line is held as UTF-16
+/// text, two bytes a character) and the rows × columns of Float32 features.
 /// </remarks>
 public static class Csv
 {
@@ -24,6 +27,7 @@ public static class Csv
             throw new FileNotFoundException($"{path}: file not found", path);
         }
 
+        ReadLimits.CheckBytes(new FileInfo(path).Length, sizeof(char), path, null);
         var features = new List<float>();
         var labels = new List<long>();
         int fields = -1, lineNo = 0, firstDataLine = 0;
@@ -51,14 +55,15 @@ public static class Csv
 
             if (parts.Length != fields)
             {
-                throw new InvalidDataException($"{path}: line {lineNo} has {parts.Length} fields, expected {fields} like the lines before it (truncated or corrupt file?)");
+                throw new InvalidFileException(path, $"line {lineNo}", $"{parts.Length} fields, expected {fields} like the lines before it (truncated or corrupt file?)");
             }
 
             if (fields < 2)
             {
-                throw new InvalidDataException($"{path}: line {lineNo} has {fields} field; need a label and at least one feature");
+                throw new InvalidFileException(path, $"line {lineNo}", $"{fields} field per line; need a label and at least one feature");
             }
 
+            ReadLimits.CheckBytes((long)(labels.Count + 1) * fields, sizeof(float), path, $"line {lineNo}");
             int lc = labelColumn < 0 ? fields + labelColumn : labelColumn;
             if (lc < 0 || lc >= fields)
             {
@@ -69,14 +74,14 @@ public static class Csv
             {
                 if (!double.TryParse(parts[c].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
                 {
-                    throw new InvalidDataException($"{path}: line {lineNo}, column {c + 1}: '{parts[c].Trim()}' is not a number");
+                    throw new InvalidFileException(path, $"line {lineNo}, column {c + 1}", "the field is not a finite number");
                 }
 
                 if (c == lc)
                 {
                     if (v < 0 || v != Math.Floor(v))
                     {
-                        throw new InvalidDataException($"{path}: line {lineNo}, column {c + 1}: the label {parts[c].Trim()} is not a non-negative integer");
+                        throw new InvalidFileException(path, $"line {lineNo}, column {c + 1}", "the label is not a non-negative integer");
                     }
 
                     labels.Add((long)v);
@@ -90,7 +95,7 @@ public static class Csv
 
         if (labels.Count == 0)
         {
-            throw new InvalidDataException($"{path}: the file has no data lines");
+            throw new InvalidFileException(path, null, "the file has no data lines");
         }
 
         int perSample = fields - 1;

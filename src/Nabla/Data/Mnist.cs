@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Nabla.Serialization;
 
 namespace Nabla.Data;
 
@@ -46,10 +47,13 @@ public class MNIST : Dataset
         var y = Idx.Read(labelsPath);
         if (x.Dims.Length != 3 || y.Dims.Length != 1 || x.Dims[0] != y.Dims[0])
         {
-            throw new InvalidDataException(
-                $"{imagesPath}: expected images [N, H, W] matching labels [N] in {labelsPath}, got [{string.Join(", ", x.Dims)}] and [{string.Join(", ", y.Dims)}]");
+            throw new InvalidFileException(imagesPath, "IDX header",
+                $"expected images [N, H, W] matching labels [N] in {labelsPath}, got [{string.Join(", ", x.Dims)}] and [{string.Join(", ", y.Dims)}]");
         }
 
+        // The images become Float32 (4 bytes per pixel) and the labels Int64 (8 bytes): bound those too.
+        ReadLimits.CheckBytes(x.Data.Length, sizeof(float), imagesPath, "IDX header");
+        ReadLimits.CheckBytes(y.Data.Length, sizeof(long), labelsPath, "IDX header");
         data = new TensorDataset(x.ToFloat32(1.0 / 255).Reshape(x.Dims[0], 1, x.Dims[1], x.Dims[2]), y.ToInt64());
     }
 
@@ -126,8 +130,8 @@ public class MNIST : Dataset
         string md5 = Md5Of(path);
         if (md5 != file.Md5)
         {
-            throw new InvalidDataException(
-                $"{path}: checksum mismatch: MD5 is {md5}, the published {name} file has {file.Md5} (corrupt or a different file; delete it to download again)");
+            throw new InvalidFileException(path, null,
+                $"checksum mismatch: MD5 is {md5}, the published {name} file has {file.Md5} (corrupt or a different file; delete it to download again)");
         }
 
         return path;

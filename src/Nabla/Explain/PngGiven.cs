@@ -31,7 +31,7 @@ internal static class PngGiven
         {
             image = Png.Load(path);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or InvalidFileException or NotSupportedException or UnauthorizedAccessException)
         {
             throw new YamlException($"'{name}': cannot read the PNG: {e.Message}", pngNode);
         }

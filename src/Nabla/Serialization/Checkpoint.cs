@@ -15,7 +15,7 @@ namespace Nabla.Serialization;
 /// Everything needed to resume lives in the one file, written atomically (<see cref="AtomicFile"/>), so a
 /// checkpoint is always either the previous one or the new one, never a mixture or a partial file.
 /// </remarks>
-public sealed class Checkpoint
+public sealed partial class Checkpoint
 {
     /// <summary>The prefix of optimizer-state tensor names.</summary>
     public const string OptimizerPrefix = "optimizer/";
@@ -81,19 +81,29 @@ public sealed class Checkpoint
     }
 
     /// <summary>Reads a checkpoint.</summary>
-    /// <exception cref="InvalidDataException">The file is truncated or malformed (the message names it).</exception>
+    /// <exception cref="InvalidFileException">The file is truncated or malformed (the message names it, the key and the problem).</exception>
     public static Checkpoint Load(string path) => new(path, Safetensors.Load(path));
 
-    /// <summary>Copies the weights into <paramref name="model"/> and, if given, the state into <paramref name="optimizer"/>.</summary>
+    /// <summary>
+    /// Copies the weights into <paramref name="model"/> and, if given, the state into <paramref name="optimizer"/>.
+    /// Everything is checked first (weight names and shapes, the optimizer metadata, every state tensor against its
+    /// parameter's shape and dtype), so a checkpoint that does not fit changes nothing.
+    /// </summary>
+    /// <exception cref="InvalidFileException">The checkpoint does not fit the model or the optimizer, or its metadata is malformed.</exception>
     public void Restore(Module model, Optimizer? optimizer = null, bool strict = true)
     {
+        if (optimizer is not null)
+        {
+            ValidateOptimizer(model, optimizer, strict);
+        }
+
         try
         {
             model.LoadStateDict(ModelState, strict);
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"{Source}: the checkpoint does not fit the model: {e.Message}", e);
+            throw new InvalidFileException(Source, null, $"the checkpoint does not fit the model: {e.Message}", e);
         }
 
         if (optimizer is null)
@@ -103,19 +113,7 @@ public sealed class Checkpoint
 
         if (File.Metadata.TryGetValue("nabla.optimizer", out var json))
         {
-            var o = JsonNode.Parse(json)!.AsObject();
-            string type = o["type"]!.GetValue<string>();
-            if (type != optimizer.GetType().Name)
-            {
-                throw new InvalidDataException($"{Source}: the checkpoint holds {type} state but the optimizer is {optimizer.GetType().Name}");
-            }
-
-            var groups = o["param_groups"]!.AsArray();
-            if (groups.Count != optimizer.ParamGroups.Count)
-            {
-                throw new InvalidDataException($"{Source}: {groups.Count} parameter groups saved, the optimizer has {optimizer.ParamGroups.Count}");
-            }
-
+            var groups = JsonNode.Parse(json)!["param_groups"]!.AsArray();
             for (int i = 0; i < groups.Count; i++)
             {
                 optimizer.ParamGroups[i].Lr = groups[i]!["lr"]!.GetValue<double>();
@@ -126,7 +124,7 @@ public sealed class Checkpoint
         foreach (var (name, p) in model.NamedParameters())
         {
             string prefix = $"{OptimizerPrefix}{name}/";
-            var state = File.Tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+            var state = File.Tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal) && !kv.Key[prefix.Length..].Contains('/')).ToList();
             if (state.Count > 0)
             {
                 optimizer.State[p] = state.ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);

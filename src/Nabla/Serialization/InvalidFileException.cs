@@ -42,6 +42,21 @@ public class InvalidFileException : FormatException
     /// <summary>What is wrong, without the file and position.</summary>
     public string Problem { get; }
 
+    /// <summary>
+    /// A key or name taken from a file as a message may show it: quoted, control characters escaped, at most 80
+    /// characters, so that the message stays one short line whatever the file holds.
+    /// </summary>
+    public static string Quote(string key)
+    {
+        var sb = new System.Text.StringBuilder("'");
+        foreach (char c in key.Length > 80 ? key[..77] : key)
+        {
+            sb.Append(char.IsControl(c) ? $"\\u{(int)c:x4}" : c);
+        }
+
+        return sb.Append(key.Length > 80 ? "...'" : "'").ToString();
+    }
+
     private static string Compose(string? file, string? position, string problem) =>
         string.Join(": ", new[] { file, position, problem }.Where(s => !string.IsNullOrEmpty(s)));
 }

@@ -63,9 +63,14 @@ public static partial class Png
     public const long MaxPixels = 1L << 26;
 
     /// <summary>Reads and decodes a PNG file.</summary>
-    /// <exception cref="InvalidDataException">The file is not a valid PNG; the message starts with the path and names the problem.</exception>
+    /// <exception cref="InvalidFileException">The file is not a valid PNG, or its image would pass the read limits; the message names the path, position and problem.</exception>
     /// <exception cref="NotSupportedException">The file is an interlaced (Adam7) PNG.</exception>
-    public static PngImage Load(string path) => Decode(File.ReadAllBytes(path), path);
+    public static PngImage Load(string path)
+    {
+        long length = new FileInfo(path).Length;
+        ReadLimits.CheckBytes(length, 1, path, null);
+        return Decode(File.ReadAllBytes(path), path);
+    }
 
     /// <summary>
     /// Decodes a non-interlaced PNG of any colour type (grey, grey + alpha, RGB, RGBA, palette) and bit depth
@@ -73,14 +78,15 @@ public static partial class Png
     /// </summary>
     /// <param name="png">The file's bytes.</param>
     /// <param name="source">How to name the data in error messages (the file's path).</param>
-    /// <exception cref="InvalidDataException">
-    /// A bad signature, a CRC mismatch, a truncated file or image stream, an invalid header or filter type, or a
-    /// palette index outside the palette; the message starts with <paramref name="source"/>.
+    /// <exception cref="InvalidFileException">
+    /// A bad signature, a CRC mismatch, a truncated file or image stream, an invalid header or filter type, a
+    /// palette index outside the palette, or an image whose size passes <see cref="MaxPixels"/>, the memory cap or
+    /// what the compressed data can hold (a decompression bomb); the message starts with <paramref name="source"/>.
     /// </exception>
     /// <exception cref="NotSupportedException">The image is interlaced (Adam7).</exception>
     public static PngImage Decode(ReadOnlySpan<byte> png, string source = "PNG data")
     {
-        InvalidDataException Bad(string problem) => new($"{source}: {problem}");
+        InvalidFileException Bad(string problem, string? at = null) => new(source, at, problem);
         if (png.Length < Signature.Length || !png[..Signature.Length].SequenceEqual(Signature))
         {
             throw Bad("bad signature: not a PNG file (a PNG starts with the bytes 89 50 4E 47 0D 0A 1A 0A)");
@@ -94,7 +100,7 @@ public static partial class Png
         {
             if (png.Length - pos < 12)
             {
-                throw Bad($"truncated: {png.Length - pos} byte(s) at offset {pos} are too few for a chunk (length, type, CRC: 12 bytes)");
+                throw Bad($"truncated: {png.Length - pos} byte(s) are too few for a chunk (length, type, CRC: 12 bytes)", $"byte {pos}");
             }
 
             uint length = BinaryPrimitives.ReadUInt32BigEndian(png[pos..]);
@@ -102,7 +108,7 @@ public static partial class Png
             string type = Encoding.ASCII.GetString(typeBytes);
             if (length > int.MaxValue || length > png.Length - pos - 12)
             {
-                throw Bad($"truncated: chunk {type} at offset {pos} declares {length} bytes of data but the file has {png.Length - pos - 12} after its header");
+                throw Bad($"truncated: chunk {InvalidFileException.Quote(type)} declares {length:N0} bytes of data but the file has {png.Length - pos - 12:N0} after its header", $"byte {pos}");
             }
 
             var data = png.Slice(pos + 8, (int)length);
@@ -110,21 +116,21 @@ public static partial class Png
             uint computed = Crc32(data, Crc32(typeBytes));
             if (stored != computed)
             {
-                throw Bad($"CRC mismatch in chunk {type} at offset {pos} (stored {stored:X8}, computed {computed:X8}): the file is corrupt");
+                throw Bad($"CRC mismatch in chunk {InvalidFileException.Quote(type)} (stored {stored:X8}, computed {computed:X8}): the file is corrupt", $"byte {pos}");
             }
 
             if (header is null && type != "IHDR")
             {
-                throw Bad($"the first chunk must be IHDR, found {type}");
+                throw Bad($"the first chunk must be IHDR, found {InvalidFileException.Quote(type)}", $"byte {pos}");
             }
 
             switch (type)
             {
                 case "IHDR":
-                    header = ReadHeader(data, Bad, source);
+                    header = ReadHeader(data, (problem, _) => Bad(problem, $"byte {pos}, IHDR"), source);
                     break;
                 case "PLTE":
-                    palette = length % 3 == 0 && length is > 0 and <= 768 ? data.ToArray() : throw Bad($"PLTE has {length} bytes; it must hold 1 to 256 RGB entries (a multiple of 3)");
+                    palette = length % 3 == 0 && length is > 0 and <= 768 ? data.ToArray() : throw Bad($"PLTE has {length} bytes; it must hold 1 to 256 RGB entries (a multiple of 3)", $"byte {pos}");
                     break;
                 case "IDAT":
                     compressed.Write(data);
@@ -135,7 +141,7 @@ public static partial class Png
                 default:
                     if (char.IsUpper(type[0]))
                     {
-                        throw Bad($"unknown critical chunk {type} (a chunk whose name starts with an upper-case letter must be understood)");
+                        throw Bad($"unknown critical chunk {InvalidFileException.Quote(type)} (a chunk whose name starts with an upper-case letter must be understood)", $"byte {pos}");
                     }
 
                     break;
@@ -164,14 +170,17 @@ public static partial class Png
             throw Bad("a palette image (colour type 3) without a PLTE chunk");
         }
 
-        var pixels = Unfilter(Inflate(compressed, h, Bad), h, Bad);
-        return new PngImage(h.Width, h.Height, h.ColorType == 3 ? 3 : h.Channels, h.BitDepth, Samples(pixels, h, palette, Bad));
+        var pixels = Unfilter(Inflate(compressed, h, Bad, source), h, Bad);
+        return new PngImage(h.Width, h.Height, h.OutChannels, h.BitDepth, Samples(pixels, h, palette, Bad));
     }
 
     private sealed record Header(int Width, int Height, int BitDepth, int ColorType)
     {
         /// <summary>Samples per pixel as stored (a palette index is one).</summary>
         public int Channels => ColorType switch { 0 => 1, 2 => 3, 3 => 1, 4 => 2, _ => 4 };
+
+        /// <summary>Samples per pixel as decoded (a palette index becomes RGB).</summary>
+        public int OutChannels => ColorType == 3 ? 3 : Channels;
 
         public int BitsPerPixel => Channels * BitDepth;
 
@@ -182,65 +191,81 @@ public static partial class Png
         public int FilterStride => Math.Max(1, BitsPerPixel / 8);
     }
 
-    private static Header ReadHeader(ReadOnlySpan<byte> d, Func<string, InvalidDataException> bad, string source)
+    private static Header ReadHeader(ReadOnlySpan<byte> d, Func<string, string?, InvalidFileException> bad, string source)
     {
         if (d.Length != 13)
         {
-            throw bad($"IHDR has {d.Length} bytes; it must have 13");
+            throw bad($"IHDR has {d.Length} bytes; it must have 13", null);
         }
 
         int width = BinaryPrimitives.ReadInt32BigEndian(d), height = BinaryPrimitives.ReadInt32BigEndian(d[4..]);
         int depth = d[8], colorType = d[9];
         if (width <= 0 || height <= 0 || (long)width * height > MaxPixels)
         {
-            throw bad($"image size {width}×{height} is invalid or larger than {MaxPixels} pixels");
+            throw bad($"image size {width}×{height} is invalid or larger than {MaxPixels} pixels", null);
         }
 
         int[] depths = colorType switch { 0 => [1, 2, 4, 8, 16], 3 => [1, 2, 4, 8], 2 or 4 or 6 => [8, 16], _ => [] };
         if (depths.Length == 0)
         {
-            throw bad($"colour type {colorType} does not exist (PNG has 0 grey, 2 RGB, 3 palette, 4 grey + alpha, 6 RGBA)");
+            throw bad($"colour type {colorType} does not exist (PNG has 0 grey, 2 RGB, 3 palette, 4 grey + alpha, 6 RGBA)", null);
         }
 
         if (!depths.Contains(depth))
         {
-            throw bad($"bit depth {depth} is not allowed for colour type {colorType} (allowed: {string.Join(", ", depths)})");
+            throw bad($"bit depth {depth} is not allowed for colour type {colorType} (allowed: {string.Join(", ", depths)})", null);
         }
 
         if (d[10] != 0 || d[11] != 0)
         {
-            throw bad($"compression method {d[10]} / filter method {d[11]}: PNG defines only method 0 for both");
+            throw bad($"compression method {d[10]} / filter method {d[11]}: PNG defines only method 0 for both", null);
         }
 
         return d[12] switch
         {
             0 => new Header(width, height, depth, colorType),
             1 => throw new NotSupportedException($"{source}: interlaced (Adam7) PNGs are not supported; save the image without interlacing"),
-            _ => throw bad($"interlace method {d[12]} does not exist (0 none, 1 Adam7)"),
+            _ => throw bad($"interlace method {d[12]} does not exist (0 none, 1 Adam7)", null),
         };
     }
 
-    private static byte[] Inflate(MemoryStream compressed, Header h, Func<string, InvalidDataException> bad)
+    /// <summary>
+    /// Inflates the IDAT stream into exactly the bytes the header declares (rows of one filter byte + pixels). The
+    /// size is checked before anything is allocated: the pixel bytes and the decoded samples (8 bytes each) within
+    /// <see cref="ReadLimits.MaxBytes"/>, and no more than the compressed bytes can inflate to
+    /// (<see cref="ReadLimits.MaxCompressionRatio"/>); the inflater then runs through a <see cref="BoundedStream"/>.
+    /// </summary>
+    private static byte[] Inflate(MemoryStream compressed, Header h, Func<string, string?, InvalidFileException> bad, string source)
     {
-        int expected = checked((h.RowBytes + 1) * h.Height);
+        long expected = (h.RowBytes + 1L) * h.Height;
+        string at = "IDAT";
+        ReadLimits.CheckBytes(expected, 1, source, at);
+        ReadLimits.CheckBytes((long)h.Width * h.Height * h.OutChannels, sizeof(double), source, at);
+        long limit = BoundedStream.LimitFor(compressed.Length, expected);
+        if (expected > limit)
+        {
+            throw bad($"the {h.Width}×{h.Height} image needs {expected:N0} bytes of image data but {compressed.Length:N0} compressed bytes inflate to at most {limit:N0} " +
+                $"({ReadLimits.MaxCompressionRatio}× the compressed size): a decompression bomb or a truncated file", at);
+        }
+
         var raw = new byte[expected];
         compressed.Position = 0;
         int read;
         try
         {
-            using var z = new ZLibStream(compressed, CompressionMode.Decompress, leaveOpen: true);
-            read = z.ReadAtLeast(raw, expected, throwOnEndOfStream: false);
+            using var z = new BoundedStream(new ZLibStream(compressed, CompressionMode.Decompress, leaveOpen: true), limit, source, "the image data (IDAT)");
+            read = z.ReadAtLeast(raw, raw.Length, throwOnEndOfStream: false);
         }
         catch (InvalidDataException e)
         {
-            throw bad($"the image data (IDAT) is not a valid zlib stream: {e.Message}");
+            throw bad($"the image data is not a valid zlib stream: {e.Message}", at);
         }
 
-        return read == expected ? raw : throw bad($"truncated image data: {read} of {expected} bytes ({h.Height} rows of 1 + {h.RowBytes}) after inflating");
+        return read == expected ? raw : throw bad($"truncated image data: {read:N0} of {expected:N0} bytes ({h.Height} rows of 1 + {h.RowBytes}) after inflating", at);
     }
 
     /// <summary>Undoes the per-row filters (PNG specification, section 9) and drops the filter bytes.</summary>
-    private static byte[] Unfilter(byte[] raw, Header h, Func<string, InvalidDataException> bad)
+    private static byte[] Unfilter(byte[] raw, Header h, Func<string, string?, InvalidFileException> bad)
     {
         int n = h.RowBytes, bpp = h.FilterStride;
         var pixels = new byte[n * h.Height];
@@ -260,7 +285,7 @@ public static partial class Png
                     2 => b,
                     3 => (a + b) >> 1,
                     4 => Paeth(a, b, c),
-                    _ => throw bad($"row {y} has filter type {filter}; PNG defines 0 to 4 (None, Sub, Up, Average, Paeth)"),
+                    _ => throw bad($"row {y} has filter type {filter}; PNG defines 0 to 4 (None, Sub, Up, Average, Paeth)", null),
                 };
                 cur[i] = (byte)(line[i] + predictor);
             }
@@ -275,7 +300,7 @@ public static partial class Png
         return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
     }
 
-    private static double[] Samples(byte[] pixels, Header h, byte[]? palette, Func<string, InvalidDataException> bad)
+    private static double[] Samples(byte[] pixels, Header h, byte[]? palette, Func<string, string?, InvalidFileException> bad)
     {
         int perPixel = h.Channels, depth = h.BitDepth, n = h.RowBytes;
         double max = (1 << depth) - 1;
@@ -301,7 +326,7 @@ public static partial class Png
 
                 if ((3 * value) + 2 >= palette!.Length)
                 {
-                    throw bad($"pixel ({k}, {y}) uses palette index {value} but the palette has {palette.Length / 3} entries");
+                    throw bad($"pixel ({k}, {y}) uses palette index {value} but the palette has {palette.Length / 3} entries", null);
                 }
 
                 for (int c = 0; c < 3; c++)

@@ -21,9 +21,11 @@ public sealed record SafetensorsFile(Dictionary<string, Tensor> Tensors, Diction
 /// (offsets relative to the start of the data) plus an optional <c>"__metadata__"</c> string-to-string map. As the
 /// reference writer does, tensors are laid out by decreasing element size then by name, so every tensor is
 /// aligned to its element size, and the header is padded with spaces to a multiple of 8 bytes.</para>
-/// <para>The reader validates everything the reference reader does (header bounds, JSON, dtypes, that the byte
-/// ranges match the shapes and tile the data without gaps or overlap) and reports a defect as an
-/// <see cref="InvalidDataException"/> that names the file and the problem.</para>
+/// <para>The reader checks the header against the schema before it allocates a tensor (header length at most
+/// 100 MB and within the file, JSON depth bounded, no duplicate keys, known dtypes, non-negative shapes whose
+/// element counts are overflow-checked against <see cref="ReadLimits.MaxBytes"/>, byte ranges that match the
+/// shapes and tile the data without gaps or overlap, <c>__metadata__</c> a string map) and reports a defect as
+/// an <see cref="InvalidFileException"/> that names the file, the key and the problem.</para>
 /// </remarks>
 public static class Safetensors
 {
@@ -34,12 +36,19 @@ public static class Safetensors
         AtomicFile.Write(path, Serialize(tensors, metadata));
 
     /// <summary>Reads a safetensors file.</summary>
-    /// <exception cref="InvalidDataException">The file is truncated or malformed (the message names the file).</exception>
+    /// <exception cref="InvalidFileException">The file is truncated or malformed (the message names the file, the key and the problem).</exception>
     public static SafetensorsFile Load(string path)
     {
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"{path}: file not found", path);
+        }
+
+        // Bound the read before it happens: the data within the memory cap, plus the 8-byte length and the header.
+        long length = new FileInfo(path).Length;
+        if (length > Math.Min(Array.MaxLength, ReadLimits.MaxBytes + 8 + MaxHeader))
+        {
+            throw new InvalidFileException(path, null, $"the file has {length:N0} bytes, more than the memory cap of {ReadLimits.MaxBytes:N0} (NABLA_MAX_READ_BYTES) allows");
         }
 
         return Deserialize(File.ReadAllBytes(path), path);
@@ -93,104 +102,31 @@ public static class Safetensors
     }
 
     /// <summary>Parses safetensors bytes; <paramref name="source"/> names them in error messages.</summary>
+    /// <exception cref="InvalidFileException">The bytes are truncated or break the schema (see <see cref="Safetensors"/>).</exception>
     public static SafetensorsFile Deserialize(byte[] bytes, string source = "safetensors data")
     {
-        InvalidDataException Bad(string problem) => new($"{source}: not a valid safetensors file: {problem}");
         if (bytes.Length < 8)
         {
-            throw Bad($"{bytes.Length} bytes, shorter than the 8-byte header length (truncated?)");
+            throw new InvalidFileException(source, "byte 0", $"not a safetensors file: {bytes.Length} bytes, shorter than the 8-byte header length (truncated?)");
         }
 
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (n > MaxHeader || (long)n > bytes.Length - 8)
         {
-            throw Bad($"the header length is {n} bytes but the file has only {bytes.Length - 8} after it (truncated or corrupt)");
-        }
-
-        JsonObject header;
-        try
-        {
-            header = JsonNode.Parse(bytes.AsSpan(8, (int)n))?.AsObject() ?? throw Bad("the header is JSON null");
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            throw Bad($"the header is not a JSON object ({e.Message})");
+            throw new InvalidFileException(source, "byte 0", n > MaxHeader
+                ? $"the header length {n:N0} passes the limit of {MaxHeader:N0} bytes"
+                : $"the header length is {n:N0} bytes but the file has only {bytes.Length - 8:N0} after it (truncated or corrupt)");
         }
 
         var data = bytes.AsMemory(8 + (int)n);
-        var metadata = new Dictionary<string, string>();
-        var entries = new List<(string Name, DType DType, int[] Shape, long Begin, long End)>();
-        foreach (var (name, node) in header)
-        {
-            if (name == "__metadata__")
-            {
-                foreach (var (k, v) in node?.AsObject() ?? [])
-                {
-                    metadata[k] = v is JsonValue jv && jv.TryGetValue(out string? s) ? s : throw Bad($"metadata '{k}' is not a string");
-                }
-
-                continue;
-            }
-
-            entries.Add(ParseEntry(name, node, Bad));
-        }
-
-        long expected = 0;
-        foreach (var e in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
-        {
-            if (e.Begin != expected)
-            {
-                throw Bad($"tensor '{e.Name}' starts at byte {e.Begin} of the data, expected {expected} (gap or overlap)");
-            }
-
-            expected = e.End;
-        }
-
-        if (expected != data.Length)
-        {
-            throw Bad(expected > data.Length
-                ? $"the tensors need {expected} bytes of data, the file has only {data.Length} (truncated)"
-                : $"{data.Length - expected} bytes after the last tensor's data");
-        }
-
+        var (entries, metadata) = SafetensorsHeader.Parse(bytes.AsMemory(8, (int)n), data.Length, source);
         var tensors = new Dictionary<string, Tensor>();
-        foreach (var e in entries.OrderBy(e => e.Begin))
+        foreach (var e in entries)
         {
             tensors[e.Name] = FromBytes(data.Span[(int)e.Begin..(int)e.End], e.DType, new Shape(e.Shape));
         }
 
         return new SafetensorsFile(tensors, metadata);
-    }
-
-    private static (string, DType, int[], long, long) ParseEntry(string name, JsonNode? node, Func<string, InvalidDataException> bad)
-    {
-        try
-        {
-            var o = node!.AsObject();
-            string dt = o["dtype"]!.GetValue<string>();
-            var dtype = dt switch
-            {
-                "F32" => DType.Float32,
-                "F64" => DType.Float64,
-                "I64" => DType.Int64,
-                "BOOL" => DType.Bool,
-                _ => throw bad($"tensor '{name}' has dtype {dt}; Nabla reads F32, F64, I64 and BOOL"),
-            };
-            int[] shape = o["shape"]!.AsArray().Select(d => d!.GetValue<int>()).ToArray();
-            var offs = o["data_offsets"]!.AsArray();
-            long begin = offs[0]!.GetValue<long>(), end = offs[1]!.GetValue<long>();
-            long numel = shape.Aggregate(1L, (a, b) => b < 0 ? throw bad($"tensor '{name}' has a negative dimension") : a * b);
-            if (offs.Count != 2 || begin < 0 || end - begin != numel * dtype.ElementSize())
-            {
-                throw bad($"tensor '{name}' of shape [{string.Join(", ", shape)}] {dt} needs {numel * dtype.ElementSize()} bytes but its data_offsets are [{begin}, {end}]");
-            }
-
-            return (name, dtype, shape, begin, end);
-        }
-        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or ArgumentOutOfRangeException)
-        {
-            throw bad($"tensor '{name}' lacks a valid dtype, shape or data_offsets");
-        }
     }
 
     private static string DTypeName(DType d) => d switch

@@ -39,9 +39,16 @@ public abstract class Callback
     public virtual JsonNode? GetState() => null;
 
     /// <summary>Restores the state saved by <see cref="GetState"/>.</summary>
+    /// <exception cref="InvalidFileException">A field of the saved state is missing or out of range.</exception>
     public virtual void SetState(JsonNode state)
     {
     }
+
+    /// <summary>The integer <paramref name="key"/> of a saved state, in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    protected static int StateInt(JsonNode state, string key, int min, int max) =>
+        state[key] is JsonValue v && v.TryGetValue(out int i) && i >= min && i <= max
+            ? i
+            : throw new InvalidFileException(null, $"checkpoint callback state, key '{key}'", $"must be an integer from {min} to {max}");
 }
 
 /// <summary>
@@ -114,8 +121,8 @@ public sealed class EarlyStopping(string monitor = "val_loss", int patience = 0,
     public override void SetState(JsonNode state)
     {
         Best = state["best"]?.GetValue<double>() ?? double.NaN;
-        BestEpoch = state["best_epoch"]!.GetValue<int>();
-        Wait = state["wait"]!.GetValue<int>();
+        BestEpoch = StateInt(state, "best_epoch", 0, int.MaxValue);
+        Wait = StateInt(state, "wait", 0, int.MaxValue);
     }
 }
 
@@ -167,7 +174,8 @@ public sealed class LRSchedulerCallback(LRScheduler scheduler) : Callback
     /// <inheritdoc/>
     public override void SetState(JsonNode state)
     {
-        int target = state["last_epoch"]!.GetValue<int>();
+        // Replaying the schedule costs one step per epoch: refuse a position no real run reaches.
+        int target = StateInt(state, "last_epoch", -1, scheduler.LastEpoch + 1_000_000);
         while (scheduler.LastEpoch < target)
         {
             scheduler.Step();

@@ -316,21 +316,11 @@ public sealed class Trainer
     /// Restores weights, optimizer and trainer state from a checkpoint written by <see cref="SaveCheckpoint"/>;
     /// the loader and callback states are applied when <see cref="Fit"/> starts.
     /// </summary>
-    /// <exception cref="InvalidDataException">The file is corrupt, truncated, or not a training checkpoint for this model.</exception>
+    /// <exception cref="InvalidFileException">The file is corrupt, truncated, or not a training checkpoint for this model.</exception>
     public void LoadCheckpoint(string path)
     {
         var ckpt = Checkpoint.Load(path);
-        string json = ckpt.Extra(StateKey) ?? throw new InvalidDataException($"{path}: not a training checkpoint (no '{StateKey}' metadata); load weights with Checkpoint.Load(...).Restore(model)");
-        JsonObject state;
-        try
-        {
-            state = JsonNode.Parse(json)!.AsObject();
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            throw new InvalidDataException($"{path}: the trainer state is not valid JSON ({e.Message})", e);
-        }
-
+        var state = ckpt.TrainerState(StateKey); // checked field by field before anything is restored
         ckpt.Restore(Model, Optimizer);
         Epoch = state["epoch"]!.GetValue<int>();
         ElapsedSeconds = state["elapsed_s"]!.GetValue<double>();

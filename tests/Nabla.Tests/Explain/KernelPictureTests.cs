@@ -118,7 +118,7 @@ public class KernelPictureTests
             var e = new StringWriter();
             Assert.Equal(2, ExplainCommand.Run([Path.Combine(dir, "bad.yaml")], new StringWriter(), e));
             Assert.Contains("line 3", e.ToString(), StringComparison.Ordinal);
-            Assert.Contains("broken.png: truncated", e.ToString(), StringComparison.Ordinal);
+            Assert.Matches(@"broken\.png: byte \d+: truncated", e.ToString());
 
             File.WriteAllText(Path.Combine(dir, "missing.yaml"), "given:\n  img: {png: nowhere.png}\n");
             e = new StringWriter();

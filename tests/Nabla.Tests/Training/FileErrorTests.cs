@@ -31,20 +31,20 @@ public class FileErrorTests
     public void Idx_truncated_data()
     {
         string path = Write("t-idx3-ubyte", IdxBytes(3)[..^5]);
-        AssertNamesFile<InvalidDataException>(path, "truncated IDX data", () => Idx.Read(path));
+        AssertNamesFile<InvalidFileException>(path, "truncated IDX data", () => Idx.Read(path));
     }
 
     [Fact]
     public void Idx_bad_magic_and_trailing_bytes_and_bad_type()
     {
         string bad = Write("bad-idx", [1, 2, 8, 1, 0, 0, 0, 0]);
-        AssertNamesFile<InvalidDataException>(bad, "not an IDX file", () => Idx.Read(bad));
+        AssertNamesFile<InvalidFileException>(bad, "not an IDX file", () => Idx.Read(bad));
         string extra = Write("extra-idx", [.. IdxBytes(1), 7, 7]);
-        AssertNamesFile<InvalidDataException>(extra, "unexpected bytes", () => Idx.Read(extra));
+        AssertNamesFile<InvalidFileException>(extra, "unexpected bytes", () => Idx.Read(extra));
         string type = Write("type-idx", [0, 0, 0x0D, 1, 0, 0, 0, 0]);
-        AssertNamesFile<InvalidDataException>(type, "not supported", () => Idx.Read(type));
+        AssertNamesFile<InvalidFileException>(type, "not supported", () => Idx.Read(type));
         string header = Write("header-idx", [0, 0, 8, 3, 0, 0]);
-        AssertNamesFile<InvalidDataException>(header, "truncated IDX header", () => Idx.Read(header));
+        AssertNamesFile<InvalidFileException>(header, "truncated IDX header", () => Idx.Read(header));
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public class FileErrorTests
 
         var bytes = ms.ToArray();
         string path = Write("t-idx3-ubyte.gz", bytes[..(bytes.Length / 2)]);
-        var e = Assert.Throws<InvalidDataException>(() => Idx.Read(path));
+        var e = Assert.Throws<InvalidFileException>(() => Idx.Read(path));
         Assert.Contains(path, e.Message, StringComparison.Ordinal);
         Assert.True(e.Message.Contains("gzip", StringComparison.Ordinal) || e.Message.Contains("truncated", StringComparison.Ordinal), e.Message);
     }
@@ -67,13 +67,13 @@ public class FileErrorTests
     public void Csv_wrong_field_count_and_non_numbers()
     {
         string ragged = Write("r.csv", "1,2,3\n0,4,5\n1,2\n"u8.ToArray());
-        AssertNamesFile<InvalidDataException>(ragged, "line 3 has 2 fields, expected 3", () => Csv.Load(ragged));
+        AssertNamesFile<InvalidFileException>(ragged, "line 3: 2 fields, expected 3", () => Csv.Load(ragged));
         string text = Write("t.csv", "1,2,3\n0,x,5\n"u8.ToArray());
-        AssertNamesFile<InvalidDataException>(text, "line 2, column 2: 'x' is not a number", () => Csv.Load(text));
+        AssertNamesFile<InvalidFileException>(text, "line 2, column 2: the field is not a finite number", () => Csv.Load(text));
         string label = Write("l.csv", "1.5,2,3\n"u8.ToArray());
-        AssertNamesFile<InvalidDataException>(label, "not a non-negative integer", () => Csv.Load(label));
+        AssertNamesFile<InvalidFileException>(label, "not a non-negative integer", () => Csv.Load(label));
         string empty = Write("e.csv", "label,a\n"u8.ToArray());
-        AssertNamesFile<InvalidDataException>(empty, "no data lines", () => Csv.Load(empty));
+        AssertNamesFile<InvalidFileException>(empty, "no data lines", () => Csv.Load(empty));
     }
 
     [Fact]
@@ -86,20 +86,20 @@ public class FileErrorTests
         var bytes = File.ReadAllBytes(good);
 
         string cut = Write("cut.safetensors", bytes[..^4]);
-        AssertNamesFile<InvalidDataException>(cut, "truncated", () => Checkpoint.Load(cut));
+        AssertNamesFile<InvalidFileException>(cut, "truncated", () => Checkpoint.Load(cut));
         string tiny = Write("tiny.safetensors", bytes[..5]);
-        AssertNamesFile<InvalidDataException>(tiny, "shorter than the 8-byte header", () => Checkpoint.Load(tiny));
+        AssertNamesFile<InvalidFileException>(tiny, "shorter than the 8-byte header", () => Checkpoint.Load(tiny));
         string header = Write("header.safetensors", bytes[..40]);
-        AssertNamesFile<InvalidDataException>(header, "header length", () => Checkpoint.Load(header));
+        AssertNamesFile<InvalidFileException>(header, "header length", () => Checkpoint.Load(header));
         var garbled = (byte[])bytes.Clone();
         garbled[9] = (byte)'#';
         string json = Write("json.safetensors", garbled);
-        AssertNamesFile<InvalidDataException>(json, "not a JSON object", () => Checkpoint.Load(json));
+        AssertNamesFile<InvalidFileException>(json, "not a JSON object", () => Checkpoint.Load(json));
 
         var trainer = new Trainer(model, new SGD(model.Parameters(), lr: 0.1));
-        AssertNamesFile<InvalidDataException>(good, "not a training checkpoint", () => trainer.LoadCheckpoint(good));
+        AssertNamesFile<InvalidFileException>(good, "not a training checkpoint", () => trainer.LoadCheckpoint(good));
         var other = new Linear(4, 2, generator: new Generator(0));
-        AssertNamesFile<InvalidDataException>(good, "does not fit the model", () => Checkpoint.Load(good).Restore(other));
+        AssertNamesFile<InvalidFileException>(good, "does not fit the model", () => Checkpoint.Load(good).Restore(other));
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public class FileErrorTests
         string dir = TestPaths.TempDir();
         Idx.Write(Path.Combine(dir, "t10k-images-idx3-ubyte.gz"), [2, 28, 28], new byte[2 * 784]);
         Idx.Write(Path.Combine(dir, "t10k-labels-idx1-ubyte.gz"), [2], new byte[2]);
-        var e = Assert.Throws<InvalidDataException>(() => new MNIST(dir, train: false, download: true, mirrors: ["http://127.0.0.1:9/"]));
+        var e = Assert.Throws<InvalidFileException>(() => new MNIST(dir, train: false, download: true, mirrors: ["http://127.0.0.1:9/"]));
         Assert.Contains(Path.Combine(dir, "t10k-images-idx3-ubyte.gz"), e.Message, StringComparison.Ordinal);
         Assert.Contains("checksum mismatch", e.Message, StringComparison.Ordinal);
         Assert.Contains("9fb629c4189551a2d022fa330f9573f3", e.Message, StringComparison.Ordinal);

@@ -88,11 +88,15 @@ public sealed class AdaptiveAvgPool2d((int H, int W) outputSize) : Module
     {
     }
 
-    /// <summary>The output size.</summary>
-    public (int H, int W) OutputSize { get; } = outputSize;
+    /// <summary>The output size (each at least 1).</summary>
+    public (int H, int W) OutputSize { get; } = CheckOutputSize("AdaptiveAvgPool2d", outputSize);
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => F.AdaptiveAvgPool2d(input, OutputSize);
+
+    /// <summary>Refuses an adaptive pool's output size below 1 (a zero-sized output would divide by zero).</summary>
+    internal static (int H, int W) CheckOutputSize(string layer, (int H, int W) size) =>
+        size.H >= 1 && size.W >= 1 ? size : throw new ArgumentException($"{layer}: outputSize must be at least 1, got {size}", nameof(size));
 
     /// <inheritdoc/>
     public override Shape OutputShape(Shape input) => input.With(-2, OutputSize.H).With(-1, OutputSize.W);
@@ -104,17 +108,17 @@ public sealed class AdaptiveAvgPool2d((int H, int W) outputSize) : Module
 /// <summary>Mean pooling of (N, C, L) to a fixed length.</summary>
 public sealed class AdaptiveAvgPool1d(int outputSize) : Module
 {
-    /// <summary>The output length.</summary>
-    public int OutputSize => outputSize;
+    /// <summary>The output length (at least 1).</summary>
+    public int OutputSize { get; } = AdaptiveAvgPool2d.CheckOutputSize("AdaptiveAvgPool1d", (1, outputSize)).W;
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => F.AdaptiveAvgPool1d(input, outputSize);
+    public override Tensor Forward(Tensor input) => F.AdaptiveAvgPool1d(input, OutputSize);
 
     /// <inheritdoc/>
-    public override Shape OutputShape(Shape input) => input.With(-1, outputSize);
+    public override Shape OutputShape(Shape input) => input.With(-1, OutputSize);
 
     /// <inheritdoc/>
-    public override string ExtraRepr() => $"outputSize={outputSize}";
+    public override string ExtraRepr() => $"outputSize={OutputSize}";
 }
 
 /// <summary>Max pooling to a fixed (H_out, W_out).</summary>
@@ -126,8 +130,8 @@ public sealed class AdaptiveMaxPool2d((int H, int W) outputSize) : Module
     {
     }
 
-    /// <summary>The output size.</summary>
-    public (int H, int W) OutputSize { get; } = outputSize;
+    /// <summary>The output size (each at least 1).</summary>
+    public (int H, int W) OutputSize { get; } = AdaptiveAvgPool2d.CheckOutputSize("AdaptiveMaxPool2d", outputSize);
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => F.AdaptiveMaxPool2d(input, OutputSize);
