@@ -62,8 +62,18 @@ public sealed class AnomalyException : ArithmeticException
 
     private static string Describe(TracePhase phase, string op, string? layer, IReadOnlyList<string> groups, IReadOnlyList<string> inputs, string detail)
     {
-        string where = (layer is null ? "" : $" in layer {layer}") + (groups.Count == 0 ? "" : $" (inside {string.Join(" > ", groups)})")
-            + (inputs.Count == 0 ? "" : $" (inputs {string.Join(", ", inputs)})");
+        var context = new List<string>();
+        if (groups.Count > 0)
+        {
+            context.Add($"inside {string.Join(" > ", groups)}");
+        }
+
+        if (inputs.Count > 0)
+        {
+            context.Add($"inputs {string.Join(", ", inputs)}");
+        }
+
+        string where = (layer is null ? "" : $" in layer {layer}") + (context.Count == 0 ? "" : $" ({string.Join("; ", context)})");
         return phase == TracePhase.Forward
             ? $"anomaly: op '{op}'{where} produced {detail} from finite inputs"
             : $"anomaly: the backward of op '{op}'{where} produced {detail} from finite values";
