@@ -37,7 +37,7 @@ internal static class Program
                 ["explain", .. var rest] => ExplainCommand.Run(rest, Console.Out, Console.Error),
                 ["check", .. var rest] => CheckCommand.Run(rest, Console.Out, Console.Error),
                 ["train", "--help" or "-h"] => Print(TrainCommand.Usage),
-                ["train", .. var rest] => TrainCommand.Run(rest),
+                ["train", .. var rest] => TrainCommand.Run(rest, Console.Out, Console.Error),
                 [var unknown, ..] => Fail($"unknown command '{unknown}'. Run 'nabla --help' for the list."),
             };
         }
