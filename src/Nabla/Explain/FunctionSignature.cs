@@ -243,8 +243,12 @@ internal static class Binder
         }
     }
 
-    private static ExprException Wrong(Signature sig, Param p, Expr e, string what) =>
-        new($"{sig.Name}: argument '{p.Name}' must be {what}, got {e.Show()}: {sig.Show()}", e.Pos);
+    private static ExprException Wrong(Signature sig, Param p, Expr e, string what, double? value = null)
+    {
+        string v = value?.ToString("R", CultureInfo.InvariantCulture) ?? string.Empty;
+        string got = value is null || e.Show() == v ? e.Show() : $"{e.Show()} = {v}";
+        return new($"{sig.Name}: argument '{p.Name}' must be {what}, got {got}: {sig.Show()}", e.Pos);
+    }
 
     private static double ToNumber(Signature sig, Param p, Expr e, IArgSource src, string what)
     {
@@ -275,7 +279,7 @@ internal static class Binder
 
     private static int Integral(Signature sig, Param p, Expr e, double v, string what) =>
         double.IsFinite(v) && v == Math.Floor(v) && Math.Abs(v) <= int.MaxValue ? (int)v
-            : throw Wrong(sig, p, e, $"{what}; its value is {v.ToString("R", CultureInfo.InvariantCulture)}");
+            : throw Wrong(sig, p, e, what, v);
 
     // A shape given as a tensor expression (a model export such as m.out): its elements, each an integer.
     private static int[] IntsOf(Signature sig, Param p, Expr e, IArgSource src)
