@@ -56,6 +56,13 @@ public class FunctionTableTests
         Assert.Empty(Table.Keys.Except(Functions.Names));
     }
 
+    [Fact]
+    public void Docs_give_every_signature_as_the_binder_uses_it()
+    {
+        var doc = File.ReadAllText(Path.Combine(ExerciseExamplesTests.Root, "docs/explain.md"));
+        Assert.All(Functions.Table.Values, sig => Assert.Contains($"`{sig.Show()}`", doc, StringComparison.Ordinal));
+    }
+
     [Theory]
     [MemberData(nameof(Names))]
     public void Function_agrees_with_the_tensor_api(string name)
