@@ -300,7 +300,14 @@ internal sealed class ExprParser
                 if (key is not null && Peek('=') && !(pos + 1 < text.Length && text[pos + 1] == '='))
                 {
                     pos++;
-                    named[key] = Sum();
+                    if (!named.TryAdd(key, Sum()))
+                    {
+                        throw new ExprException($"{name}: argument '{key}' is given twice", save);
+                    }
+                }
+                else if (named.Count > 0)
+                {
+                    throw new ExprException($"{name}: a positional argument cannot follow a named one", save);
                 }
                 else
                 {
