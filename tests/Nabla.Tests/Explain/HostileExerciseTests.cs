@@ -161,6 +161,21 @@ public class HostileExerciseTests
         Assert.Equal(251, json["gradients"]!["dL/dx"]!.GetValue<double>(), 12);
     }
 
+    [Fact]
+    public void A_model_nested_to_the_depth_limit_is_read_summarised_and_run()
+    {
+        // 125 Sequentials one inside the next, each a mapping and a list (2 levels), under models: m: layers: (3 more)
+        // and the top mapping: 254 levels, the deepest the reader, the summary, the builder and the run recurse.
+        // ReLU of [1, -2, 3, -4] is [1, 0, 3, 0].
+        using var t = new ConfinementTree();
+        string layers = string.Concat(Enumerable.Repeat("[{Sequential: ", 125)) + "[ReLU]" + string.Concat(Enumerable.Repeat("}]", 125));
+        string ex = t.Write("ex.yaml", $"models:\n  m:\n    input: [4]\n    layers: {layers}\n    run: {{input: [1, -2, 3, -4]}}\n");
+        var json = ExerciseExamplesTests.Run(ex);
+        var output = json["models"]!["m"]!["run"]!["output"]!["values"]!.AsArray()[0]!.AsArray();
+        Assert.Equal([1.0, 0, 3, 0], output.Select(v => v!.GetValue<double>()));
+        Assert.Equal(0, Run(ExplainCommand.Run, ex, "--format", "markdown").Rc);
+    }
+
     [Theory]
     // "  x: {formula: \"i\", shape: [" puts the shape's '[' in column 28 and its first size in column 29.
     [InlineData("[2147483648]", "line 2, column 29", "a size in a shape is a whole number from 0 to 2147483647")]
