@@ -40,11 +40,7 @@ public sealed class ConfinedFolder
     /// </summary>
     public string Resolve(string name)
     {
-        if (name.Length == 0 || name.Contains('\0', StringComparison.Ordinal) || name.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
-        {
-            throw new InvalidFileException(name, null, "is not a valid path");
-        }
-
+        CheckName(name);
         bool absolute = Path.IsPathRooted(name);
         if (absolute && !Path.IsPathFullyQualified(name))
         {
@@ -75,11 +71,7 @@ public sealed class ConfinedFolder
     /// </summary>
     public static byte[] ReadFile(string path)
     {
-        if (path.Length == 0 || path.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new InvalidFileException(path, null, "is not a valid path");
-        }
-
+        CheckName(path);
         string real = RealPath(Path.Combine(Environment.CurrentDirectory, path), path);
         CheckRegular(real, path);
         return ReadRegular(real, path);
@@ -93,6 +85,14 @@ public sealed class ConfinedFolder
     {
         using var reader = new StreamReader(new MemoryStream(bytes), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         return reader.ReadToEnd();
+    }
+
+    private static void CheckName(string name)
+    {
+        if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+        {
+            throw new InvalidFileException(name, null, "is not a valid path");
+        }
     }
 
     private static void CheckRegular(string real, string name)
