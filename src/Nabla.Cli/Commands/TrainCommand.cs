@@ -216,7 +216,7 @@ internal static class TrainCommand
 
             return (def.Build(), s[1]);
         }
-        catch (Exception e) when (e is YamlException or ModelShapeException or NotSupportedException)
+        catch (Exception e) when (e is InvalidFileException or ModelShapeException or NotSupportedException)
         {
             throw new ArgumentException($"train: {e.Message}", e);
         }
