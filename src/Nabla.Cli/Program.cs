@@ -14,11 +14,13 @@ internal static class Program
           nabla summary <model.yaml|builtin> [--input 1x32x32] [--format table|markdown|json] [--compare other.yaml]
                                               layer table: shapes, parameters, MACs, receptive fields
                                               (built-in: lenet5, alexnet, vgg16, resnet18, inception_block, ...)
-          nabla explain <exercise.yaml> [--format text|markdown|json|dot] [--digits N] [--png DIR]
+          nabla explain <exercise.yaml> [--format text|markdown|json|dot] [--digits N] [--png DIR] [--allow-path DIR]...
                                               the worked solution of an exercise (forward, loss, chain rule,
                                               BPTT table, updates, Hessians), computed by the engine
-          nabla check <exercise.yaml> [--claims claims.yaml]
+          nabla check <exercise.yaml> [--claims claims.yaml] [--digits N] [--allow-path DIR]...
                                               right/wrong per claimed value; blames the first wrong step
+                                              (files an exercise names are read only in its folder and
+                                              the --allow-path folders: docs/security.md)
           nabla train [options]               train LeNet-5 on built-in digits (nabla train --help for options)
           nabla --version                     print the version
           nabla --help                        print this help
@@ -37,7 +39,7 @@ internal static class Program
                 ["explain", .. var rest] => ExplainCommand.Run(rest, Console.Out, Console.Error),
                 ["check", .. var rest] => CheckCommand.Run(rest, Console.Out, Console.Error),
                 ["train", "--help" or "-h"] => Print(TrainCommand.Usage),
-                ["train", .. var rest] => TrainCommand.Run(rest),
+                ["train", .. var rest] => TrainCommand.Run(rest, Console.Out, Console.Error),
                 [var unknown, ..] => Fail($"unknown command '{unknown}'. Run 'nabla --help' for the list."),
             };
         }

@@ -4,13 +4,15 @@ using Nabla.Serialization;
 namespace Nabla.Cli.Commands;
 
 /// <summary>
-/// <c>nabla check &lt;exercise.yaml&gt; [--claims claims.yaml] [--digits N]</c>: compares claimed values (from the claims file,
-/// or the exercise's own <c>claims:</c>) with the computed ones, reports each as right or wrong, blames the earliest wrong
-/// quantity others depend on and says why. Exit code 0 when all claims are right, 1 when any is wrong, 2 on a bad file.
+/// <c>nabla check &lt;exercise.yaml&gt; [--claims claims.yaml] [--digits N] [--allow-path DIR]...</c>: compares claimed values
+/// (from the claims file, or the exercise's own <c>claims:</c>) with the computed ones, reports each as right or wrong,
+/// blames the earliest wrong quantity others depend on and says why. The files the exercise names are read only inside
+/// its folder and the <c>--allow-path</c> folders. Exit code 0 when all claims are right, 1 when any is wrong, 2 on a
+/// bad file (one line: file, line, column, problem).
 /// </summary>
 internal static class CheckCommand
 {
-    public const string Usage = "nabla check <exercise.yaml> [--claims claims.yaml] [--digits N]";
+    public const string Usage = "nabla check <exercise.yaml> [--claims claims.yaml] [--digits N] [--allow-path DIR]...";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -18,6 +20,7 @@ internal static class CheckCommand
         {
             string? file = null, claimsFile = null;
             int? digits = null;
+            var allowed = new List<string>();
             for (int i = 0; i < args.Length; i++)
             {
                 string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value ({Usage})");
@@ -28,6 +31,9 @@ internal static class CheckCommand
                         break;
                     case "--digits":
                         digits = int.TryParse(Next(), out int d) && d is > 0 and <= 17 ? d : throw new ArgumentException("--digits must be 1..17");
+                        break;
+                    case "--allow-path":
+                        allowed.Add(ExplainCommand.AllowedFolder(Next()));
                         break;
                     case var a when a.StartsWith('-'):
                         throw new ArgumentException($"unknown option '{a}' ({Usage})");
@@ -42,11 +48,11 @@ internal static class CheckCommand
                 throw new ArgumentException($"which exercise? {Usage}");
             }
 
-            var exercise = Exercise.Load(file);
+            var exercise = Exercise.Load(file, allowed);
             YamlNode claims;
             if (claimsFile is not null)
             {
-                var root = YamlParser.Parse(File.ReadAllText(claimsFile));
+                var root = ParseClaims(claimsFile);
                 claims = root is YamlMapping m && m["claims"] is { } inner ? inner : root;
             }
             else
@@ -54,24 +60,37 @@ internal static class CheckCommand
                 claims = exercise.Claims ?? throw new ArgumentException($"{file} has no 'claims:' and no --claims file was given");
             }
 
-            var solution = Solver.Solve(exercise, digits);
+            var solution = ExplainCommand.Solve(exercise, digits, file);
             CheckReport report;
             try
             {
                 report = Checker.Check(solution, claims);
             }
-            catch (YamlException e) when (claimsFile is not null)
+            catch (YamlException e) when (e.File is null)
             {
-                throw new YamlException($"{claimsFile}: {e.Message}", e);
+                throw new YamlException(claimsFile ?? file, e);
             }
 
             output.Write(CheckRenderer.Render(report, solution.Digits));
             return report.AllRight ? 0 : 1;
         }
-        catch (Exception e) when (e is YamlException or ArgumentException or IOException or NotSupportedException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (e is InvalidFileException or ArgumentException or IOException or NotSupportedException or UnauthorizedAccessException or InvalidOperationException)
         {
             error.WriteLine($"nabla check: {e.Message}");
             return 2;
+        }
+    }
+
+    private static YamlNode ParseClaims(string claimsFile)
+    {
+        string text = ConfinedFolder.ReadText(claimsFile);
+        try
+        {
+            return YamlParser.Parse(text);
+        }
+        catch (YamlException e)
+        {
+            throw new YamlException(claimsFile, e);
         }
     }
 }

@@ -4,12 +4,14 @@ using Nabla.Serialization;
 namespace Nabla.Cli.Commands;
 
 /// <summary>
-/// <c>nabla explain &lt;exercise.yaml&gt; [--format text|markdown|json|dot] [--digits N] [--png DIR]</c>: prints the worked
-/// solution of an exercise, computed by the engine. Bad files print one message with line and column, exit code 2.
+/// <c>nabla explain &lt;exercise.yaml&gt; [--format text|markdown|json|dot] [--digits N] [--png DIR] [--allow-path DIR]...</c>:
+/// prints the worked solution of an exercise, computed by the engine. The files the exercise names are read only
+/// inside its folder and the <c>--allow-path</c> folders. Bad files print one message with the file, line and
+/// column, exit code 2.
 /// </summary>
 internal static class ExplainCommand
 {
-    public const string Usage = "nabla explain <exercise.yaml> [--format text|markdown|json|dot] [--digits N] [--png DIR]";
+    public const string Usage = "nabla explain <exercise.yaml> [--format text|markdown|json|dot] [--digits N] [--png DIR] [--allow-path DIR]...";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -17,6 +19,7 @@ internal static class ExplainCommand
         {
             string? file = null, format = "text", png = null;
             int? digits = null;
+            var allowed = new List<string>();
             for (int i = 0; i < args.Length; i++)
             {
                 string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value ({Usage})");
@@ -36,6 +39,9 @@ internal static class ExplainCommand
                     case "--png":
                         png = Next();
                         break;
+                    case "--allow-path":
+                        allowed.Add(AllowedFolder(Next()));
+                        break;
                     case var a when a.StartsWith('-'):
                         throw new ArgumentException($"unknown option '{a}' ({Usage})");
                     default:
@@ -49,8 +55,8 @@ internal static class ExplainCommand
                 throw new ArgumentException($"which exercise? {Usage}");
             }
 
-            var exercise = Exercise.Load(file);
-            var solution = Solver.Solve(exercise, digits);
+            var exercise = Exercise.Load(file, allowed);
+            var solution = Solve(exercise, digits, file);
             output.Write(format switch
             {
                 "json" => JsonRenderer.Render(solution) + Environment.NewLine,
@@ -68,10 +74,27 @@ internal static class ExplainCommand
 
             return 0;
         }
-        catch (Exception e) when (e is YamlException or ArgumentException or IOException or NotSupportedException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (e is InvalidFileException or ArgumentException or IOException or NotSupportedException or UnauthorizedAccessException or InvalidOperationException)
         {
             error.WriteLine($"nabla explain: {e.Message}");
             return 2;
+        }
+    }
+
+    /// <summary>The folder of <c>--allow-path DIR</c>, which must exist.</summary>
+    internal static string AllowedFolder(string dir) =>
+        Directory.Exists(dir) ? dir : throw new ArgumentException($"--allow-path {dir}: no such folder");
+
+    /// <summary>Solves the exercise; an error at a position in it names <paramref name="file"/>.</summary>
+    internal static Solution Solve(Exercise exercise, int? digits, string file)
+    {
+        try
+        {
+            return Solver.Solve(exercise, digits);
+        }
+        catch (YamlException e) when (e.File is null)
+        {
+            throw new YamlException(file, e);
         }
     }
 }

@@ -24,7 +24,7 @@ internal static class SummaryCommand
         {
             return RunOrThrow(args, output);
         }
-        catch (Exception e) when (e is YamlException or ArgumentException or IOException or NotSupportedException or UnauthorizedAccessException)
+        catch (Exception e) when (e is InvalidFileException or ArgumentException or IOException or NotSupportedException or UnauthorizedAccessException)
         {
             error.WriteLine($"nabla summary: {e.Message}");
             return 2;
@@ -122,7 +122,7 @@ internal static class SummaryCommand
         }
         catch (YamlException e)
         {
-            throw new YamlException($"built-in {name}: {e.Message}", e);
+            throw new YamlException($"built-in {name}", e);
         }
     }
 

@@ -31,7 +31,11 @@ internal static class TrainCommand
           --test-size N         synthetic: test images (default 2000)
           --resume PATH         continue from a run folder or its checkpoint.safetensors
           --out DIR             run folder (default runs/MODEL-DATA-TIMESTAMP)
+          --divergence-factor X stop, failed, when a batch loss exceeds X times the first batch's (default 1000; off)
+          --detect-anomaly      check every op for NaN/Inf as it runs (slower; a failing batch is checked anyway)
           --json                one JSON object per epoch on stdout; the human output goes to stderr
+        Exit status: 0 trained; 1 training failed (NaN, Inf or divergence: the last good checkpoint is kept) or a
+        file could not be read or written; 2 bad arguments.
         """;
 
     private sealed class Options
@@ -40,28 +44,36 @@ internal static class TrainCommand
         public int? Epochs, TrainSize, TestSize;
         public int BatchSize = 64, Threads = Environment.ProcessorCount;
         public double? Lr;
+        public double DivergenceFactor = 1e3;
+        public bool DetectAnomaly;
         public long Seed;
         public string? Resume, Out;
         public bool Json;
     }
 
-    public static int Run(string[] args)
+    /// <summary>Runs <c>nabla train</c>: 0 trained, 1 training failed or a file error, 2 (thrown as ArgumentException) bad arguments.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var o = Parse(args);
-        TextWriter human = o.Json ? Console.Error : Console.Out;
+        TextWriter human = o.Json ? stderr : stdout;
+        int threads = Threads.Count;
         Threads.Count = o.Threads;
         try
         {
-            return Train(o, human);
+            return Train(o, human, stdout, stderr);
         }
         catch (Exception e) when (e is InvalidFileException or InvalidDataException or IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"nabla train: {e.Message}");
+            stderr.WriteLine($"nabla train: {e.Message}");
             return 1;
+        }
+        finally
+        {
+            Threads.Count = threads;
         }
     }
 
-    private static int Train(Options o, TextWriter human)
+    private static int Train(Options o, TextWriter human, TextWriter stdout, TextWriter stderr)
     {
         var total = Stopwatch.StartNew();
         string dataName = o.Data.Split(':')[0];
@@ -90,15 +102,17 @@ internal static class TrainCommand
         human.WriteLine();
 
         string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
-        var trainer = new Trainer(model, optimizer) { Log = human, Progress = new ProgressBar(human) };
-        trainer.Callbacks.Add(new TerminateOnNaN());
+        var trainer = new Trainer(model, optimizer)
+        {
+            Log = human, Progress = new ProgressBar(human), DivergenceFactor = o.DivergenceFactor, DetectAnomaly = o.DetectAnomaly,
+        };
         trainer.Callbacks.Add(new CsvLogger(Path.Combine(outDir, "metrics.csv")));
         trainer.Callbacks.Add(new ModelCheckpoint(ckpt));
         if (o.Json)
         {
-            trainer.Callbacks.Add(new LambdaCallback((t, epoch, logs) => Console.Out.WriteLine(new JsonObject
+            trainer.Callbacks.Add(new LambdaCallback((t, epoch, logs) => stdout.WriteLine(new JsonObject
             {
-                ["epoch"] = epoch, ["loss"] = logs["loss"], ["test_acc"] = logs.GetValueOrDefault("val_accuracy", double.NaN),
+                ["epoch"] = epoch, ["loss"] = JsonMetric.Value(logs["loss"]), ["test_acc"] = JsonMetric.Value(logs.GetValueOrDefault("val_accuracy", double.NaN)),
                 ["elapsed_s"] = Math.Round(logs["elapsed_s"], 3),
             }.ToJsonString())));
         }
@@ -111,8 +125,32 @@ internal static class TrainCommand
         }
 
         trainer.Fit(trainLoader, epochs, testLoader);
+        if (trainer.Failure is { } failure)
+        {
+            ReportFailure(o, outDir, trainer, failure);
+            string kept = File.Exists(ckpt) ? $"{ckpt} (the last good one) is kept" : "no epoch completed, so no checkpoint was written";
+            stderr.WriteLine($"nabla train: {failure.Message}. {kept}; metrics in {Path.Combine(outDir, "metrics.json")}");
+            return 1;
+        }
+
         Report(o, outDir, trainer, testLoader, human, total);
-        return trainer.StoppedOnNaN ? 1 : 0;
+        return 0;
+    }
+
+    /// <summary>
+    /// A failed run's files: the metrics (with the failure), never the weights, which may be NaN or diverged:
+    /// model.safetensors and the checkpoint stay as the last good epoch left them.
+    /// </summary>
+    private static void ReportFailure(Options o, string outDir, Trainer trainer, TrainingFailure failure)
+    {
+        RunReport.WriteMetrics(outDir, trainer.History, new Dictionary<string, JsonNode?>
+        {
+            ["status"] = "failed", ["stop_reason"] = failure.Message, ["failure"] = failure.ToJson(),
+            ["model"] = o.Model, ["data"] = o.Data, ["epochs"] = trainer.Epoch, ["batch_size"] = o.BatchSize,
+            ["optimizer"] = o.Optimizer, ["lr"] = trainer.Optimizer.ParamGroups[0].InitialLr, ["seed"] = o.Seed,
+            ["divergence_factor"] = JsonMetric.Value(o.DivergenceFactor), ["train_seconds"] = trainer.ElapsedSeconds,
+        });
+        RunReport.WritePlots(outDir, trainer.History);
     }
 
     /// <summary>Evaluates, writes the run folder's weights, metrics and plots, and prints the final lines.</summary>
@@ -121,13 +159,18 @@ internal static class TrainCommand
         var model = trainer.Model;
         var optimizer = trainer.Optimizer;
         var result = trainer.Evaluate(testLoader);
+        if (NonFinite.First(model.StateDict().Select(kv => (kv.Key, kv.Value))) is { } bad)
+        {
+            throw new InvalidDataException($"{bad.Name} holds {bad.Value}: model.safetensors is not written"); // the trainer's rules stop before this
+        }
+
         Safetensors.Save(Path.Combine(outDir, "model.safetensors"), model.StateDict(), new Dictionary<string, string> { ["format"] = "pt" });
         RunReport.WriteMetrics(outDir, trainer.History, new Dictionary<string, JsonNode?>
         {
-            ["model"] = o.Model, ["data"] = o.Data, ["epochs"] = trainer.Epoch, ["batch_size"] = o.BatchSize,
+            ["status"] = "trained", ["model"] = o.Model, ["data"] = o.Data, ["epochs"] = trainer.Epoch, ["batch_size"] = o.BatchSize,
             ["optimizer"] = o.Optimizer, ["lr"] = optimizer.ParamGroups[0].InitialLr, ["seed"] = o.Seed, ["threads"] = Threads.Count,
             ["test_loss"] = result.Loss, ["test_accuracy"] = result.Accuracy, [$"test_top{result.K}_accuracy"] = result.TopKAccuracy,
-            ["train_seconds"] = trainer.ElapsedSeconds, ["stopped_on_nan"] = trainer.StoppedOnNaN,
+            ["train_seconds"] = trainer.ElapsedSeconds,
         });
         var plots = RunReport.WritePlots(outDir, trainer.History);
 
@@ -173,7 +216,7 @@ internal static class TrainCommand
 
             return (def.Build(), s[1]);
         }
-        catch (Exception e) when (e is YamlException or ModelShapeException or NotSupportedException)
+        catch (Exception e) when (e is InvalidFileException or ModelShapeException or NotSupportedException)
         {
             throw new ArgumentException($"train: {e.Message}", e);
         }
@@ -272,6 +315,12 @@ internal static class TrainCommand
         return new TensorDataset(new Normalize(0.1307, 0.3081).Apply(x, new Generator(0)), d.Targets);
     }
 
+    /// <summary>A divergence factor: a number above 1, or <c>off</c>.</summary>
+    private static double Factor(string s) =>
+        s == "off" ? double.PositiveInfinity
+        : double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double f) && f > 1 && double.IsFinite(f) ? f
+        : throw new ArgumentException($"train: --divergence-factor needs a number above 1 or 'off', got '{s}'");
+
     private static Options Parse(string[] args)
     {
         var o = new Options();
@@ -294,6 +343,8 @@ internal static class TrainCommand
                 case "--resume": o.Resume = Next(); break;
                 case "--out": o.Out = Next(); break;
                 case "--json": o.Json = true; break;
+                case "--detect-anomaly": o.DetectAnomaly = true; break;
+                case "--divergence-factor": o.DivergenceFactor = Factor(Next()); break;
                 default: throw new ArgumentException($"train: unknown option '{args[i]}'\n{Usage}");
             }
         }

@@ -49,7 +49,10 @@ internal static class Engine
                     $"Trying to backward through the graph a second time (at {node}): its saved values were freed " +
                     "by the first backward. Pass retainGraph: true to the first Backward call if you need to do this.");
                 Tensor?[] grads;
+                // The rule's own ops are one backward step: the trace records it as one, and anomaly detection
+                // checks its results as a whole below (blaming sqrt's backward, not the division inside it).
                 using (Trace.Pause())
+                using (Anomaly.Suspend())
                 {
                     grads = backward(dy);
                 }
@@ -58,6 +61,8 @@ internal static class Engine
                 {
                     Trace.OnBackward(node, dy, grads);
                 }
+
+                Anomaly.Active?.CheckBackward(node, dy, grads);
                 if (!retainGraph)
                 {
                     node.BackwardFn = null;

@@ -38,6 +38,9 @@ public sealed class Node
     /// <summary>Topological depth: 1 + the largest generation among the inputs' nodes.</summary>
     public int Generation { get; }
 
+    /// <summary>Where the op ran forward (recorded only under <see cref="Autograd.DetectAnomaly"/>, for its messages).</summary>
+    internal OpSite? Site { get; init; }
+
     /// <summary>The inputs, aligned with the backward rule's results; null where no gradient is needed.</summary>
     internal Tensor?[] Inputs { get; }
 

@@ -75,15 +75,21 @@ public sealed class Trace : IDisposable
 
     /// <summary>
     /// Marks the steps run inside the returned scope as one named group (a composite op or a layer);
-    /// a no-op when no trace is active.
+    /// a no-op when neither a trace nor anomaly detection is active.
     /// </summary>
+    /// <remarks>Anomaly detection (<see cref="Autograd.DetectAnomaly"/>) keeps the same groups, to say where a NaN was made.</remarks>
     public static IDisposable Group(string name)
     {
-        if (active is not { } t)
+        if (Anomaly.Active is { } anomaly)
         {
-            return NoScope;
+            return new Both(anomaly.Enter(name), active is { } traced ? Enter(traced, name) : NoScope);
         }
 
+        return active is { } t ? Enter(t, name) : NoScope;
+    }
+
+    private static Scope Enter(Trace t, string name)
+    {
         t.groups.Add(name);
         return new Scope(t);
     }
@@ -154,6 +160,15 @@ public sealed class Trace : IDisposable
 
     private TracedTensor Describe(Tensor t) =>
         new(LabelOf(t), t.Shape, t.DType, t.Numel <= maxValues ? t.ToDoubleArray() : null);
+
+    private sealed class Both(IDisposable first, IDisposable second) : IDisposable
+    {
+        public void Dispose()
+        {
+            second.Dispose();
+            first.Dispose();
+        }
+    }
 
     private sealed class Resume(Trace trace) : IDisposable
     {

@@ -287,13 +287,19 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
         return result;
     }
 
-    private sealed class Scope(Evaluation ev, Quantity q)
+    private sealed class Scope(Evaluation ev, Quantity q) : IArgSource
     {
+        /// <summary>Evaluates a sub-expression; the first one whose value is NaN or ±∞ is an error naming it.</summary>
         public Tensor Eval(Expr e)
         {
+            Tensor t;
             try
             {
-                return EvalCore(e);
+                t = EvalCore(e);
+            }
+            catch (ArgumentOutOfRangeException x)
+            {
+                throw new ExprException($"{e.Show()}: {x.Message}", e.Pos);
             }
             catch (ArgumentException x)
             {
@@ -303,7 +309,12 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
             {
                 throw new ExprException($"{e.Show()}: {x.Message}", e.Pos);
             }
+
+            NonFinite.Check(e, t);
+            return t;
         }
+
+        public double? Constant(Expr e) => e is SymExpr or NumExpr or BinExpr or NegExpr && !Mentions(e) ? ConstEval.E(e, q.Env) : null;
 
         private void Use(string dep)
         {
@@ -331,7 +342,7 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
                 case IndexExpr ix:
                     return Index(ix);
                 case CallExpr c:
-                    return Functions.Call(c, Eval, Const);
+                    return Functions.Call(c, this);
                 case StrExpr s:
                     throw new ExprException($"the string '{s.Value}' can only be a function option", s.Pos);
                 default:
@@ -339,7 +350,7 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
             }
         }
 
-        private double Const(Expr e) => e is SymExpr or NumExpr or BinExpr or NegExpr && !Mentions(e) ? ConstEval.E(e, q.Env) : Eval(e).Item();
+        private double Const(Expr e) => Constant(e) ?? Eval(e).Item();
 
         private bool Mentions(Expr e) => e switch
         {

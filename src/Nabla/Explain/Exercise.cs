@@ -83,17 +83,34 @@ internal sealed class Exercise
     /// <summary>The directory of the file (for relative output paths), or null.</summary>
     public string? Directory { get; set; }
 
-    public static Exercise Load(string path)
+    /// <summary>
+    /// Reads the exercise file <paramref name="path"/>. The files it names (PNG images, model files, weights) are
+    /// read only inside its folder and the <paramref name="allowed"/> folders (see <see cref="ConfinedFolder"/>).
+    /// </summary>
+    /// <exception cref="InvalidFileException">The file or a file it names is unreadable or malformed; the message reads "path: line L, column C: problem".</exception>
+    public static Exercise Load(string path, IEnumerable<string>? allowed = null)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        var ex = Parse(File.ReadAllText(path), directory);
-        ex.Directory = directory;
-        return ex;
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? Environment.CurrentDirectory;
+        string text = ConfinedFolder.ReadText(path);
+        try
+        {
+            var ex = Parse(text, new ConfinedFolder(directory, allowed));
+            ex.Directory = directory;
+            return ex;
+        }
+        catch (YamlException e)
+        {
+            throw new YamlException(path, e);
+        }
     }
 
-    /// <summary>Parses an exercise; relative file paths in it (PNG images, model files, weights) are resolved against <paramref name="directory"/>.</summary>
-    public static Exercise Parse(string yaml, string? directory = null)
+    /// <summary>
+    /// Parses an exercise; the files it names (PNG images, model files, weights) are resolved and confined by
+    /// <paramref name="folder"/> (default: the current folder).
+    /// </summary>
+    public static Exercise Parse(string yaml, ConfinedFolder? folder = null)
     {
+        folder ??= new ConfinedFolder(Environment.CurrentDirectory);
         var root = YamlParser.Parse(yaml);
         if (root is not YamlMapping top)
         {
@@ -104,7 +121,7 @@ internal sealed class Exercise
         {
             if (!TopKeys.Contains(k.Value))
             {
-                throw new YamlException($"unknown key '{k.Value}'{ModelFileReader.Suggest(k.Value, TopKeys)}", k);
+                throw new YamlException($"unknown key {YamlNode.Quote(k.Value)}{ModelFileReader.Suggest(k.Value, TopKeys)}", k);
             }
         }
 
@@ -122,7 +139,7 @@ internal sealed class Exercise
         {
             foreach (var (k, v) in given.Entries)
             {
-                ex.Given.Add(ReadGiven(k.Value, v, directory));
+                ex.Given.Add(ReadGiven(k.Value, v, folder));
             }
         }
 
@@ -130,7 +147,7 @@ internal sealed class Exercise
         {
             foreach (var (k, v) in models.Entries)
             {
-                ex.Models.Add(ExerciseModel.Read(k.Value, v, directory));
+                ex.Models.Add(ExerciseModel.Read(k.Value, v, folder));
             }
         }
 
@@ -167,7 +184,7 @@ internal sealed class Exercise
 
                 string of = Str(jm["of"]) ?? throw new YamlException("jacobian needs 'of'", jm);
                 string wrt = Str(jm["wrt"]) ?? throw new YamlException("jacobian needs 'wrt'", jm);
-                ex.Jacobians.Add(new JacobianSpec(of, wrt, Str(jm["name"]) ?? $"d{of}/d{wrt}", jm["shape"] is { } s ? Numbers(s).Select(v => (int)v).ToArray() : null));
+                ex.Jacobians.Add(new JacobianSpec(of, wrt, Str(jm["name"]) ?? $"d{of}/d{wrt}", jm["shape"] is { } s ? ShapeOf(s) : null));
             }
         }
 
@@ -280,17 +297,25 @@ internal sealed class Exercise
         }
     }
 
-    internal static GivenValue ReadGiven(string name, YamlNode v, string? directory)
+    internal static GivenValue ReadGiven(string name, YamlNode v, ConfinedFolder folder)
     {
         if (v is YamlMapping pm && pm["png"] is { } pngNode)
         {
-            return PngGiven.Read(name, pm, pngNode, directory);
+            return PngGiven.Read(name, pm, pngNode, folder);
         }
 
         if (v is YamlMapping m && m["formula"] is YamlScalar f)
         {
-            var shape = Numbers(m["shape"] ?? throw new YamlException("a formula value needs 'shape: [..]'", m)).Select(x => (int)x).ToArray();
-            var idx = m["indices"] is { } ix ? Seq(ix, "indices").Select(n => Str(n)!).ToArray() : new[] { "i", "j", "k", "l" }[..shape.Length];
+            var shapeNode = m["shape"] ?? throw new YamlException("a formula value needs 'shape: [..]'", m);
+            var shape = ShapeOf(shapeNode);
+            var idx = m["indices"] is { } ix ? Seq(ix, "indices").Select(n => Str(n) ?? throw new YamlException("an index is a name such as i", n)).ToArray()
+                : shape.Length <= 4 ? new[] { "i", "j", "k", "l" }[..shape.Length]
+                : throw new YamlException($"a formula of {shape.Length} dimensions needs 'indices: [..]' naming each", shapeNode);
+            if (idx.Length != shape.Length)
+            {
+                throw new YamlException($"'indices' names {idx.Length} indices for a shape of {shape.Length} dimensions", m["indices"]!);
+            }
+
             Expr e;
             try
             {
@@ -301,10 +326,9 @@ internal sealed class Exercise
                 throw new YamlException(ee.Message, f.Line, f.Column + (f.Quoted ? 1 : 0) + ee.Pos);
             }
 
-            int n = shape.Aggregate(1, (a, b) => a * b);
-            var values = new double[n];
+            var values = new double[ElementCount(shape, shapeNode)];
             var env = new Dictionary<string, double>(StringComparer.Ordinal);
-            for (int flat = 0; flat < n; flat++)
+            for (int flat = 0; flat < values.Length; flat++)
             {
                 int rest = flat;
                 for (int d = shape.Length - 1; d >= 0; d--)
@@ -358,6 +382,32 @@ internal sealed class Exercise
                 break;
             default:
                 throw new YamlException($"'{name}' must be a number or a (nested) list of numbers, found {v.Describe()}", v);
+        }
+    }
+
+    /// <summary>
+    /// A shape (<c>[2, 3]</c>): whole numbers from 0 to 2^31 − 1 whose product, as doubles, stays under the memory
+    /// cap of one read (<see cref="ReadLimits.MaxBytes"/>), checked before anything is allocated.
+    /// </summary>
+    internal static int[] ShapeOf(YamlNode n)
+    {
+        var dims = Seq(n, "shape").Select(i => i is YamlScalar s && s.TryGetInt64(out long d) && d is >= 0 and <= int.MaxValue ? (int)d
+            : throw new YamlException($"a size in a shape is a whole number from 0 to {int.MaxValue}; found {i.Describe()}", i)).ToArray();
+        ElementCount(dims, n);
+        return dims;
+    }
+
+    /// <summary>The number of elements of <paramref name="shape"/>, an error at <paramref name="at"/> past the memory cap.</summary>
+    private static int ElementCount(int[] shape, YamlNode at)
+    {
+        try
+        {
+            long count = ReadLimits.ElementCount(shape.Select(d => (long)d), sizeof(double), null, null);
+            return count <= Array.MaxLength ? (int)count : throw new YamlException($"{count:N0} elements are more than an array holds", at);
+        }
+        catch (InvalidFileException e) when (e is not YamlException)
+        {
+            throw new YamlException(e.Problem, at);
         }
     }
 

@@ -5,7 +5,7 @@ namespace Nabla.Explain;
 
 /// <summary>Where a model's weights come from: a seeded default initialisation, a safetensors file, inline tensors (these win).</summary>
 /// <param name="InitSeed">The seed of PyTorch-style default initialisation of every parameter, or null.</param>
-/// <param name="File">A safetensors file (absolute path) with state-dict names, or null.</param>
+/// <param name="File">A safetensors file (its real path, confined by <see cref="ConfinedFolder"/>) with state-dict names, or null.</param>
 /// <param name="Inline">Tensors given by state-dict name (<c>0.weight</c>) or layer label (<c>C1.weight</c>).</param>
 /// <param name="Node">The <c>weights:</c> node, for errors.</param>
 internal sealed record WeightsSpec(long? InitSeed, string? File, IReadOnlyList<(GivenValue Value, YamlScalar Key)> Inline, YamlNode Node);
@@ -42,7 +42,7 @@ internal sealed record ExerciseModel(string Name, ModelDefinition Definition, Ya
     private static readonly string[] ExtraKeys = ["file", "weights", "run"];
     private static readonly string[] RunKeys = ["input", "target", "loss", "optimizer", "mode", "seed"];
 
-    public static ExerciseModel Read(string name, YamlNode node, string? directory)
+    public static ExerciseModel Read(string name, YamlNode node, ConfinedFolder folder)
     {
         if (node is not YamlMapping m)
         {
@@ -59,19 +59,20 @@ internal sealed record ExerciseModel(string Name, ModelDefinition Definition, Ya
                 throw new YamlException($"model '{name}': with 'file:' the layers come from the file; '{other.Key.Value}' is not allowed here (only input: to override the input shape)", other.Key);
             }
 
-            string path = Resolve(Exercise.Str(fileNode) ?? throw new YamlException($"model '{name}': file needs a path", fileNode), directory);
+            string file = Exercise.Str(fileNode) ?? throw new YamlException($"model '{name}': file needs a path", fileNode);
             try
             {
-                def = ModelFile.Load(path);
+                def = ModelFile.Parse(ConfinedFolder.Decode(folder.ReadAllBytes(file)), file);
             }
-            catch (Exception e) when (e is YamlException or IOException or UnauthorizedAccessException)
+            catch (InvalidFileException e)
             {
                 throw new YamlException($"model '{name}': {e.Message}", fileNode);
             }
 
             if (m["input"] is { } inputNode)
             {
-                def = def with { InputShape = new Shape(Exercise.Numbers(inputNode).Select(v => (int)v).ToArray()) };
+                var dims = Exercise.ShapeOf(inputNode);
+                def = def with { InputShape = dims.All(d => d > 0) ? new Shape(dims) : throw new YamlException($"model '{name}': input sizes must be positive", inputNode) };
             }
         }
         else
@@ -79,8 +80,8 @@ internal sealed record ExerciseModel(string Name, ModelDefinition Definition, Ya
             def = ModelFileReader.Read(new YamlMapping(modelEntries, m.Line, m.Column));
         }
 
-        var weights = m["weights"] is { } w ? ReadWeights(name, w, directory) : null;
-        var run = m["run"] is { } r ? ReadRun(name, r, directory) : null;
+        var weights = m["weights"] is { } w ? ReadWeights(name, w, folder) : null;
+        var run = m["run"] is { } r ? ReadRun(name, r, folder) : null;
         if (weights is not null && run is null)
         {
             throw new YamlException($"model '{name}': weights are given but nothing runs the model; add 'run: {{input: ...}}'", m["weights"]!);
@@ -89,9 +90,7 @@ internal sealed record ExerciseModel(string Name, ModelDefinition Definition, Ya
         return new ExerciseModel(name, def, node, weights, run);
     }
 
-    internal static string Resolve(string path, string? directory) => Path.Combine(directory ?? Environment.CurrentDirectory, path);
-
-    private static WeightsSpec ReadWeights(string model, YamlNode node, string? directory)
+    private static WeightsSpec ReadWeights(string model, YamlNode node, ConfinedFolder folder)
     {
         if (node is not YamlMapping m)
         {
@@ -110,10 +109,19 @@ internal sealed record ExerciseModel(string Name, ModelDefinition Definition, Ya
                         : throw new YamlException($"model '{model}': init is {{seed: N}} (PyTorch's default initialisation of every parameter, from a seeded generator)", v);
                     break;
                 case "file":
-                    file = Resolve(Exercise.Str(v) ?? throw new YamlException($"model '{model}': weights file needs a path", v), directory);
+                    string written = Exercise.Str(v) ?? throw new YamlException($"model '{model}': weights file needs a path", v);
+                    try
+                    {
+                        file = folder.Resolve(written);
+                    }
+                    catch (InvalidFileException e)
+                    {
+                        throw new YamlException($"model '{model}': weights: {e.Message}", v);
+                    }
+
                     break;
                 default:
-                    inline.Add((Exercise.ReadGiven(k.Value, v, directory), k));
+                    inline.Add((Exercise.ReadGiven(k.Value, v, folder), k));
                     break;
             }
         }
@@ -121,7 +129,7 @@ internal sealed record ExerciseModel(string Name, ModelDefinition Definition, Ya
         return new WeightsSpec(seed, file, inline, node);
     }
 
-    private static ModelRunSpec ReadRun(string model, YamlNode node, string? directory)
+    private static ModelRunSpec ReadRun(string model, YamlNode node, ConfinedFolder folder)
     {
         if (node is not YamlMapping m || m["input"] is not { } inputNode)
         {
@@ -172,13 +180,13 @@ internal sealed record ExerciseModel(string Name, ModelDefinition Definition, Ya
         }
 
         long seed = m["seed"] is YamlScalar ss && ss.TryGetInt64(out var sv) ? sv : 0;
-        var target = m["target"] is { } tn ? Value(tn, $"{model}.target", directory) : null;
-        return new ModelRunSpec(Value(inputNode, $"{model}.input", directory), target, loss, optimizer, mode == "train", seed, node);
+        var target = m["target"] is { } tn ? Value(tn, $"{model}.target", folder) : null;
+        return new ModelRunSpec(Value(inputNode, $"{model}.input", folder), target, loss, optimizer, mode == "train", seed, node);
     }
 
     /// <summary>A reference to a given value by name (a word), or an inline value (a number, list, {png: ..}, {formula: ..}).</summary>
-    private static RunValue Value(YamlNode node, string what, string? directory) =>
+    private static RunValue Value(YamlNode node, string what, ConfinedFolder folder) =>
         node is YamlScalar { Quoted: false, IsNull: false } s && !s.TryGetDouble(out _)
             ? new RunValue(s.Value, null, node)
-            : new RunValue(null, Exercise.ReadGiven(what, node, directory), node);
+            : new RunValue(null, Exercise.ReadGiven(what, node, folder), node);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Nabla.Serialization;
 
 namespace Nabla.Explain;
 
@@ -86,12 +87,15 @@ internal sealed class ExprException(string message, int pos) : Exception(message
 /// <c>unary := '-' unary | power</c>, <c>power := postfix ('^' unary)?</c> (right-associative, so −x^2 = −(x²)),
 /// <c>postfix := primary ('[' sum (',' sum)* ']')*</c>,
 /// <c>primary := number | 'string' | name | name '(' args ')' | '(' sum ')' | '[' sum (',' sum)* ']'</c>.
-/// Names may contain dots (<c>m.conv1.params</c>) and primes.
+/// Names may contain dots (<c>m.conv1.params</c>) and primes. A tree deeper than <see cref="ReadLimits.MaxDepth"/>
+/// (nested parentheses, a long chain of operators) is refused, so that everything walking it recursively
+/// (<see cref="Expr.Show"/>, the evaluators, the derivatives) recurses a bounded number of times.
 /// </summary>
 internal sealed class ExprParser
 {
     private readonly string text;
     private int pos;
+    private int nesting;
 
     private ExprParser(string text) => this.text = text;
 
@@ -105,8 +109,44 @@ internal sealed class ExprParser
             throw new ExprException($"unexpected '{p.text[p.pos]}'", p.pos);
         }
 
+        return Bounded(e);
+    }
+
+    /// <summary>
+    /// <paramref name="e"/> when its tree is at most <see cref="ReadLimits.MaxDepth"/> deep, measured without
+    /// recursion: operator chains such as <c>a+a+…+a</c> are parsed by loops but still make deep trees.
+    /// </summary>
+    private static Expr Bounded(Expr e)
+    {
+        var stack = new Stack<(Expr Node, int Depth)>([(e, 1)]);
+        while (stack.TryPop(out var top))
+        {
+            if (top.Depth > ReadLimits.MaxDepth)
+            {
+                throw TooDeep(top.Node.Pos);
+            }
+
+            foreach (var child in Children(top.Node))
+            {
+                stack.Push((child, top.Depth + 1));
+            }
+        }
+
         return e;
     }
+
+    private static IEnumerable<Expr> Children(Expr e) => e switch
+    {
+        BinExpr b => [b.Left, b.Right],
+        NegExpr n => [n.Operand],
+        IndexExpr i => [i.Target, .. i.Indices],
+        CallExpr c => [.. c.Args, .. c.Named.Values],
+        ListExpr l => l.Items,
+        _ => [],
+    };
+
+    private static ExprException TooDeep(int at) =>
+        new($"the expression nests deeper than {ReadLimits.MaxDepth} levels (each operator, parenthesis, bracket and call is one)", at);
 
     /// <summary>Reads a name at <paramref name="at"/> (used for equation left-hand sides).</summary>
     public static (string Name, IReadOnlyList<Expr> Indices, int End) ParseTarget(string text, int at)
@@ -129,7 +169,7 @@ internal sealed class ExprParser
             p.Expect(']');
         }
 
-        return (name, indices, p.pos);
+        return (name, [.. indices.Select(Bounded)], p.pos);
     }
 
     private Expr Sum()
@@ -173,16 +213,20 @@ internal sealed class ExprParser
         }
     }
 
+    // Every nesting (parentheses, brackets, arguments, signs, powers) passes through here, so counting here bounds
+    // the parser's own recursion before a tree exists to measure.
     private Expr Unary()
     {
         Skip();
         int at = pos;
-        if (Accept('-'))
+        if (++nesting > ReadLimits.MaxDepth)
         {
-            return new NegExpr(Unary(), at);
+            throw TooDeep(at);
         }
 
-        return Accept('+') ? Unary() : Power();
+        var e = Accept('-') ? new NegExpr(Unary(), at) : Accept('+') ? Unary() : Power();
+        nesting--;
+        return e;
     }
 
     private Expr Power()
@@ -300,7 +344,14 @@ internal sealed class ExprParser
                 if (key is not null && Peek('=') && !(pos + 1 < text.Length && text[pos + 1] == '='))
                 {
                     pos++;
-                    named[key] = Sum();
+                    if (!named.TryAdd(key, Sum()))
+                    {
+                        throw new ExprException($"{name}: argument '{key}' is given twice", save);
+                    }
+                }
+                else if (named.Count > 0)
+                {
+                    throw new ExprException($"{name}: a positional argument cannot follow a named one", save);
                 }
                 else
                 {

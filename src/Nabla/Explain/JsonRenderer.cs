@@ -107,6 +107,10 @@ internal static class JsonRenderer
                 ["params_after"] = Obj(sol.ParamsAfter.Select(p => (p.Key, Value(p.Value)))),
                 ["loss_after"] = sol.LossAfter is { } la ? Num(la) : null,
             };
+            if (sol.LossAfterError is { } why)
+            {
+                root["optimizer"]!["loss_after_error"] = why;
+            }
         }
 
         if (sol.Models.Count > 0)

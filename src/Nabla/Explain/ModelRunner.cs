@@ -253,7 +253,7 @@ internal static class ModelRunner
             Dictionary<string, Tensor> tensors;
             try
             {
-                tensors = Safetensors.Load(file).Tensors;
+                tensors = Safetensors.Deserialize(ConfinedFolder.ReadFile(file), file).Tensors;
             }
             catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or ArgumentException)
             {

@@ -11,11 +11,11 @@ internal static class PngGiven
 {
     private static readonly string[] Keys = ["png", "channels"];
 
-    public static GivenValue Read(string name, YamlMapping m, YamlNode pngNode, string? directory)
+    public static GivenValue Read(string name, YamlMapping m, YamlNode pngNode, ConfinedFolder folder)
     {
         foreach (var (k, _) in m.Entries.Where(e => !Keys.Contains(e.Key.Value)))
         {
-            throw new YamlException($"'{name}': a PNG value has the keys png and channels, not '{k.Value}'{ModelFileReader.Suggest(k.Value, Keys)}", k);
+            throw new YamlException($"'{name}': a PNG value has the keys png and channels, not {YamlNode.Quote(k.Value)}{ModelFileReader.Suggest(k.Value, Keys)}", k);
         }
 
         string file = Exercise.Str(pngNode) ?? throw new YamlException($"'{name}': png needs a file path (relative to the exercise)", pngNode);
@@ -25,13 +25,12 @@ internal static class PngGiven
             throw new YamlException($"'{name}': channels must be gray (a [H, W] image of luminance) or rgb (a [3, H, W] image), not '{channels}'", m["channels"]!);
         }
 
-        string path = Path.Combine(directory ?? Environment.CurrentDirectory, file);
         PngImage image;
         try
         {
-            image = Png.Load(path);
+            image = Png.Decode(folder.ReadAllBytes(file), file);
         }
-        catch (Exception e) when (e is IOException or InvalidFileException or NotSupportedException or UnauthorizedAccessException)
+        catch (Exception e) when (e is InvalidFileException or IOException or UnauthorizedAccessException)
         {
             throw new YamlException($"'{name}': cannot read the PNG: {e.Message}", pngNode);
         }

@@ -59,6 +59,9 @@ internal sealed class Solution
 
     public double? LossAfter { get; set; }
 
+    /// <summary>Why the loss after the update could not be computed (the non-finite diagnostic), or null.</summary>
+    public string? LossAfterError { get; set; }
+
     public List<PerceptronEpoch> Perceptron { get; } = [];
 
     public bool? PerceptronConverged { get; set; }

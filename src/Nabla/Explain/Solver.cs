@@ -200,7 +200,7 @@ internal static class Solver
         var overrides = spec.Params.Zip(ps).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
         for (int step = 1; step <= spec.Steps; step++)
         {
-            var run = evaluator.Run(overrides);
+            var run = RunUpdated(evaluator, overrides, step);
             var loss = run.ByName[sol.Loss.Name].Value;
             var grads = Autograd.Grad([loss], ps, allowUnused: true);
             var before = ps.Select(p => p.Detach().Clone()).ToList();
@@ -241,8 +241,31 @@ internal static class Solver
             sol.Values.Add(new NamedValue($"{n}'", sol.ParamsAfter[n], [$"d{sol.Loss.Name}/d{n}"], "update"));
         }
 
-        sol.LossAfter = evaluator.Run(overrides).ByName[sol.Loss.Name].Value.Item();
-        sol.Values.Add(new NamedValue($"{sol.Loss.Name}'", Tensor.Scalar(sol.LossAfter.Value), overrides.Keys.Select(k => $"{k}'").ToList(), "update"));
+        try
+        {
+            sol.LossAfter = evaluator.Run(overrides).ByName[sol.Loss.Name].Value.Item();
+            sol.Values.Add(new NamedValue($"{sol.Loss.Name}'", Tensor.Scalar(sol.LossAfter.Value), overrides.Keys.Select(k => $"{k}'").ToList(), "update"));
+        }
+        catch (YamlException e)
+        {
+            // The update itself is right; only the loss at the new parameters is not a number (bce of a value
+            // outside [0, 1], say): say so and where, instead of printing NaN or failing the whole explanation.
+            sol.LossAfterError = e.Message;
+        }
+
         _ = ex;
+    }
+
+    // The equations at the parameters of an optimizer step; after the first step a failure names the step.
+    private static Evaluation RunUpdated(Evaluator evaluator, Dictionary<string, Tensor> overrides, int step)
+    {
+        try
+        {
+            return evaluator.Run(overrides);
+        }
+        catch (YamlException e) when (step > 1)
+        {
+            throw new YamlException($"optimizer step {step}, at the parameters after step {step - 1}: {e.Problem}", e.Line, e.Column);
+        }
     }
 }

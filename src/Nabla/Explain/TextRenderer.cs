@@ -181,7 +181,9 @@ internal static class TextRenderer
             }
         }
 
-        string after = $"{sol.Loss!.Name}' = {Format.Number(sol.LossAfter ?? double.NaN, d)} (before: {Format.Number(sol.OptimizerSteps[0].Loss, d)})";
+        string after = sol.LossAfter is { } la
+            ? $"{sol.Loss!.Name}' = {Format.Number(la, d)} (before: {Format.Number(sol.OptimizerSteps[0].Loss, d)})"
+            : $"{sol.Loss!.Name}' is not a number at the updated parameters: {sol.LossAfterError}";
         w.Append(markdown ? $"- {after}\n" : $"  {after}\n");
     }
 

@@ -32,6 +32,8 @@ internal abstract class Op
             Trace.OnForward(Name, Formula, inputs, output);
         }
 
+        var anomaly = Anomaly.Active;
+        anomaly?.CheckForward(Name, inputs, output);
         if (!GradMode.IsEnabled)
         {
             return output;
@@ -49,7 +51,7 @@ internal abstract class Op
 
         if (needing is not null)
         {
-            output.GradFn = new Node(Name, needing, backward) { GradFormula = GradFormula };
+            output.GradFn = new Node(Name, needing, backward) { GradFormula = GradFormula, Site = anomaly?.Site(inputs) };
         }
 
         return output;

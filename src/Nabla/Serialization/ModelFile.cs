@@ -67,19 +67,25 @@ public static class ModelFile
     /// <exception cref="YamlException">The file is malformed or names an unknown layer or argument; the message gives line and column.</exception>
     public static ModelDefinition Parse(string yaml) => ModelFileReader.Read(YamlParser.Parse(yaml));
 
-    /// <summary>Reads a model file from disk.</summary>
-    /// <exception cref="YamlException">The file is malformed; the message starts with the path, line and column.</exception>
-    public static ModelDefinition Load(string path)
+    /// <summary>Parses the text of the model file <paramref name="file"/>; errors start with the file's name.</summary>
+    /// <exception cref="YamlException">The file is malformed; the message reads "file: line L, column C: problem".</exception>
+    public static ModelDefinition Parse(string yaml, string file)
     {
         try
         {
-            return Parse(File.ReadAllText(path));
+            return Parse(yaml);
         }
         catch (YamlException e)
         {
-            throw new YamlException($"{path}: {e.Message}", e);
+            throw new YamlException(file, e);
         }
     }
+
+    /// <summary>Reads a model file from disk (a regular file of at most <see cref="ReadLimits.MaxBytes"/>).</summary>
+    /// <exception cref="InvalidFileException">
+    /// The file cannot be read or is malformed (a <see cref="YamlException"/>); the message starts with the path.
+    /// </exception>
+    public static ModelDefinition Load(string path) => Parse(ConfinedFolder.ReadText(path), path);
 
     /// <summary>Writes a built module as a model file (the inverse of <see cref="ModelDefinition.Build"/>).</summary>
     /// <exception cref="NotSupportedException">The module contains a type the model file cannot describe.</exception>

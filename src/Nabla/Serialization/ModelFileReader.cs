@@ -19,7 +19,7 @@ internal static class ModelFileReader
         {
             if (!TopKeys.Contains(k.Value))
             {
-                throw new YamlException($"unknown key '{k.Value}'{Suggest(k.Value, TopKeys)} (a model file has: {string.Join(", ", TopKeys)})", k);
+                throw new YamlException($"unknown key {YamlNode.Quote(k.Value)}{Suggest(k.Value, TopKeys)} (a model file has: {string.Join(", ", TopKeys)})", k);
             }
         }
 
@@ -57,7 +57,7 @@ internal static class ModelFileReader
         {
             throw new YamlException(typeEntries.Count == 0
                 ? "a layer needs a type, as in 'Conv2d: {inChannels: 1, outChannels: 6, kernelSize: 5}'"
-                : $"one layer per list item: found {string.Join(", ", typeEntries.Select(e => e.Key.Value))} (start each layer with '- ')", typeEntries.Count == 0 ? m : typeEntries[1].Key);
+                : $"one layer per list item: found {string.Join(", ", typeEntries.Select(e => YamlNode.Quote(e.Key.Value)))} (start each layer with '- ')", typeEntries.Count == 0 ? m : typeEntries[1].Key);
         }
 
         var (typeKey, body) = (typeEntries[0].Key, typeEntries[0].Value);
@@ -82,7 +82,7 @@ internal static class ModelFileReader
                 }
 
                 var def = k.Arg(argName) ?? throw new YamlException(
-                    $"{k.Name} has no argument '{key.Value}'{Suggest(argName, [.. k.Args.Select(a => a.Name), .. BlockKeys(k.Name)])}" +
+                    $"{k.Name} has no argument {YamlNode.Quote(key.Value)}{Suggest(argName, [.. k.Args.Select(a => a.Name), .. BlockKeys(k.Name)])}" +
                     $" (arguments: {string.Join(", ", k.Args.Select(a => a.Name).Concat(BlockKeys(k.Name)))})", key);
                 args[def.Name] = Value(def, value, k.Name);
             }
@@ -152,7 +152,7 @@ internal static class ModelFileReader
     }
 
     private static LayerKind Kind(string name, YamlNode at) =>
-        LayerCatalog.Find(name) ?? throw new YamlException($"unknown layer '{name}'{Suggest(name, LayerCatalog.All.Keys)}", at);
+        LayerCatalog.Find(name) ?? throw new YamlException($"unknown layer {YamlNode.Quote(name)}{Suggest(name, LayerCatalog.All.Keys)}", at);
 
     private static object Value(ArgDef def, YamlNode v, string kind)
     {

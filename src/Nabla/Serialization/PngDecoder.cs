@@ -64,7 +64,6 @@ public static partial class Png
 
     /// <summary>Reads and decodes a PNG file.</summary>
     /// <exception cref="InvalidFileException">The file is not a valid PNG, or its image would pass the read limits; the message names the path, position and problem.</exception>
-    /// <exception cref="NotSupportedException">The file is an interlaced (Adam7) PNG.</exception>
     public static PngImage Load(string path)
     {
         long length = new FileInfo(path).Length;
@@ -83,7 +82,6 @@ public static partial class Png
     /// palette index outside the palette, or an image whose size passes <see cref="MaxPixels"/>, the memory cap or
     /// what the compressed data can hold (a decompression bomb); the message starts with <paramref name="source"/>.
     /// </exception>
-    /// <exception cref="NotSupportedException">The image is interlaced (Adam7).</exception>
     public static PngImage Decode(ReadOnlySpan<byte> png, string source = "PNG data")
     {
         InvalidFileException Bad(string problem, string? at = null) => new(source, at, problem);
@@ -224,7 +222,7 @@ public static partial class Png
         return d[12] switch
         {
             0 => new Header(width, height, depth, colorType),
-            1 => throw new NotSupportedException($"{source}: interlaced (Adam7) PNGs are not supported; save the image without interlacing"),
+            1 => throw bad("interlaced (Adam7) PNGs are not supported; save the image without interlacing", null),
             _ => throw bad($"interlace method {d[12]} does not exist (0 none, 1 Adam7)", null),
         };
     }

@@ -187,13 +187,21 @@ public static class AtomicFile
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         string tmp = full + ".tmp";
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
-            fs.Write(bytes);
-            fs.Flush(flushToDisk: true);
-        }
+            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                fs.Write(bytes);
+                fs.Flush(flushToDisk: true);
+            }
 
-        File.Move(tmp, full, overwrite: true);
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(tmp); // a failed write (disk full, I/O error) leaves neither a torn file nor a stray .tmp
+            throw;
+        }
     }
 
     /// <summary>Writes text (UTF-8) atomically.</summary>

@@ -46,6 +46,12 @@ internal static class SafetensorsHeader
 
     private static JsonDocument Document(ReadOnlyMemory<byte> json, string file)
     {
+        // The JSON parser checks the UTF-8 of strings only when they are read, and then throws InvalidOperationException.
+        if (!System.Text.Unicode.Utf8.IsValid(json.Span))
+        {
+            throw new InvalidFileException(file, "header", "the header is not valid UTF-8");
+        }
+
         try
         {
             return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = ReadLimits.MaxDepth, AllowDuplicateProperties = false });

@@ -11,11 +11,14 @@ namespace Nabla.Serialization;
 /// may span lines), plain, single- and double-quoted scalars, and <c>#</c> comments. Not supported (each an
 /// error naming the position): tabs in indentation, anchors and aliases, tags, multi-line and block scalars
 /// (<c>|</c>, <c>&gt;</c>), several documents. One document per text; an empty text is a null scalar.
+/// Collections nest at most <see cref="ReadLimits.MaxDepth"/> levels deep, so that the readers walking the tree
+/// recurse a bounded number of times; errors quote the text only where <see cref="YamlNode.Echo"/> allows it.
 /// </remarks>
 public sealed class YamlParser
 {
     private readonly string[] lines;
     private int row;
+    private int depth;
 
     private YamlParser(string text) =>
         lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n').Split('\n');
@@ -43,6 +46,15 @@ public sealed class YamlParser
 
     private YamlException Error(string what, int r, int col) => new(what, r + 1, col + 1);
 
+    /// <summary>Enters one more level of nesting at (r, col), refusing more than <see cref="ReadLimits.MaxDepth"/>.</summary>
+    private void Enter(int r, int col)
+    {
+        if (++depth > ReadLimits.MaxDepth)
+        {
+            throw Error($"the document nests deeper than {ReadLimits.MaxDepth} levels", r, col);
+        }
+    }
+
     private int Indent(int r)
     {
         string l = lines[r];
@@ -59,6 +71,8 @@ public sealed class YamlParser
 
         return i;
     }
+
+    private static string Quote(string text) => YamlNode.Quote(text);
 
     private static bool IsBlankOrComment(string l)
     {
@@ -79,20 +93,26 @@ public sealed class YamlParser
 
     private YamlNode ParseBlock(int ind)
     {
+        Enter(row, ind);
         string l = lines[row];
+        YamlNode node;
         if (IsSequenceItem(l, ind))
         {
-            return ParseSequence(ind);
+            node = ParseSequence(ind);
         }
-
-        if (FindKeyColon(l, ind) >= 0)
+        else if (FindKeyColon(l, ind) >= 0)
         {
-            return ParseMapping(ind);
+            node = ParseMapping(ind);
+        }
+        else
+        {
+            int r = row;
+            row++;
+            node = ParseInlineValue(l, r, ind, allowNested: false);
         }
 
-        int r = row;
-        row++;
-        return ParseInlineValue(l, r, ind, allowNested: false);
+        depth--;
+        return node;
     }
 
     private YamlSequence ParseSequence(int ind)
@@ -150,6 +170,7 @@ public sealed class YamlParser
     private YamlMapping ParseMapping(int ind)
     {
         var entries = new List<KeyValuePair<YamlScalar, YamlNode>>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         int startRow = row;
         while (row < lines.Length)
         {
@@ -179,13 +200,13 @@ public sealed class YamlParser
             int colon = FindKeyColon(l, ind);
             if (colon < 0)
             {
-                throw Error($"expected 'key: value', found '{l.Trim()}'", row, ind);
+                throw Error("expected 'key: value' (a key, a colon, a space and the value)", row, ind);
             }
 
             var key = ParseKey(l, row, ind, colon);
-            if (entries.Any(e => e.Key.Value == key.Value))
+            if (!seen.Add(key.Value))
             {
-                throw Error($"duplicate key '{key.Value}'", row, ind);
+                throw Error($"duplicate key {Quote(key.Value)}", row, ind);
             }
 
             entries.Add(new(key, ParseValueAfterColon(l, ind, colon)));
@@ -254,7 +275,7 @@ public sealed class YamlParser
 
         if (rest < l.Length && l[rest] != '#')
         {
-            throw Error($"unexpected '{l[rest..].Trim()}' after the value", r, rest);
+            throw Error("unexpected text after the value (a comment starts with ' #')", r, rest);
         }
 
         return scalar;
@@ -386,61 +407,12 @@ public sealed class YamlParser
             SkipSpace();
             char ch = Peek();
             int r = row, c = col;
-            if (ch == '[')
+            if (ch is '[' or '{')
             {
-                col++;
-                var items = new List<YamlNode>();
-                while (true)
-                {
-                    SkipSpace();
-                    if (Peek() == ']')
-                    {
-                        col++;
-                        return new YamlSequence(items, r + 1, c + 1);
-                    }
-
-                    items.Add(ParseValue());
-                    SkipSpace();
-                    if (!Separator(']'))
-                    {
-                        throw p.Error($"expected ',' or ']' in the sequence opened at line {r + 1}, column {c + 1}", row, col);
-                    }
-                }
-            }
-
-            if (ch == '{')
-            {
-                col++;
-                var entries = new List<KeyValuePair<YamlScalar, YamlNode>>();
-                while (true)
-                {
-                    SkipSpace();
-                    if (Peek() == '}')
-                    {
-                        col++;
-                        return new YamlMapping(entries, r + 1, c + 1);
-                    }
-
-                    var key = ReadFlowScalar();
-                    SkipSpace();
-                    if (Peek() != ':')
-                    {
-                        throw p.Error($"expected ':' after the key '{key.Value}'", row, col);
-                    }
-
-                    col++;
-                    if (entries.Any(e => e.Key.Value == key.Value))
-                    {
-                        throw new YamlException($"duplicate key '{key.Value}'", key);
-                    }
-
-                    entries.Add(new(key, ParseValue()));
-                    SkipSpace();
-                    if (!Separator('}'))
-                    {
-                        throw p.Error($"expected ',' or '}}' in the mapping opened at line {r + 1}, column {c + 1}", row, col);
-                    }
-                }
+                p.Enter(row, col);
+                YamlNode node = ch == '[' ? ParseSequence(r, c) : ParseMapping(r, c);
+                p.depth--;
+                return node;
             }
 
             if (ch is ']' or '}' or ',')
@@ -449,6 +421,64 @@ public sealed class YamlParser
             }
 
             return ReadFlowScalar();
+        }
+
+        private YamlSequence ParseSequence(int r, int c)
+        {
+            col++;
+            var items = new List<YamlNode>();
+            while (true)
+            {
+                SkipSpace();
+                if (Peek() == ']')
+                {
+                    col++;
+                    return new YamlSequence(items, r + 1, c + 1);
+                }
+
+                items.Add(ParseValue());
+                SkipSpace();
+                if (!Separator(']'))
+                {
+                    throw p.Error($"expected ',' or ']' in the sequence opened at line {r + 1}, column {c + 1}", row, col);
+                }
+            }
+        }
+
+        private YamlMapping ParseMapping(int r, int c)
+        {
+            col++;
+            var entries = new List<KeyValuePair<YamlScalar, YamlNode>>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (true)
+            {
+                SkipSpace();
+                if (Peek() == '}')
+                {
+                    col++;
+                    return new YamlMapping(entries, r + 1, c + 1);
+                }
+
+                var key = ReadFlowScalar();
+                SkipSpace();
+                if (Peek() != ':')
+                {
+                    throw p.Error($"expected ':' after the key {Quote(key.Value)}", row, col);
+                }
+
+                col++;
+                if (!seen.Add(key.Value))
+                {
+                    throw new YamlException($"duplicate key {Quote(key.Value)}", key);
+                }
+
+                entries.Add(new(key, ParseValue()));
+                SkipSpace();
+                if (!Separator('}'))
+                {
+                    throw p.Error($"expected ',' or '}}' in the mapping opened at line {r + 1}, column {c + 1}", row, col);
+                }
+            }
         }
 
         public void ExpectLineEnd()
@@ -461,7 +491,7 @@ public sealed class YamlParser
 
             if (col < l.Length && l[col] != '#')
             {
-                throw p.Error($"unexpected '{l[col..].Trim()}' after the closing bracket", row, col);
+                throw p.Error("unexpected text after the closing bracket", row, col);
             }
         }
 

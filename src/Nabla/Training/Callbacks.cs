@@ -204,7 +204,11 @@ public sealed class CsvLogger(string path) : Callback
     }
 }
 
-/// <summary>Stops training as soon as a batch loss is NaN or infinite (Keras' <c>TerminateOnNaN</c>).</summary>
+/// <summary>
+/// Stops training as soon as a batch loss is NaN or infinite (Keras' <c>TerminateOnNaN</c>). <see cref="Trainer.Fit"/>
+/// now does this itself, before the step and with the op named (<see cref="Trainer.Failure"/>); the callback is kept
+/// for code written against Keras' API and only fires for a NaN the trainer's rules let through.
+/// </summary>
 public sealed class TerminateOnNaN : Callback
 {
     /// <inheritdoc/>

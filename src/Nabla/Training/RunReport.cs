@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json.Nodes;
 using Nabla.NN;
 using Nabla.Serialization;
@@ -10,7 +11,11 @@ namespace Nabla.Training;
 /// <summary>Writes the report files of a training run: metrics (CSV, JSON), curves (PNG) and a model summary (text).</summary>
 public static class RunReport
 {
-    /// <summary>Writes <c>metrics.csv</c> and <c>metrics.json</c> (the history plus <paramref name="final"/> values).</summary>
+    /// <summary>
+    /// Writes <c>metrics.csv</c> and <c>metrics.json</c> (the history plus <paramref name="final"/> values). NaN and ±∞
+    /// are written as the strings <c>"NaN"</c>, <c>"Infinity"</c>, <c>"-Infinity"</c> in JSON (see <see cref="JsonMetric"/>)
+    /// and as <c>NaN</c>, <c>Infinity</c>, <c>-Infinity</c> in CSV.
+    /// </summary>
     public static void WriteMetrics(string dir, History history, IReadOnlyDictionary<string, JsonNode?>? final = null)
     {
         CsvLogger.Write(history, Path.Combine(dir, "metrics.csv"));
@@ -20,7 +25,7 @@ public static class RunReport
             var o = new JsonObject();
             foreach (var (k, v) in e)
             {
-                o[k] = double.IsFinite(v) ? v : null;
+                o[k] = JsonMetric.Value(v);
             }
 
             epochs.Add(o);
@@ -29,12 +34,12 @@ public static class RunReport
         var root = new JsonObject();
         foreach (var (k, v) in final ?? new Dictionary<string, JsonNode?>())
         {
-            root[k] = v?.DeepClone();
+            root[k] = JsonMetric.Sanitize(v);
         }
 
         root["history"] = epochs;
 
-        AtomicFile.WriteText(Path.Combine(dir, "metrics.json"), root.ToJsonString(new() { WriteIndented = true }) + "\n");
+        AtomicFile.WriteText(Path.Combine(dir, "metrics.json"), root.ToJsonString(new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
     }
 
     /// <summary>Writes <c>loss.png</c> (train and validation loss) and, for classifiers, <c>accuracy.png</c>; returns the files written.</summary>

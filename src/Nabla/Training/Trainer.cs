@@ -82,8 +82,26 @@ public sealed class Trainer
     /// <summary>Set by a callback to end training after the current batch or epoch.</summary>
     public bool StopTraining { get; set; }
 
-    /// <summary>True when training stopped because a loss was NaN or infinite.</summary>
+    /// <summary>True when training stopped because a loss, a gradient or a weight was NaN or infinite.</summary>
     public bool StoppedOnNaN { get; set; }
+
+    /// <summary>
+    /// The divergence rule: <see cref="Fit"/> stops, failed, when a batch loss exceeds this many times the run's first
+    /// batch loss (<see cref="ReferenceLoss"/>). 1000 by default; <see cref="double.PositiveInfinity"/> turns it off.
+    /// </summary>
+    public double DivergenceFactor { get; set; } = 1e3;
+
+    /// <summary>The run's first non-zero batch loss, the divergence rule's yardstick (kept in checkpoints); null before it.</summary>
+    public double? ReferenceLoss { get; private set; }
+
+    /// <summary>
+    /// Runs every batch's forward and backward pass under <see cref="Autograd.DetectAnomaly"/> (slower). Off, a failing
+    /// batch is run again under it once, which names the same op unless the batch draws random numbers (dropout).
+    /// </summary>
+    public bool DetectAnomaly { get; set; }
+
+    /// <summary>Why the last <see cref="Fit"/> failed (a NaN, an infinity or divergence), or null when it did not.</summary>
+    public TrainingFailure? Failure { get; private set; }
 
     /// <summary>The training loader of the running <see cref="Fit"/>.</summary>
     public DataLoader? TrainLoader { get; private set; }
@@ -99,6 +117,8 @@ public sealed class Trainer
     {
         TrainLoader = train;
         StopTraining = false;
+        StoppedOnNaN = false;
+        Failure = null;
         ApplyPendingState(train);
         foreach (var c in Callbacks)
         {
@@ -119,7 +139,7 @@ public sealed class Trainer
                 logs["accuracy"] = acc;
             }
 
-            if (validation is not null && !StoppedOnNaN)
+            if (validation is not null && Failure is null)
             {
                 var r = Evaluate(validation);
                 logs["val_loss"] = r.Loss;
@@ -133,8 +153,15 @@ public sealed class Trainer
             logs["time_s"] = seconds;
             logs["elapsed_s"] = ElapsedSeconds;
             History.Epochs.Add(logs);
-            Epoch = epoch;
             progress?.End(Summary(epoch, epochs, logs, train.Dataset.Count / seconds));
+            if (Failure is { } failure)
+            {
+                // The epoch is incomplete: no end-of-epoch callbacks, so no checkpoint of it (the last good one stays).
+                Log?.WriteLine(failure.Message);
+                break;
+            }
+
+            Epoch = epoch;
             foreach (var c in Callbacks.Where(c => !c.RunsLast).Concat(Callbacks.Where(c => c.RunsLast)))
             {
                 c.OnEpochEnd(this, epoch, logs);
@@ -159,26 +186,24 @@ public sealed class Trainer
         int b = 0, batches = train.Count;
         foreach (var (x, y) in train)
         {
-            Optimizer.ZeroGrad();
-            var output = Model.Forward(x);
-            var loss = Loss(output, y);
-            loss.Backward();
-            double l = loss.Item();
-            if (double.IsFinite(l))
-            {
-                Optimizer.Step();
-            }
-
+            b++;
+            var (output, l) = RunBatch(x, y, epoch, b);
             int n = x.Shape[0];
             lossSum += l * n;
             samples += n;
-            classification &= IsClassification(output, y);
+            classification &= output is not null && IsClassification(output, y);
             if (classification)
             {
-                correct += Metrics.CountTopK(output.Detach(), y, 1);
+                correct += Metrics.CountTopK(output!.Detach(), y, 1);
             }
 
-            b++;
+            if (Failure is not null)
+            {
+                StopTraining = true;
+                StoppedOnNaN = Failure.Kind != FailureKind.Divergence;
+                break; // the failing batch did not end: no step, no OnBatchEnd
+            }
+
             foreach (var c in Callbacks)
             {
                 c.OnBatchEnd(this, b, l);
@@ -192,6 +217,111 @@ public sealed class Trainer
         }
 
         return (samples == 0 ? double.NaN : lossSum / samples, classification && samples > 0 ? (double)correct / samples : double.NaN);
+    }
+
+    /// <summary>
+    /// One batch: forward, loss, backward, the stop rules, and the optimizer step unless a rule fired (then
+    /// <see cref="Failure"/> is set). Returns the output (null when anomaly detection stopped the forward pass) and the loss.
+    /// </summary>
+    private (Tensor? Output, double Loss) RunBatch(Tensor x, Tensor y, int epoch, int batch)
+    {
+        Optimizer.ZeroGrad();
+        Tensor output, loss;
+        try
+        {
+            using (DetectAnomaly ? Autograd.DetectAnomaly(Model.NamedParameters()) : null)
+            {
+                output = Model.Forward(x);
+                loss = Loss(output, y);
+                loss.Backward();
+            }
+        }
+        catch (AnomalyException e)
+        {
+            var kind = e.Phase == TracePhase.Forward ? FailureKind.NonFiniteLoss : FailureKind.NonFiniteGradient;
+            Failure = new TrainingFailure(kind, epoch, batch, double.NaN, $"a {e.Phase.ToString().ToLowerInvariant()} value is not finite", e.Op, e.Layer, e);
+            return (null, double.NaN);
+        }
+
+        double l = loss.Item();
+        Failure = CheckBatch(x, y, l, epoch, batch);
+        if (Failure is null)
+        {
+            Optimizer.Step();
+            Failure = CheckWeights(l, epoch, batch);
+        }
+
+        return (output, l);
+    }
+
+    /// <summary>The stop rules before the step: a non-finite loss or gradient, then divergence.</summary>
+    private TrainingFailure? CheckBatch(Tensor x, Tensor y, double l, int epoch, int batch)
+    {
+        if (!double.IsFinite(l))
+        {
+            return Diagnose(FailureKind.NonFiniteLoss, x, y, l, epoch, batch, string.Create(CultureInfo.InvariantCulture, $"the loss is {l}"));
+        }
+
+        var grads = Model.NamedParameters().Where(p => p.Parameter.Grad is not null).Select(p => (p.Name, p.Parameter.Grad!));
+        if (NonFinite.First(grads) is { } g)
+        {
+            return Diagnose(FailureKind.NonFiniteGradient, x, y, l, epoch, batch,
+                string.Create(CultureInfo.InvariantCulture, $"the loss is finite ({l:G6}) but the gradient of {g.Name} holds {g.Value}"));
+        }
+
+        if (ReferenceLoss is not { } first)
+        {
+            ReferenceLoss = l == 0 ? null : l;
+            return null;
+        }
+
+        return l > DivergenceFactor * Math.Abs(first)
+            ? new TrainingFailure(FailureKind.Divergence, epoch, batch, l, string.Create(CultureInfo.InvariantCulture,
+                $"the loss {l:G6} is over {DivergenceFactor:G6} times the first batch's loss {first:G6}: training diverged (try a smaller learning rate)"))
+            : null;
+    }
+
+    /// <summary>Names the op that made the first NaN by running the failing batch again under anomaly detection.</summary>
+    private TrainingFailure Diagnose(FailureKind kind, Tensor x, Tensor y, double l, int epoch, int batch, string detail)
+    {
+        if (NonFinite.First(Model.NamedParameters()) is { } w)
+        {
+            return new TrainingFailure(kind, epoch, batch, l, $"{detail}; the weights were not finite before this batch ({w.Name})");
+        }
+
+        if (NonFinite.First(x) is { } v)
+        {
+            return new TrainingFailure(kind, epoch, batch, l, string.Create(CultureInfo.InvariantCulture,
+                $"{detail}; the input batch holds {v.Value} (element {v.Index})"));
+        }
+
+        Optimizer.ZeroGrad();
+        try
+        {
+            using var anomaly = Autograd.DetectAnomaly(Model.NamedParameters());
+            Loss(Model.Forward(x), y).Backward();
+        }
+        catch (AnomalyException e)
+        {
+            return new TrainingFailure(kind, epoch, batch, l, detail, e.Op, e.Layer, e);
+        }
+
+        return new TrainingFailure(kind, epoch, batch, l, $"{detail}; run again under anomaly detection, no op made a non-finite value from finite inputs (a constant, the targets, or random draws that differ)");
+    }
+
+    /// <summary>The rule after the step: finite weights and gradients must give finite weights (else the rate overflowed them).</summary>
+    private TrainingFailure? CheckWeights(double l, int epoch, int batch)
+    {
+        if (NonFinite.First(Model.NamedParameters()) is not { } w)
+        {
+            return null;
+        }
+
+        string op = $"{Optimizer.GetType().Name} step";
+        int dot = w.Name.LastIndexOf('.');
+        return new TrainingFailure(FailureKind.NonFiniteWeights, epoch, batch, l, string.Create(CultureInfo.InvariantCulture,
+            $"the {op} made {w.Name} {w.Value} (element {w.Index}) from finite weights and gradients: the learning rate {Optimizer.ParamGroups[0].Lr:G6} is too large"),
+            op, dot > 0 ? w.Name[..dot] : w.Name);
     }
 
     /// <summary>Computes the mean loss and, for class scores, accuracy, top-k accuracy and the confusion matrix.</summary>
@@ -284,11 +414,18 @@ public sealed class Trainer
     }
 
     /// <summary>Saves a resumable checkpoint (see remarks) to <paramref name="path"/>, atomically.</summary>
+    /// <exception cref="InvalidOperationException">A weight or buffer holds NaN or ±∞: the file on disk is left as it was.</exception>
     public void SaveCheckpoint(string path)
     {
+        if (NonFinite.First(Model.StateDict().Select(kv => (kv.Key, kv.Value))) is { } bad)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"SaveCheckpoint: {bad.Name} holds {bad.Value} (element {bad.Index}); {path} is left as it was, the last good checkpoint"));
+        }
+
         static JsonArray Gen(Generator g) => new(g.GetState().Select(w => (JsonNode)w.ToString(CultureInfo.InvariantCulture)).ToArray());
         var history = new JsonArray();
-        foreach (var e in History.Epochs)
+        foreach (var e in History.Epochs.Take(Epoch)) // completed epochs only (not a failed one)
         {
             var o = new JsonObject();
             foreach (var (k, v) in e)
@@ -303,6 +440,7 @@ public sealed class Trainer
         {
             ["epoch"] = Epoch,
             ["elapsed_s"] = ElapsedSeconds,
+            ["reference_loss"] = ReferenceLoss,
             ["history"] = history,
             ["default_generator"] = TrackDefaultGenerator ? Gen(Generator.Default) : null,
             ["train_generator"] = TrainLoader is null ? null : Gen(TrainLoader.Generator),
@@ -324,6 +462,7 @@ public sealed class Trainer
         ckpt.Restore(Model, Optimizer);
         Epoch = state["epoch"]!.GetValue<int>();
         ElapsedSeconds = state["elapsed_s"]!.GetValue<double>();
+        ReferenceLoss = state["reference_loss"]?.GetValue<double>();
         History = new History();
         foreach (var e in state["history"]!.AsArray())
         {

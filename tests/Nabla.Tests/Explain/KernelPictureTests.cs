@@ -62,7 +62,7 @@ public class KernelPictureTests
     {
         // The given image is the PNG's grey levels (it was written as 8-bit grey, R = G = B, so every value is k/255);
         // the edge map is recomputed here by the definition of cross-correlation, y[i, j] = Σ x[i+u, j+v]·k[u, v].
-        var q = Run("sobel-digit-png.yaml");
+        var q = Run("sobel-digit-png.yaml", "--allow-path", Path.Combine(ExerciseExamplesTests.Root, "examples/exercises/images")); // ../images
         var img = Nabla.Serialization.Png.Load(Path.Combine(ExerciseExamplesTests.Root, "examples/exercises/images/digit7-32x32.png"));
         Assert.Equal((32, 32), (img.Width, img.Height));
         var x = img.Samples.Where((_, i) => i % 3 == 0).ToArray();

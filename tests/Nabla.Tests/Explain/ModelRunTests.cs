@@ -41,7 +41,9 @@ public class ModelRunTests
     [Fact]
     public void Lenet5_from_a_png_explains_every_layer_in_json_text_and_markdown()
     {
-        var json = ExerciseExamplesTests.Run(Ex("lenet5-forward-backward.yaml"));
+        // The exercise names ../models/lenet5.yaml, outside its folder: allowed explicitly.
+        string models = Path.Combine(ExerciseExamplesTests.Root, "examples/models");
+        var json = ExerciseExamplesTests.Run(Ex("lenet5-forward-backward.yaml"), "--allow-path", models);
         var run = json["models"]!["lenet"]!["run"]!;
         var layers = run["layers"]!.AsObject();
         Assert.Equal(["C1", "1", "S2", "C3", "4", "S4", "C5", "7", "8", "F6", "10", "output"], layers.Select(l => l.Key));
@@ -72,7 +74,7 @@ public class ModelRunTests
         foreach (var format in new[] { "text", "markdown" })
         {
             var o = new StringWriter();
-            Assert.Equal(0, ExplainCommand.Run([Ex("lenet5-forward-backward.yaml"), "--format", format], o, new StringWriter()));
+            Assert.Equal(0, ExplainCommand.Run([Ex("lenet5-forward-backward.yaml"), "--format", format, "--allow-path", models], o, new StringWriter()));
             var text = o.ToString();
             Assert.Contains("Model lenet: forward pass", text, StringComparison.Ordinal);
             Assert.Contains("y = conv2d(x, W) + b, kernel 5, stride 1, padding 0", text, StringComparison.Ordinal);

@@ -47,6 +47,17 @@ public class HostileSafetensorsTests
     }
 
     [Fact]
+    public void A_header_that_is_not_UTF8_is_refused()
+    {
+        // Found by the fuzzer: the JSON parser accepts invalid UTF-8 inside a string and throws
+        // InvalidOperationException only when the string is read. 0xFF never occurs in UTF-8.
+        byte[] bytes = File("{\"__metadata__\":{\"k\":\"v\"}}");
+        bytes[8 + 22] = 0xFF;
+        var e = Assert.Throws<InvalidFileException>(() => Safetensors.Deserialize(bytes, "w.safetensors"));
+        Assert.Equal("w.safetensors: header: the header is not valid UTF-8", e.Message);
+    }
+
+    [Fact]
     public void Every_schema_violation_names_the_key()
     {
         Assert.Contains("tensor 'a': data_offsets must be [begin, end]", Problem("""{"a":{"dtype":"F32","shape":[1],"data_offsets":[0]}}""", 4));
