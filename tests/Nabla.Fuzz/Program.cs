@@ -1,8 +1,10 @@
 using System.Globalization;
 using Nabla.Fuzz;
 
-// nabla-fuzz <target|all> [--seconds N] [--count N] [--seed S] [--out DIR]: runs campaigns and writes each finding to DIR.
+// nabla-fuzz <target|all> [--seconds N] [--count N] [--seed S] [--out DIR]: runs campaigns and writes each finding to DIR;
+// nabla-fuzz <target> --replay FILE: runs one kept input and prints what happened in full.
 string? which = null, outDir = null;
+var replay = new List<string>();
 double seconds = 60;
 long count = 0;
 int seed = Environment.TickCount;
@@ -15,6 +17,7 @@ for (int i = 0; i < args.Length; i++)
         case "--count": count = long.Parse(Next(), CultureInfo.InvariantCulture); seconds = 0; break;
         case "--seed": seed = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--out": outDir = Next(); break;
+        case "--replay": replay.Add(Next()); break;
         default: which = args[i]; break;
     }
 }
@@ -23,6 +26,18 @@ if (which is null)
 {
     Console.Error.WriteLine($"usage: nabla-fuzz <{string.Join("|", Targets.All.Select(t => t.Name))}|all> [--seconds N] [--count N] [--seed S] [--out DIR]");
     return 2;
+}
+
+if (replay.Count > 0)
+{
+    // nabla-fuzz <target> --replay FILE [--replay FILE ...]: runs kept inputs and prints each outcome in full.
+    foreach (string file in replay)
+    {
+        var (outcome, secs, allocated) = Fuzzer.RunOne(Targets.Get(which), File.ReadAllBytes(file));
+        Console.WriteLine($"{file}: {outcome?.Kind ?? "accepted"} in {secs * 1000:F1} ms, {allocated:N0} bytes allocated\n{outcome?.Message}");
+    }
+
+    return 0;
 }
 
 outDir ??= Path.Combine("fuzz-findings", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));

@@ -77,7 +77,7 @@ public static class Targets
     /// <summary>An exercise: parsed (files confined to an empty folder), solved and rendered.</summary>
     private static void RunExercise(byte[] input)
     {
-        var ex = Exercise.Parse(Encoding.UTF8.GetString(input), Scratch);
+        var ex = Exercise.Parse(Encoding.UTF8.GetString(input), new ConfinedFolder(Scratch));
         TextRenderer.Render(Solver.Solve(ex), markdown: false);
     }
 
@@ -106,7 +106,7 @@ public static class Targets
             loss: L
             gradients: [x, W]
             """;
-        TextRenderer.Render(Solver.Solve(Exercise.Parse(yaml, Scratch)), markdown: false);
+        TextRenderer.Render(Solver.Solve(Exercise.Parse(yaml, new ConfinedFolder(Scratch))), markdown: false);
     }
 
     private static IReadOnlyList<byte[]> SafetensorsSeeds()
