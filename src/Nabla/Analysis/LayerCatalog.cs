@@ -146,7 +146,15 @@ public static class LayerCatalog
         }
 
         var kind = Find(spec.Type) ?? throw new ArgumentException($"unknown layer type '{spec.Type}'{spec.Where}");
-        return kind.Build(spec);
+        try
+        {
+            return kind.Build(spec);
+        }
+        catch (ArgumentException e) when (e is not ModelShapeException)
+        {
+            // A module's constructor refused an argument the file gave (a negative size, p outside [0, 1]).
+            throw new ModelShapeException($"layer {spec.Type}{spec.Where}", e.Message.Split(" (Parameter")[0]);
+        }
     }
 
     /// <summary>The named sub-block of a Branches or Residual spec, or null.</summary>

@@ -59,7 +59,18 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
             return output;
         }
 
-        var leaf = RunLeaf(spec, path, input);
+        LeafResult leaf;
+        try
+        {
+            leaf = RunLeaf(spec, path, input);
+        }
+        catch (ArgumentException e) when (e is not ModelShapeException)
+        {
+            // A size the file gave that no layer can have (a negative channel count, a zero kernel): the shape
+            // arithmetic meets it first, so it is reported here, with the layer, instead of as a bare Shape error.
+            throw new ModelShapeException(spec.Label(path), e.Message.Split(" (Parameter")[0]);
+        }
+
         long frozen = frozenByPath?.GetValueOrDefault(path) ?? 0;
         rows.Add(new LayerRow(path, spec.Name, spec.Type, depth, false, PerSample(input.Shape), PerSample(leaf.Output.Shape),
             leaf.Params, leaf.Params - frozen, leaf.Buffers + frozen, leaf.Macs, leaf.MacsPerStep, leaf.Output.Shape.Numel * BytesPerElement, leaf.Output.Rf));

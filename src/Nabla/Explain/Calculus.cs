@@ -44,6 +44,12 @@ internal static class Calculus
             var j = Autograd.Functional.Jacobian(x => Lookup(evaluator.Run(new Dictionary<string, Tensor> { [spec.Wrt] = x }), spec.Of), x0.Detach());
             if (spec.Shape is { } s)
             {
+                long wanted = s.Aggregate(1L, (a, d) => a * d);
+                if (wanted != j.Numel)
+                {
+                    throw new YamlException($"jacobian '{spec.Name}': shape [{string.Join(", ", s)}] holds {wanted} elements but d{spec.Of}/d{spec.Wrt} has {j.Numel} (shape {j.Shape})");
+                }
+
                 j = j.Reshape(s);
             }
 
@@ -71,12 +77,27 @@ internal static class Calculus
             return Lookup(evaluator.Run(o), spec.Of);
         }
 
+        foreach (string w in spec.Wrt.Where(w => sol.Evaluation.Given.GetValueOrDefault(w) is not { Numel: 1 }))
+        {
+            throw new YamlException($"hessian: '{w}' must be a given scalar{ModelFileReader.Suggest(w, sol.Evaluation.Given.Keys)}");
+        }
+
         var points = spec.Points.Count > 0 ? spec.Points : [spec.Wrt.Select(w => sol.Evaluation.Given[w].Item()).ToArray()];
+        foreach (var p in points.Where(p => p.Length != spec.Wrt.Count))
+        {
+            throw new YamlException($"hessian: the point [{string.Join(", ", p)}] has {p.Length} coordinates but wrt names {spec.Wrt.Count} ({string.Join(", ", spec.Wrt)})");
+        }
+
         foreach (var p in points)
         {
             var v = Tensor.FromArray(p).RequireGrad();
             var f = F(v);
-            var grad = Autograd.Grad([f], [v], allowUnused: true)[0] ?? Tensor.ZerosLike(v);
+            if (f.Numel != 1)
+            {
+                throw new YamlException($"hessian: '{spec.Of}' must be a scalar, but it has shape {f.Shape}");
+            }
+
+            var grad = (f.RequiresGrad ? Autograd.Grad([f], [v], allowUnused: true)[0] : null) ?? Tensor.ZerosLike(v);
             var h = Autograd.Functional.Hessian(F, Tensor.FromArray(p));
             var eig = h.SymmetricEigenvalues().ToDoubleArray();
             double det = Determinant(h);

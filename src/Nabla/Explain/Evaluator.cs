@@ -458,7 +458,8 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
                 '/' => l / r,
                 '@' => l.MatMul(r),
                 '^' => l.Pow(r),
-                '%' => Tensor.FromArray(l.Broadcast(r).Select(p => ConstEval.Mod(p.A, p.B)).ToArray(), Shape.Broadcast(l.Shape, r.Shape)),
+                // a mod b = a − b·⌊a/b⌋ with the quotient a constant: ∂/∂a = 1, ∂/∂b = −⌊a/b⌋ (as torch.remainder).
+                '%' => l - (r * Tensor.FromArray(l.Broadcast(r).Select(p => Math.Floor(p.A / p.B)).ToArray(), Shape.Broadcast(l.Shape, r.Shape))),
                 _ => throw new ExprException($"unknown operator {b.Op}", b.Pos),
             };
         }

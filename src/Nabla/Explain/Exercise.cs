@@ -24,7 +24,21 @@ internal sealed record Equation(string Target, Expr? TargetIndex, Expr Rhs, (str
 internal sealed record GivenValue(string Name, double[] Values, int[] Shape, YamlNode Node);
 
 /// <summary>An optimizer to apply to the gradients of the loss.</summary>
-internal sealed record OptimizerSpec(string Type, IReadOnlyList<string> Params, double Lr, IReadOnlyDictionary<string, double> Options, int Steps);
+internal sealed record OptimizerSpec(string Type, IReadOnlyList<string> Params, double Lr, IReadOnlyDictionary<string, double> Options, int Steps)
+{
+    /// <summary>Runs an optimizer's constructor; a hyper-parameter it refuses (beta1 = 5) becomes an error of the exercise.</summary>
+    public static Nabla.Optim.Optimizer Create(OptimizerSpec spec, Func<Nabla.Optim.Optimizer> construct)
+    {
+        try
+        {
+            return construct();
+        }
+        catch (ArgumentException e)
+        {
+            throw new YamlException($"optimizer {spec.Type}: {e.Message.Split(" (Parameter")[0]}");
+        }
+    }
+}
 
 /// <summary>Hessian request: of a scalar w.r.t. given scalars, at listed points.</summary>
 internal sealed record HessianSpec(string Of, IReadOnlyList<string> Wrt, IReadOnlyList<double[]> Points);
@@ -42,6 +56,15 @@ internal sealed record PerceptronSpec(double[][] Inputs, double[] Targets, doubl
 /// </summary>
 internal sealed class Exercise
 {
+    /// <summary>
+    /// The most steps an exercise may ask for: equation loops, optimizer steps, perceptron epochs. Exercises are
+    /// hand-sized; the bound keeps a hostile or mistyped file (<c>for t = 1..2000000000</c>) from running for hours.
+    /// </summary>
+    public const int MaxSteps = 10_000;
+
+    /// <summary>The most elements any tensor of a solution may have (32 MB in float64): hand-sized problems need far fewer.</summary>
+    public const long MaxElements = 1L << 22;
+
     private static readonly string[] TopKeys = ["id", "title", "description", "given", "equations", "models", "loss", "gradients",
         "sensitivities", "jacobians", "hessian", "optimizer", "perceptron", "images", "claims", "digits", "notes"];
 
@@ -234,7 +257,14 @@ internal sealed class Exercise
 
         var ps = o["params"] is { } pn ? Seq(pn, "params").Select(n => Str(n)!).ToList() : defaultParams;
         double lr = o["lr"] is YamlScalar l && l.TryGetDouble(out var lv) ? lv : throw new YamlException("optimizer needs 'lr: number'", o);
-        int steps = o["steps"] is YamlScalar st && st.TryGetInt64(out var sv) ? (int)sv : 1;
+        if (!double.IsFinite(lr) || lr < 0)
+        {
+            throw new YamlException($"optimizer lr must be a finite number ≥ 0, not {lr}", o["lr"]!);
+        }
+
+        int steps = o["steps"] is not { } stepsNode ? 1
+            : stepsNode is YamlScalar st && st.TryGetInt64(out var sv) && sv is >= 1 and <= MaxSteps ? (int)sv
+            : throw new YamlException($"optimizer steps must be a whole number from 1 to {MaxSteps}", stepsNode);
         return new OptimizerSpec(type, ps, lr, options, steps);
     }
 
@@ -242,9 +272,26 @@ internal sealed class Exercise
     {
         var data = Seq(p["data"] ?? throw new YamlException("perceptron needs 'data: [[x1, x2, target], ...]'", p), "data").Select(Numbers).ToArray();
         double Num(string key, double dflt) => p[key] is YamlScalar s && s.TryGetDouble(out var v) ? v : dflt;
-        int n = data[0].Length - 1;
+        int n = data.Length > 0 ? data[0].Length - 1 : 0;
+        if (n < 1 || data.Any(r => r.Length != n + 1))
+        {
+            throw new YamlException("perceptron data rows must all have the same length, at least 2: the inputs, then the target", p["data"]!);
+        }
+
+        double[] w0 = p["w0"] is { } w ? Numbers(w) : new double[n];
+        if (w0.Length != n)
+        {
+            throw new YamlException($"perceptron w0 has {w0.Length} weights but the data rows have {n} inputs", p["w0"]!);
+        }
+
+        double epochs = Num("epochs", 100);
+        if (epochs is not (>= 1 and <= MaxSteps) || epochs != Math.Floor(epochs))
+        {
+            throw new YamlException($"perceptron epochs must be a whole number from 1 to {MaxSteps}", p["epochs"] ?? p);
+        }
+
         return new PerceptronSpec([.. data.Select(r => r[..n])], [.. data.Select(r => r[n])],
-            p["w0"] is { } w ? Numbers(w) : new double[n], Num("theta", 0), Num("lr", 1), (int)Num("epochs", 100),
+            w0, Num("theta", 0), Num("lr", 1), (int)epochs,
             p["learn_theta"] is YamlScalar lt && lt.TryGetBool(out var b) && b);
     }
 
@@ -271,6 +318,11 @@ internal sealed class Exercise
                 if (range.Length != 2 || !int.TryParse(range[0], CultureInfo.InvariantCulture, out int a) || !int.TryParse(range[1], CultureInfo.InvariantCulture, out int b))
                 {
                     throw new ExprException("a loop reads 'for t = 1..4' (inclusive integer range)", forAt + 1);
+                }
+
+                if ((long)b - a + 1 > MaxSteps)
+                {
+                    throw new ExprException($"a loop may run at most {MaxSteps} steps; {a}..{b} is {(long)b - a + 1}", forAt + 1);
                 }
 
                 loop = (parts[0], a, b);

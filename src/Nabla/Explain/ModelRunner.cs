@@ -381,9 +381,9 @@ internal static class ModelRunner
         var ps = run.Layers.SelectMany(l => l.Params).ToList();
         var tensors = ps.Select(p => p.Live).ToList();
         double Option(string name, double fallback) => spec.Options.TryGetValue(name, out var v) ? v : spec.Options.GetValueOrDefault(ModelFileReader.Camel(name), fallback);
-        Optimizer opt = spec.Type == "Adam"
+        Optimizer opt = OptimizerSpec.Create(spec, () => spec.Type == "Adam"
             ? new Adam(tensors, spec.Lr, Option("beta1", 0.9), Option("beta2", 0.999), Option("eps", 1e-8), Option("weight_decay", 0))
-            : new SGD(tensors, spec.Lr, Option("momentum", 0), Option("dampening", 0), Option("weight_decay", 0));
+            : new SGD(tensors, spec.Lr, Option("momentum", 0), Option("dampening", 0), Option("weight_decay", 0)));
         Tensor LossNow()
         {
             using (Trace.Pause())

@@ -13,6 +13,19 @@ internal static class Solver
 {
     public static Solution Solve(Exercise ex, int? digits = null)
     {
+        using var cap = Tensor.LimitElements(Exercise.MaxElements);
+        try
+        {
+            return SolveCore(ex, digits);
+        }
+        catch (TensorTooLargeException e)
+        {
+            throw new YamlException($"the exercise is too large: {e.Message}");
+        }
+    }
+
+    private static Solution SolveCore(Exercise ex, int? digits)
+    {
         Evaluator evaluator;
         Evaluation ev;
         Solution sol;
@@ -173,7 +186,10 @@ internal static class Solver
         {
             var x = ev.ByName.GetValueOrDefault(name)?.Value ?? (ev.Given.TryGetValue(name, out var g) ? g : null)
                 ?? throw new YamlException($"gradient with respect to '{name}': no such given value or quantity{ModelFileReader.Suggest(name, ev.Names)}", node);
-            var value = x == loss.Value ? Tensor.OnesLike(x) : Autograd.Grad([loss.Value], [x], retainGraph: true, allowUnused: true)[0] ?? Tensor.ZerosLike(x);
+            // A loss that records no graph (a constant, or one that reaches the givens only through step) has zero gradients.
+            var value = x == loss.Value ? Tensor.OnesLike(x)
+                : !loss.Value.RequiresGrad ? Tensor.ZerosLike(x)
+                : Autograd.Grad([loss.Value], [x], retainGraph: true, allowUnused: true)[0] ?? Tensor.ZerosLike(x);
             List<(string, Tensor, Tensor)> terms = x.Numel != 1 ? [] : ev.Quantities.Where(u => sol.Locals.ContainsKey((u.Name, name)))
                 .Select(u => (u.Name, sol.Adjoints[u.Name], sol.Locals[(u.Name, name)])).ToList();
 
@@ -194,9 +210,9 @@ internal static class Solver
         var ps = spec.Params.Select(n => evaluator.Run(requireGrad: false).Given.TryGetValue(n, out var t)
             ? t.Detach().Clone().Named(n).RequireGrad()
             : throw new YamlException($"optimizer parameter '{n}' must be a given value")).ToList();
-        Optimizer opt = spec.Type == "Adam"
+        Optimizer opt = OptimizerSpec.Create(spec, () => spec.Type == "Adam"
             ? new Adam(ps, spec.Lr, spec.Options.GetValueOrDefault("beta1", 0.9), spec.Options.GetValueOrDefault("beta2", 0.999), spec.Options.GetValueOrDefault("eps", 1e-8))
-            : new SGD(ps, spec.Lr, spec.Options.GetValueOrDefault("momentum", 0));
+            : new SGD(ps, spec.Lr, spec.Options.GetValueOrDefault("momentum", 0)));
         var overrides = spec.Params.Zip(ps).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
         for (int step = 1; step <= spec.Steps; step++)
         {

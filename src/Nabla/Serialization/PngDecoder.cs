@@ -254,8 +254,9 @@ public static partial class Png
             using var z = new BoundedStream(new ZLibStream(compressed, CompressionMode.Decompress, leaveOpen: true), limit, source, "the image data (IDAT)");
             read = z.ReadAtLeast(raw, raw.Length, throwOnEndOfStream: false);
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
+            // zlib reports some corruptions as ZLibException, an IOException ("unexpected error code").
             throw bad($"the image data is not a valid zlib stream: {e.Message}", at);
         }
 

@@ -1,11 +1,54 @@
 namespace Nabla;
 
+/// <summary>A tensor was refused before allocation: larger than an array can be, or than <see cref="Tensor.LimitElements"/> allows.</summary>
+public sealed class TensorTooLargeException : InvalidOperationException
+{
+    /// <summary>Creates the error.</summary>
+    public TensorTooLargeException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the error.</summary>
+    public TensorTooLargeException()
+    {
+    }
+
+    /// <summary>Creates the error, wrapping another.</summary>
+    public TensorTooLargeException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
 public sealed partial class Tensor
 {
+    private static readonly AsyncLocal<long?> ElementCap = new();
+
+    /// <summary>
+    /// Refuses, in the current thread or async flow until the result is disposed, every tensor of more than
+    /// <paramref name="maxElements"/> elements with a <see cref="TensorTooLargeException"/> before it is allocated.
+    /// For computations that untrusted input describes (an exercise file): a hand-sized problem never needs more,
+    /// and a hostile one (<c>pad(x, 100000)</c>) is refused instead of exhausting memory.
+    /// </summary>
+    public static IDisposable LimitElements(long maxElements)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxElements);
+        var previous = ElementCap.Value;
+        ElementCap.Value = maxElements;
+        return new CapScope(previous);
+    }
+
     /// <summary>An uninitialised contiguous tensor (internal: every element is written by the caller).</summary>
     internal static Tensor Empty(Shape shape, DType dtype)
     {
-        int n = checked((int)shape.Numel);
+        if (ElementCap.Value is long cap && shape.Numel > cap)
+        {
+            throw new TensorTooLargeException($"a tensor of shape {shape} ({shape.Numel:N0} elements) is larger than the {cap:N0} elements allowed here");
+        }
+
+        int n = shape.Numel <= Array.MaxLength ? (int)shape.Numel
+            : throw new TensorTooLargeException($"a tensor of shape {shape} ({shape.Numel:N0} elements) is larger than an array can be ({Array.MaxLength:N0} elements)");
         Array data = dtype switch
         {
             DType.Float32 => GC.AllocateUninitializedArray<float>(n),
@@ -181,5 +224,10 @@ public sealed partial class Tensor
             case long[] l: l[Offset + i] = (long)value; break;
             case bool[] b: b[Offset + i] = value != 0; break;
         }
+    }
+
+    private sealed class CapScope(long? previous) : IDisposable
+    {
+        public void Dispose() => ElementCap.Value = previous;
     }
 }

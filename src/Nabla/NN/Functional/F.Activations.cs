@@ -89,11 +89,6 @@ public static partial class F
         return p == 1 ? x * 0.0 : x * keep * (1 / (1 - p));
     }
 
-    private static void CheckProbability(double p)
-    {
-        if (p < 0 || p > 1 || double.IsNaN(p))
-        {
-            throw new ArgumentOutOfRangeException(nameof(p), $"dropout probability has to be between 0 and 1, but got {p}");
-        }
-    }
+    internal static double CheckProbability(double p) =>
+        p is >= 0 and <= 1 ? p : throw new ArgumentOutOfRangeException(nameof(p), $"dropout probability has to be between 0 and 1, but got {p}");
 }

@@ -106,8 +106,8 @@ public sealed class Identity : ElementwiseModule
 /// <summary>Inverted dropout (zero with probability p, scale the rest by 1/(1 − p)) in training; identity in eval.</summary>
 public sealed class Dropout(double p = 0.5, Generator? generator = null) : ElementwiseModule
 {
-    /// <summary>The drop probability.</summary>
-    public double P { get; } = p;
+    /// <summary>The drop probability (0 to 1, refused otherwise at construction, as PyTorch does).</summary>
+    public double P { get; } = F.CheckProbability(p);
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => F.Dropout(input, P, IsTraining, generator);
@@ -119,8 +119,8 @@ public sealed class Dropout(double p = 0.5, Generator? generator = null) : Eleme
 /// <summary>Drops whole channels of (N, C, H, W) inputs in training; identity in eval.</summary>
 public sealed class Dropout2d(double p = 0.5, Generator? generator = null) : ElementwiseModule
 {
-    /// <summary>The drop probability.</summary>
-    public double P { get; } = p;
+    /// <summary>The drop probability (0 to 1, refused otherwise at construction, as PyTorch does).</summary>
+    public double P { get; } = F.CheckProbability(p);
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => F.Dropout2d(input, P, IsTraining, generator);
