@@ -14,10 +14,10 @@ internal static class Program
           nabla summary <model.yaml|builtin> [--input 1x32x32] [--format table|markdown|json] [--compare other.yaml]
                                               layer table: shapes, parameters, MACs, receptive fields
                                               (built-in: lenet5, alexnet, vgg16, resnet18, inception_block, ...)
-          nabla explain <exercise.yaml> [--format text|markdown|json|dot] [--digits N] [--png DIR]
+          nabla explain <exercise.yaml> [--format text|markdown|json|dot|html] [--digits N] [--png DIR]
                                               the worked solution of an exercise (forward, loss, chain rule,
                                               BPTT table, updates, Hessians), computed by the engine
-          nabla check <exercise.yaml> [--claims claims.yaml]
+          nabla check <exercise.yaml> [--claims claims.yaml] [--format text|html]
                                               right/wrong per claimed value; blames the first wrong step
           nabla train [options]               train LeNet-5 on built-in digits (nabla train --help for options)
           nabla --version                     print the version

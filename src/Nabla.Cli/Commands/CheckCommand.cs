@@ -4,19 +4,19 @@ using Nabla.Serialization;
 namespace Nabla.Cli.Commands;
 
 /// <summary>
-/// <c>nabla check &lt;exercise.yaml&gt; [--claims claims.yaml] [--digits N]</c>: compares claimed values (from the claims file,
+/// <c>nabla check &lt;exercise.yaml&gt; [--claims claims.yaml] [--digits N] [--format text|html]</c>: compares claimed values (from the claims file,
 /// or the exercise's own <c>claims:</c>) with the computed ones, reports each as right or wrong, blames the earliest wrong
 /// quantity others depend on and says why. Exit code 0 when all claims are right, 1 when any is wrong, 2 on a bad file.
 /// </summary>
 internal static class CheckCommand
 {
-    public const string Usage = "nabla check <exercise.yaml> [--claims claims.yaml] [--digits N]";
+    public const string Usage = "nabla check <exercise.yaml> [--claims claims.yaml] [--digits N] [--format text|html]";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         try
         {
-            string? file = null, claimsFile = null;
+            string? file = null, claimsFile = null, format = "text";
             int? digits = null;
             for (int i = 0; i < args.Length; i++)
             {
@@ -25,6 +25,14 @@ internal static class CheckCommand
                 {
                     case "--claims":
                         claimsFile = Next();
+                        break;
+                    case "--format":
+                        format = Next();
+                        if (format is not ("text" or "html"))
+                        {
+                            throw new ArgumentException($"--format must be text or html, got '{format}'");
+                        }
+
                         break;
                     case "--digits":
                         digits = int.TryParse(Next(), out int d) && d is > 0 and <= 17 ? d : throw new ArgumentException("--digits must be 1..17");
@@ -65,7 +73,7 @@ internal static class CheckCommand
                 throw new YamlException($"{claimsFile}: {e.Message}", e);
             }
 
-            output.Write(CheckRenderer.Render(report, solution.Digits));
+            output.Write(format == "html" ? HtmlRenderer.RenderCheck(report, solution) : CheckRenderer.Render(report, solution.Digits));
             return report.AllRight ? 0 : 1;
         }
         catch (Exception e) when (e is YamlException or ArgumentException or IOException or NotSupportedException or UnauthorizedAccessException or InvalidOperationException)

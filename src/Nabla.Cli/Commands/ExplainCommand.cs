@@ -4,12 +4,12 @@ using Nabla.Serialization;
 namespace Nabla.Cli.Commands;
 
 /// <summary>
-/// <c>nabla explain &lt;exercise.yaml&gt; [--format text|markdown|json|dot] [--digits N] [--png DIR]</c>: prints the worked
+/// <c>nabla explain &lt;exercise.yaml&gt; [--format text|markdown|json|dot|html] [--digits N] [--png DIR]</c>: prints the worked
 /// solution of an exercise, computed by the engine. Bad files print one message with line and column, exit code 2.
 /// </summary>
 internal static class ExplainCommand
 {
-    public const string Usage = "nabla explain <exercise.yaml> [--format text|markdown|json|dot] [--digits N] [--png DIR]";
+    public const string Usage = "nabla explain <exercise.yaml> [--format text|markdown|json|dot|html] [--digits N] [--png DIR]";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -24,9 +24,9 @@ internal static class ExplainCommand
                 {
                     case "--format":
                         format = Next();
-                        if (format is not ("text" or "markdown" or "json" or "dot"))
+                        if (format is not ("text" or "markdown" or "json" or "dot" or "html"))
                         {
-                            throw new ArgumentException($"--format must be text, markdown, json or dot, got '{format}'");
+                            throw new ArgumentException($"--format must be text, markdown, json, dot or html, got '{format}'");
                         }
 
                         break;
@@ -56,6 +56,7 @@ internal static class ExplainCommand
                 "json" => JsonRenderer.Render(solution) + Environment.NewLine,
                 "markdown" => TextRenderer.Render(solution, markdown: true),
                 "dot" => DotRenderer.Render(solution),
+                "html" => HtmlRenderer.Render(solution),
                 _ => TextRenderer.Render(solution, markdown: false),
             });
             if (png is not null)
