@@ -78,6 +78,7 @@ internal static partial class HtmlPage
         .wrong .verdict { color: #b71c1c; }
         .right-claim .verdict { color: #1b5e20; }
         .blame { border: 2px solid #c62828; border-radius: 6px; padding: .6rem 1rem; margin: 1rem 0; background: #fff8f8; }
+        tr.update { background: #fff8e1; }
         .summary { font-size: 1.1rem; font-weight: 600; }
         .note { color: #6e6e73; }
         """;
