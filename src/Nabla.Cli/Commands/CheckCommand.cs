@@ -4,21 +4,21 @@ using Nabla.Serialization;
 namespace Nabla.Cli.Commands;
 
 /// <summary>
-/// <c>nabla check &lt;exercise.yaml&gt; [--claims claims.yaml] [--digits N] [--allow-path DIR]...</c>: compares claimed values
-/// (from the claims file, or the exercise's own <c>claims:</c>) with the computed ones, reports each as right or wrong,
-/// blames the earliest wrong quantity others depend on and says why. The files the exercise names are read only inside
-/// its folder and the <c>--allow-path</c> folders. Exit code 0 when all claims are right, 1 when any is wrong, 2 on a
-/// bad file (one line: file, line, column, problem).
+/// <c>nabla check &lt;exercise.yaml&gt; [--claims claims.yaml] [--digits N] [--format text|html] [--allow-path DIR]...</c>:
+/// compares claimed values (from the claims file, or the exercise's own <c>claims:</c>) with the computed ones, reports
+/// each as right or wrong, blames the earliest wrong quantity others depend on and says why. The files the exercise
+/// names are read only inside its folder and the <c>--allow-path</c> folders. Exit code 0 when all claims are right, 1
+/// when any is wrong, 2 on a bad file (one line: file, line, column, problem).
 /// </summary>
 internal static class CheckCommand
 {
-    public const string Usage = "nabla check <exercise.yaml> [--claims claims.yaml] [--digits N] [--allow-path DIR]...";
+    public const string Usage = "nabla check <exercise.yaml> [--claims claims.yaml] [--digits N] [--format text|html] [--allow-path DIR]...";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         try
         {
-            string? file = null, claimsFile = null;
+            string? file = null, claimsFile = null, format = "text";
             int? digits = null;
             var allowed = new List<string>();
             for (int i = 0; i < args.Length; i++)
@@ -28,6 +28,14 @@ internal static class CheckCommand
                 {
                     case "--claims":
                         claimsFile = Next();
+                        break;
+                    case "--format":
+                        format = Next();
+                        if (format is not ("text" or "html"))
+                        {
+                            throw new ArgumentException($"--format must be text or html, got '{format}'");
+                        }
+
                         break;
                     case "--digits":
                         digits = int.TryParse(Next(), out int d) && d is > 0 and <= 17 ? d : throw new ArgumentException("--digits must be 1..17");
@@ -71,7 +79,7 @@ internal static class CheckCommand
                 throw new YamlException(claimsFile ?? file, e);
             }
 
-            output.Write(CheckRenderer.Render(report, solution.Digits));
+            output.Write(format == "html" ? HtmlRenderer.RenderCheck(report, solution) : CheckRenderer.Render(report, solution.Digits));
             return report.AllRight ? 0 : 1;
         }
         catch (Exception e) when (e is InvalidFileException or ArgumentException or IOException or NotSupportedException or UnauthorizedAccessException or InvalidOperationException)

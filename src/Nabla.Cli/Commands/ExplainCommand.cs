@@ -4,14 +4,14 @@ using Nabla.Serialization;
 namespace Nabla.Cli.Commands;
 
 /// <summary>
-/// <c>nabla explain &lt;exercise.yaml&gt; [--format text|markdown|json|dot] [--digits N] [--png DIR] [--allow-path DIR]...</c>:
+/// <c>nabla explain &lt;exercise.yaml&gt; [--format text|markdown|json|dot|html] [--digits N] [--png DIR] [--allow-path DIR]...</c>:
 /// prints the worked solution of an exercise, computed by the engine. The files the exercise names are read only
 /// inside its folder and the <c>--allow-path</c> folders. Bad files print one message with the file, line and
 /// column, exit code 2.
 /// </summary>
 internal static class ExplainCommand
 {
-    public const string Usage = "nabla explain <exercise.yaml> [--format text|markdown|json|dot] [--digits N] [--png DIR] [--allow-path DIR]...";
+    public const string Usage = "nabla explain <exercise.yaml> [--format text|markdown|json|dot|html] [--digits N] [--png DIR] [--allow-path DIR]...";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -27,9 +27,9 @@ internal static class ExplainCommand
                 {
                     case "--format":
                         format = Next();
-                        if (format is not ("text" or "markdown" or "json" or "dot"))
+                        if (format is not ("text" or "markdown" or "json" or "dot" or "html"))
                         {
-                            throw new ArgumentException($"--format must be text, markdown, json or dot, got '{format}'");
+                            throw new ArgumentException($"--format must be text, markdown, json, dot or html, got '{format}'");
                         }
 
                         break;
@@ -62,6 +62,7 @@ internal static class ExplainCommand
                 "json" => JsonRenderer.Render(solution) + Environment.NewLine,
                 "markdown" => TextRenderer.Render(solution, markdown: true),
                 "dot" => DotRenderer.Render(solution),
+                "html" => HtmlRenderer.Render(solution),
                 _ => TextRenderer.Render(solution, markdown: false),
             });
             if (png is not null)
