@@ -20,7 +20,9 @@ public class HtmlPageTests
     {
         var o = new StringWriter();
         var e = new StringWriter();
-        Assert.True(ExplainCommand.Run([Ex(exercise), "--format", "html"], o, e) == 0, e.ToString());
+        // The LeNet-5 example reads ../models/lenet5.yaml, outside its folder (docs/security.md).
+        string[] allow = ["--allow-path", Path.Combine(ExerciseExamplesTests.Root, "examples/models")];
+        Assert.True(ExplainCommand.Run([Ex(exercise), "--format", "html", .. allow], o, e) == 0, e.ToString());
         return o.ToString();
     }
 
