@@ -169,4 +169,19 @@ public class SolveTests
     [InlineData("models: {m: {input: [3], layers: [{Linear: {inFeatures: 3, outFeatures: k}}]}}\nsolve: {unknowns: {k: real}, equations: [\"m.params = 8\"]}", "must be a scalar integer unknown")]
     public void Bad_solve_sections_are_errors(string yaml, string message) =>
         Assert.Contains(message, Assert.ThrowsAny<YamlException>(() => Solve(yaml)).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void The_text_shows_the_row_operations_the_formula_and_the_rejected_root()
+    {
+        var o = new StringWriter();
+        string dir = Path.Combine(ExerciseExamplesTests.Root, "examples/exercises");
+        Assert.Equal(0, Nabla.Cli.Commands.ExplainCommand.Run([Path.Combine(dir, "solve-linear-3x3.yaml")], o, new StringWriter()));
+        Assert.Contains("R1 ↔ R2   (largest pivot for x)", o.ToString(), StringComparison.Ordinal);
+        o = new StringWriter();
+        Assert.Equal(0, Nabla.Cli.Commands.ExplainCommand.Run([Path.Combine(dir, "solve-lstm-hidden-size.yaml")], o, new StringWriter()));
+        // 4h² + 12h − 216: Δ = 144 + 3456 = 3600, √Δ = 60, h = (−12 ± 60)/8.
+        Assert.Contains("4·h² + 12·h − 216 = 0", o.ToString(), StringComparison.Ordinal);
+        Assert.Contains("h = (-12 − 60)/8 = -9, h = (-12 + 60)/8 = 6", o.ToString(), StringComparison.Ordinal);
+        Assert.Contains("h = -9: rejected, negative", o.ToString(), StringComparison.Ordinal);
+    }
 }
