@@ -66,7 +66,7 @@ internal sealed class Exercise
     public const long MaxElements = 1L << 22;
 
     private static readonly string[] TopKeys = ["id", "title", "description", "given", "equations", "models", "loss", "gradients",
-        "sensitivities", "jacobians", "hessian", "optimizer", "perceptron", "images", "claims", "digits", "notes"];
+        "sensitivities", "jacobians", "hessian", "optimizer", "perceptron", "images", "claims", "digits", "notes", "solve"];
 
     public string Id { get; init; } = "exercise";
 
@@ -95,6 +95,9 @@ internal sealed class Exercise
     public OptimizerSpec? Optimizer { get; set; }
 
     public PerceptronSpec? Perceptron { get; set; }
+
+    /// <summary>Unknowns to find so that given equations hold (see <see cref="Unknowns"/>), or null.</summary>
+    public SolveSpec? Solve { get; set; }
 
     /// <summary>Quantities (2-D) to write as grayscale PNG pictures.</summary>
     public List<string> Images { get; } = [];
@@ -166,11 +169,19 @@ internal sealed class Exercise
             }
         }
 
+        ex.Solve = top["solve"] is { } solve ? SolveSpec.Read(solve) : null;
         if (top["models"] is YamlMapping models)
         {
             foreach (var (k, v) in models.Entries)
             {
-                ex.Models.Add(ExerciseModel.Read(k.Value, v, folder));
+                if (ex.Solve is { } spec && spec.Mentions(v))
+                {
+                    spec.AddTemplate(k.Value, v, folder);
+                }
+                else
+                {
+                    ex.Models.Add(ExerciseModel.Read(k.Value, v, folder));
+                }
             }
         }
 

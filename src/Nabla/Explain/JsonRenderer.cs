@@ -21,6 +21,11 @@ internal static class JsonRenderer
         }
 
         root["given"] = Obj(ev.Given.Select(g => (g.Key, Value(g.Value))));
+        if (SolveRenderer.Json(sol) is { } solve)
+        {
+            root["solve"] = solve;
+        }
+
         var quantities = new JsonObject();
         foreach (var q in ev.Quantities)
         {

@@ -37,6 +37,9 @@ internal sealed class Solution
 
     public Quantity? Loss { get; set; }
 
+    /// <summary>The unknowns a <c>solve:</c> section found, and how; null without one.</summary>
+    public SolveResult? Solved { get; set; }
+
     public Dictionary<string, Tensor> Adjoints { get; } = new(StringComparer.Ordinal);
 
     /// <summary>For scalar quantities: dL/dq = Σ over scalar users u of dL/du · ∂u/∂q (the terms).</summary>

@@ -29,10 +29,16 @@ internal static class Solver
         Evaluator evaluator;
         Evaluation ev;
         Solution sol;
+        var solved = ex.Solve is { } solve ? Unknowns.Solve(ex, solve) : null;
         using (var trace = Trace.Capture())
         {
-            var (models, runs, exports) = Models(ex, trace);
+            var (models, runs, exports) = Models(ex, trace, solved?.Models ?? []);
             var equationInputs = new Dictionary<string, Tensor>(exports, StringComparer.Ordinal);
+            foreach (var (k, v) in solved?.Values ?? [])
+            {
+                equationInputs[k] = v;
+            }
+
             var runValues = runs.SelectMany(ModelRunner.Values).ToList();
             foreach (var v in runValues.Where(v => !v.Name.Contains('/', StringComparison.Ordinal) && !v.Name.EndsWith('\'')))
             {
@@ -44,6 +50,12 @@ internal static class Solver
             sol = new Solution { Exercise = ex, Evaluation = ev, Trace = trace.Steps, Digits = digits ?? ex.Digits ?? 6 };
             sol.Models.AddRange(models);
             sol.Runs.AddRange(runs);
+            sol.Solved = solved;
+            foreach (var (k, v) in solved?.Values ?? [])
+            {
+                sol.Values.Add(new NamedValue(k, v, [], "solved"));
+            }
+
             foreach (var (k, v) in exports)
             {
                 sol.Values.Add(new NamedValue(k, v, [], "model"));
@@ -95,13 +107,13 @@ internal static class Solver
     }
 
     /// <summary>Each layer model's summary (shape analysis) and, when it has a run, its execution.</summary>
-    private static (List<(string, ModelSummary)> Models, List<ModelRun> Runs, Dictionary<string, Tensor> Exports) Models(Exercise ex, Trace trace)
+    private static (List<(string, ModelSummary)> Models, List<ModelRun> Runs, Dictionary<string, Tensor> Exports) Models(Exercise ex, Trace trace, IEnumerable<ExerciseModel> solvedModels)
     {
         var exports = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var models = new List<(string, ModelSummary)>();
         var runs = new List<ModelRun>();
         var given = ex.Given.GroupBy(g => g.Name).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
-        foreach (var model in ex.Models)
+        foreach (var model in ex.Models.Concat(solvedModels))
         {
             var (name, def, node) = (model.Name, model.Definition, model.Node);
             Tensor? batch = null;
@@ -110,27 +122,7 @@ internal static class Solver
                 (def, batch) = ModelRunner.PrepareInput(model, given);
             }
 
-            if (def.InputShape is null)
-            {
-                throw new YamlException($"model '{name}' needs 'input: [C, H, W]'", node);
-            }
-
-            ModelSummary s;
-            try
-            {
-                s = def.Summarize();
-            }
-            catch (ModelShapeException e)
-            {
-                throw new YamlException($"model '{name}': {e.Message}", node);
-            }
-
-            models.Add((name, s));
-            Export(exports, name, s.OutputShape, s.Totals.Params, s.Totals.Trainable, s.Totals.NonTrainable, s.Totals.Macs, s.Totals.ReceptiveField);
-            foreach (var row in s.Rows.Where(r => r.Path.Length > 0))
-            {
-                Export(exports, $"{name}.{row.Label}", row.OutputShape, row.Params, row.Trainable, row.NonTrainable, row.Macs, row.ReceptiveField);
-            }
+            models.Add((name, Describe(name, def, node, exports)));
 
             if (batch is not null)
             {
@@ -139,6 +131,33 @@ internal static class Solver
         }
 
         return (models, runs, exports);
+    }
+
+    /// <summary>A model's summary (shape analysis), its totals and per-layer values added to <paramref name="exports"/>.</summary>
+    internal static ModelSummary Describe(string name, ModelDefinition def, YamlNode node, Dictionary<string, Tensor> exports)
+    {
+        if (def.InputShape is null)
+        {
+            throw new YamlException($"model '{name}' needs 'input: [C, H, W]'", node);
+        }
+
+        ModelSummary s;
+        try
+        {
+            s = def.Summarize();
+        }
+        catch (ModelShapeException e)
+        {
+            throw new YamlException($"model '{name}': {e.Message}", node);
+        }
+
+        Export(exports, name, s.OutputShape, s.Totals.Params, s.Totals.Trainable, s.Totals.NonTrainable, s.Totals.Macs, s.Totals.ReceptiveField);
+        foreach (var row in s.Rows.Where(r => r.Path.Length > 0))
+        {
+            Export(exports, $"{name}.{row.Label}", row.OutputShape, row.Params, row.Trainable, row.NonTrainable, row.Macs, row.ReceptiveField);
+        }
+
+        return s;
     }
 
     private static void Export(Dictionary<string, Tensor> exports, string prefix, Shape output, long pars, long trainable, long nonTrainable, long macs, Analysis.ReceptiveField? rf)

@@ -37,6 +37,7 @@ internal static class TextRenderer
             }
         }
 
+        SolveRenderer.Text(w, sol, markdown);
         foreach (var (name, s) in sol.Models)
         {
             H($"Model {name} (input {s.InputShape})");
