@@ -83,6 +83,8 @@ internal sealed partial class ShapeAnalyzer
                 return new(x with { Shape = new Shape([.. shape.ToArray(), s.Int("embeddingDim")]) }, (long)s.Int("numEmbeddings") * s.Int("embeddingDim"), 0, 0);
             case "Flatten":
                 return Flatten(s, path, x);
+            case "Unflatten" or "Reshape" or "Permute":
+                return Rearrange(s, path, x);
             case "RNN" or "LSTM" or "GRU":
                 return Recurrent(s, path, x);
             default:
@@ -272,6 +274,33 @@ internal sealed partial class ShapeAnalyzer
         var rf = x.Rf ?? (r == 4 ? ReceptiveField.Input(2) : null);
         (int, int)? flattened = rf is not null && a <= 1 && b == r - 1 && r is 3 or 4 ? (r == 4 ? dims[2] : 1, dims[^1]) : null;
         return new(new Flow(new Shape([.. dims[..a], (int)prod, .. dims[(b + 1)..]]), rf, flattened), 0, 0, 0);
+    }
+
+    // Unflatten, Reshape, Permute: the module's own shape rule. Spatial positions are rearranged, so the receptive
+    // field is not carried through (a later convolution's field counts from here).
+    private static LeafResult Rearrange(LayerSpec s, string path, Flow x)
+    {
+        Shape shape;
+        try
+        {
+            shape = LayerCatalog.Build(s).OutputShape(x.Shape);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelShapeException(s.Label(path), $"{e.Message} (input {PerSample(x.Shape)})");
+        }
+
+        if (s.Type == "Permute" && s.IntList("dims") is [var first, ..] && first != 0)
+        {
+            throw new ModelShapeException(s.Label(path), $"dims [{string.Join(", ", s.IntList("dims"))}] move the batch dimension 0, which must stay first");
+        }
+
+        if (s.Type == "Unflatten" && (s.Int("dim") == 0 || s.Int("dim") == -x.Shape.Rank))
+        {
+            throw new ModelShapeException(s.Label(path), "cannot unflatten the batch dimension 0");
+        }
+
+        return new(new Flow(shape, null, null), 0, 0, 0);
     }
 
     private static LeafResult Recurrent(LayerSpec s, string path, Flow x)

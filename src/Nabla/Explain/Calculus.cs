@@ -58,14 +58,80 @@ internal static class Calculus
         }
     }
 
-    /// <summary>Gradient, Hessian (double backward), eigenvalues and the classification at each requested point.</summary>
-    public static void Hessian(Solution sol, Evaluator evaluator)
+    /// <summary>
+    /// Gradient, Hessian (double backward), eigenvalues and the classification at each requested point (or uses
+    /// <paramref name="computed"/>, the points of a named Hessian computed before the equations); a named Hessian's
+    /// results become named values for claims.
+    /// </summary>
+    public static void Hessian(Solution sol, Evaluator evaluator, IReadOnlyList<CriticalPoint>? computed = null)
     {
         if (sol.Exercise.Hessian is not { } spec)
         {
             return;
         }
 
+        var points = computed ?? HessianPoints(spec, evaluator, sol.Evaluation.Given);
+        sol.CriticalPoints.AddRange(points);
+        for (int i = 0; i < points.Count && i < spec.Names.Count; i++)
+        {
+            foreach (var (name, value) in HessianExports(spec.Names[i], points[i]))
+            {
+                sol.Values.Add(new NamedValue(name, value, [spec.Of], "hessian"));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A named Hessian (<c>hessian: {..., name: H}</c>) is computed before the equations, from the equations up to
+    /// the one that defines <c>of</c>, so later equations can use <c>H</c>, <c>H.eigenvalues</c>, ...: its exports are
+    /// added to <paramref name="exports"/>. Null (and nothing added) when the Hessian has no name.
+    /// </summary>
+    public static List<CriticalPoint>? NamedHessian(Exercise ex, Dictionary<string, Tensor> exports)
+    {
+        if (ex.Hessian is not { Names.Count: > 0 } spec)
+        {
+            return null;
+        }
+
+        string target = spec.Of.Split('[')[0];
+        int last = ex.Equations.FindLastIndex(e => e.Target == target);
+        var prefix = new Evaluator(ex, exports) { Limit = last + 1 };
+        List<CriticalPoint> points;
+        using (Trace.Pause())
+        {
+            points = HessianPoints(spec, prefix, prefix.Run(requireGrad: false).Given);
+        }
+
+        for (int i = 0; i < points.Count; i++)
+        {
+            foreach (var (name, value) in HessianExports(spec.Names[i], points[i]))
+            {
+                exports[name] = value;
+            }
+        }
+
+        return points;
+    }
+
+    /// <summary>The names a Hessian named N exports: N, N.gradient, N.eigenvalues, N.eigenvectors (distinct eigenvalues only), N.det, N.f, N.at, N.index.</summary>
+    private static IEnumerable<(string, Tensor)> HessianExports(string name, CriticalPoint p)
+    {
+        yield return (name, p.Hessian);
+        yield return ($"{name}.gradient", p.Gradient);
+        yield return ($"{name}.eigenvalues", Tensor.FromArray(p.Eigenvalues));
+        if (p.Eigenvectors is { } v)
+        {
+            yield return ($"{name}.eigenvectors", v);
+        }
+
+        yield return ($"{name}.det", Tensor.Scalar(p.Determinant));
+        yield return ($"{name}.f", Tensor.Scalar(p.F));
+        yield return ($"{name}.at", Tensor.FromArray(p.At));
+        yield return ($"{name}.index", Tensor.Scalar(p.Eigenvalues.Count(e => e < -1e-12 * Math.Max(1, p.Eigenvalues.Max(Math.Abs)))));
+    }
+
+    private static List<CriticalPoint> HessianPoints(HessianSpec spec, Evaluator evaluator, IReadOnlyDictionary<string, Tensor> given)
+    {
         Tensor F(Tensor v)
         {
             var o = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -77,17 +143,23 @@ internal static class Calculus
             return Lookup(evaluator.Run(o), spec.Of);
         }
 
-        foreach (string w in spec.Wrt.Where(w => sol.Evaluation.Given.GetValueOrDefault(w) is not { Numel: 1 }))
+        foreach (string w in spec.Wrt.Where(w => Given(given, w) is not { Numel: 1 }))
         {
-            throw new YamlException($"hessian: '{w}' must be a given scalar{ModelFileReader.Suggest(w, sol.Evaluation.Given.Keys)}");
+            throw new YamlException($"hessian: '{w}' must be a given scalar{ModelFileReader.Suggest(w, given.Keys)}");
         }
 
-        var points = spec.Points.Count > 0 ? spec.Points : [spec.Wrt.Select(w => sol.Evaluation.Given[w].Item()).ToArray()];
+        var points = spec.Points.Count > 0 ? spec.Points : [spec.Wrt.Select(w => Given(given, w).Item()).ToArray()];
         foreach (var p in points.Where(p => p.Length != spec.Wrt.Count))
         {
             throw new YamlException($"hessian: the point [{string.Join(", ", p)}] has {p.Length} coordinates but wrt names {spec.Wrt.Count} ({string.Join(", ", spec.Wrt)})");
         }
 
+        if (spec.Names.Count > 0 && spec.Names.Count != points.Count)
+        {
+            throw new YamlException($"hessian: 'name' gives {spec.Names.Count} name(s) for {points.Count} point(s); give one name per point");
+        }
+
+        var result = new List<CriticalPoint>();
         foreach (var p in points)
         {
             var v = Tensor.FromArray(p).RequireGrad();
@@ -99,12 +171,18 @@ internal static class Calculus
 
             var grad = (f.RequiresGrad ? Autograd.Grad([f], [v], allowUnused: true)[0] : null) ?? Tensor.ZerosLike(v);
             var h = Autograd.Functional.Hessian(F, Tensor.FromArray(p));
-            var eig = h.SymmetricEigenvalues().ToDoubleArray();
+            var (eig, vectors) = Linalg.Decompose(h);
             double det = Determinant(h);
             var (type, reason) = Classify(grad.ToDoubleArray(), eig, det, h.ToDoubleArray()[0]);
-            sol.CriticalPoints.Add(new CriticalPoint(p, f.Item(), grad.Detach(), h, eig, det, type, reason));
+            var eigenvectors = Linalg.RepeatedAt(eig) is null ? Tensor.FromArray(vectors, h.Shape) : null;
+            result.Add(new CriticalPoint(p, f.Item(), grad.Detach(), h, eig, det, type, reason) { Eigenvectors = eigenvectors });
         }
+
+        return result;
     }
+
+    private static Tensor Given(IReadOnlyDictionary<string, Tensor> given, string name) =>
+        given.GetValueOrDefault(name) ?? throw new YamlException($"hessian: '{name}' must be a given value (or give the points with 'at:'){ModelFileReader.Suggest(name, given.Keys)}");
 
     private static Tensor Lookup(Evaluation ev, string name) =>
         ev.Lookup(name) ?? throw new YamlException($"'{name}' is not defined{ModelFileReader.Suggest(name, ev.Names)}");

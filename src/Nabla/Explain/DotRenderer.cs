@@ -14,7 +14,7 @@ internal static class DotRenderer
         int d = sol.Digits;
         var ev = sol.Evaluation;
         var grads = new Dictionary<string, Tensor>(sol.Adjoints, StringComparer.Ordinal);
-        foreach (var g in sol.Gradients)
+        foreach (var g in sol.Gradients.Where(g => g.Of == sol.Loss?.Name))
         {
             grads[g.Wrt] = g.Value;
         }

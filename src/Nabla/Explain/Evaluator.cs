@@ -105,6 +105,9 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
 {
     public Exercise Exercise { get; } = exercise;
 
+    /// <summary>How many of the equations to run (all by default; fewer for a named Hessian, computed before the rest).</summary>
+    public int Limit { get; init; } = int.MaxValue;
+
     /// <summary>Evaluates everything; <paramref name="overrides"/> replace given values (for Jacobians, Hessians, updates).</summary>
     public Evaluation Run(IReadOnlyDictionary<string, Tensor>? overrides = null, bool requireGrad = true)
     {
@@ -127,12 +130,13 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
         }
 
         var eqs = Exercise.Equations;
-        for (int i = 0; i < eqs.Count;)
+        int count = Math.Min(eqs.Count, Limit);
+        for (int i = 0; i < count;)
         {
             int j = i + 1;
             if (eqs[i].Loop is { } loop)
             {
-                while (j < eqs.Count && eqs[j].Loop == loop)
+                while (j < count && eqs[j].Loop == loop)
                 {
                     j++;
                 }
@@ -278,7 +282,16 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
         }
 
         var names = leaves.Keys.ToList();
-        var grads = Autograd.Grad([y], names.Select(n => leaves[n]).ToList(), allowUnused: true);
+        Tensor?[] grads;
+        try
+        {
+            grads = Autograd.Grad([y], names.Select(n => leaves[n]).ToList(), allowUnused: true);
+        }
+        catch (NotDifferentiableException)
+        {
+            return result; // eigvals/eigvecs: no local partials to show (a gradient through them is refused where it is asked for)
+        }
+
         for (int i = 0; i < names.Count; i++)
         {
             result[names[i]] = grads[i]?.Detach() ?? Tensor.ZerosLike(leaves[names[i]]);

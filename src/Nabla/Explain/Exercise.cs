@@ -40,8 +40,12 @@ internal sealed record OptimizerSpec(string Type, IReadOnlyList<string> Params, 
     }
 }
 
-/// <summary>Hessian request: of a scalar w.r.t. given scalars, at listed points.</summary>
-internal sealed record HessianSpec(string Of, IReadOnlyList<string> Wrt, IReadOnlyList<double[]> Points);
+/// <summary>Hessian request: of a scalar w.r.t. given scalars, at listed points, optionally named.</summary>
+internal sealed record HessianSpec(string Of, IReadOnlyList<string> Wrt, IReadOnlyList<double[]> Points)
+{
+    /// <summary>One name per point (<c>name: H</c> or <c>name: [H1, H2]</c>), for equations and claims; empty when unnamed.</summary>
+    public IReadOnlyList<string> Names { get; init; } = [];
+}
 
 /// <summary>Jacobian request: ∂of/∂wrt, optionally reshaped and named.</summary>
 internal sealed record JacobianSpec(string Of, string Wrt, string Name, int[]? Shape);
@@ -65,7 +69,7 @@ internal sealed class Exercise
     /// <summary>The most elements any tensor of a solution may have (32 MB in float64): hand-sized problems need far fewer.</summary>
     public const long MaxElements = 1L << 22;
 
-    private static readonly string[] TopKeys = ["id", "title", "description", "given", "equations", "models", "loss", "gradients",
+    private static readonly string[] TopKeys = ["id", "title", "description", "given", "equations", "models", "loss", "losses", "gradients",
         "sensitivities", "jacobians", "hessian", "optimizer", "perceptron", "images", "claims", "digits", "notes", "solve"];
 
     public string Id { get; init; } = "exercise";
@@ -83,6 +87,9 @@ internal sealed class Exercise
     public string? Loss { get; init; }
 
     public YamlNode? LossNode { get; init; }
+
+    /// <summary>The losses besides <see cref="Loss"/> (<c>losses: [L1, L2]</c>): each gets its own gradients.</summary>
+    public List<(string Name, YamlNode Node)> Losses { get; } = [];
 
     public List<(string Name, YamlNode Node)> Gradients { get; } = [];
 
@@ -151,16 +158,21 @@ internal sealed class Exercise
             }
         }
 
+        // losses: [L1, L2] names several scalar losses; loss: (or else the first of losses:) is the primary one.
+        List<(string Name, YamlNode Node)> losses = top["losses"] is { } ls
+            ? [.. Seq(ls, "losses").Select(n => (Str(n) ?? throw new YamlException("a loss is named by a quantity", n), n))]
+            : [];
         var ex = new Exercise
         {
             Id = Str(top["id"]) ?? "exercise",
             Title = Str(top["title"]),
             Description = Str(top["description"]),
-            Loss = Str(top["loss"]),
-            LossNode = top["loss"],
+            Loss = Str(top["loss"]) ?? (losses.Count > 0 ? losses[0].Name : null),
+            LossNode = top["loss"] ?? (losses.Count > 0 ? losses[0].Node : null),
             Digits = top["digits"] is YamlScalar d && d.TryGetInt64(out var dv) ? (int)dv : null,
             Claims = top["claims"],
         };
+        ex.Losses.AddRange(losses.Where(l => l.Name != ex.Loss));
         if (top["given"] is YamlMapping given)
         {
             foreach (var (k, v) in given.Entries)
@@ -226,7 +238,10 @@ internal sealed class Exercise
         {
             ex.Hessian = new HessianSpec(Str(h["of"]) ?? throw new YamlException("hessian needs 'of'", h),
                 Seq(h["wrt"] ?? throw new YamlException("hessian needs 'wrt: [x, y]'", h), "wrt").Select(n => Str(n)!).ToList(),
-                h["at"] is { } at ? Seq(at, "at").Select(Numbers).ToList() : []);
+                h["at"] is { } at ? Seq(at, "at").Select(Numbers).ToList() : [])
+            {
+                Names = h["name"] is { } hn ? Seq(hn, "name").Select(n => Str(n) ?? throw new YamlException("a Hessian's name is a name such as H", n)).ToList() : [],
+            };
         }
 
         if (top["optimizer"] is YamlMapping o)

@@ -32,6 +32,9 @@ internal enum ArgKind
 
     /// <summary>An integer or one of the quoted strings <see cref="Param.Choices"/> (<c>padding='same'</c>).</summary>
     IntOrStr,
+
+    /// <summary>A real number or one of the quoted strings <see cref="Param.Choices"/> (<c>norm(x, p='inf')</c>).</summary>
+    NumberOrStr,
 }
 
 /// <summary>
@@ -238,6 +241,8 @@ internal static class Binder
                 return ToStr(sig, p, e);
             case ArgKind.IntOrStr:
                 return e is StrExpr ? ToStr(sig, p, e) : ToInt(sig, p, e, src);
+            case ArgKind.NumberOrStr:
+                return e is StrExpr ? ToStr(sig, p, e) : ToNumber(sig, p, e, src, "a number");
             default:
                 throw new InvalidOperationException($"unknown argument kind {p.Kind}");
         }
@@ -308,6 +313,6 @@ internal static class Binder
         var choices = p.Choices ?? [];
         string list = string.Join(" or ", choices.Select(ch => $"'{ch}'"));
         return e is StrExpr s && choices.Contains(s.Value) ? s.Value
-            : throw Wrong(sig, p, e, p.Kind == ArgKind.IntOrStr ? $"an integer or {list}" : list);
+            : throw Wrong(sig, p, e, p.Kind switch { ArgKind.IntOrStr => $"an integer or {list}", ArgKind.NumberOrStr => $"a number or {list}", _ => list });
     }
 }

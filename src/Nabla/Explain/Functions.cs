@@ -95,6 +95,10 @@ internal static class Functions
         yield return new("bce_sum", [In, Req("target", K.Tensor), Opt("weight", K.Tensor, null)],
             a => F.BinaryCrossEntropy(a.Tensor("input"), a.Tensor("target"), a.OptTensor("weight"), Reduction.Sum),
             "bce(input, target, weight, reduction='sum')");
+        foreach (var sig in Linalg.Signatures())
+        {
+            yield return sig;
+        }
     }
 
     // sum, mean: dim None reduces everything (keepdim then keeps every dim as size 1, as torch.sum(x, dim=None, keepdim=True)).

@@ -50,6 +50,10 @@ internal static class JsonRenderer
         {
             root["loss"] = new JsonObject { ["name"] = loss.Name, ["value"] = Value(loss.Value) };
             root["adjoints"] = Obj(sol.Adjoints.Select(a => ($"d{loss.Name}/d{a.Key}", Value(a.Value))));
+            if (sol.OtherLosses.Count > 0)
+            {
+                root["losses"] = Obj(sol.OtherLosses.Prepend(loss).Select(l => (l.Name, Value(l.Value))));
+            }
         }
 
         if (sol.Gradients.Count > 0)
@@ -75,6 +79,7 @@ internal static class JsonRenderer
             {
                 ["of"] = ex.Hessian!.Of,
                 ["wrt"] = new JsonArray(ex.Hessian.Wrt.Select(w => (JsonNode)JsonValue.Create(w)!).ToArray()),
+                ["names"] = new JsonArray(ex.Hessian.Names.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray()),
                 ["points"] = new JsonArray(sol.CriticalPoints.Select(p => (JsonNode)new JsonObject
                 {
                     ["at"] = Array(p.At),
@@ -82,6 +87,7 @@ internal static class JsonRenderer
                     ["gradient"] = Value(p.Gradient),
                     ["hessian"] = Value(p.Hessian),
                     ["eigenvalues"] = Array(p.Eigenvalues),
+                    ["eigenvectors"] = p.Eigenvectors is { } vec ? Value(vec) : null,
                     ["determinant"] = Num(p.Determinant),
                     ["type"] = p.Type,
                     ["reason"] = p.Reason,

@@ -16,7 +16,11 @@ internal sealed record GradientResult(string Name, string Of, string Wrt, Tensor
 internal sealed record OptimizerStep(int Step, IReadOnlyList<(string Param, Tensor Before, Tensor Grad, Tensor After, IReadOnlyDictionary<string, Tensor> State)> Params, double Loss);
 
 /// <summary>The Hessian analysis at one point.</summary>
-internal sealed record CriticalPoint(double[] At, double F, Tensor Gradient, Tensor Hessian, double[] Eigenvalues, double Determinant, string Type, string Reason);
+internal sealed record CriticalPoint(double[] At, double F, Tensor Gradient, Tensor Hessian, double[] Eigenvalues, double Determinant, string Type, string Reason)
+{
+    /// <summary>Unit eigenvectors as columns, in the order of <see cref="Eigenvalues"/>, each with its largest component positive; null when eigenvalues repeat.</summary>
+    public Tensor? Eigenvectors { get; init; }
+}
 
 /// <summary>A perceptron epoch: errors, weights and threshold after it, and the per-pattern rows.</summary>
 internal sealed record PerceptronEpoch(int Epoch, int Errors, double[] W, double Theta, IReadOnlyList<(double[] X, double Net, int Y, double T, double[] WAfter, double ThetaAfter)> Rows);
@@ -39,6 +43,9 @@ internal sealed class Solution
 
     /// <summary>The unknowns a <c>solve:</c> section found, and how; null without one.</summary>
     public SolveResult? Solved { get; set; }
+
+    /// <summary>The losses besides <see cref="Loss"/> (<c>losses:</c>), each with its gradients in <see cref="Gradients"/>.</summary>
+    public List<Quantity> OtherLosses { get; } = [];
 
     public Dictionary<string, Tensor> Adjoints { get; } = new(StringComparer.Ordinal);
 

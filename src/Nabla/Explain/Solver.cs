@@ -28,6 +28,7 @@ internal static class Solver
     {
         Evaluator evaluator;
         Evaluation ev;
+        List<CriticalPoint>? hessian;
         Solution sol;
         var solved = ex.Solve is { } solve ? Unknowns.Solve(ex, solve) : null;
         using (var trace = Trace.Capture())
@@ -45,6 +46,7 @@ internal static class Solver
                 equationInputs[v.Name] = v.Value;
             }
 
+            hessian = Calculus.NamedHessian(ex, equationInputs);
             evaluator = new Evaluator(ex, equationInputs);
             ev = evaluator.Run();
             sol = new Solution { Exercise = ex, Evaluation = ev, Trace = trace.Steps, Digits = digits ?? ex.Digits ?? 6 };
@@ -87,12 +89,13 @@ internal static class Solver
                 }
 
                 Gradients(sol, ev, sol.Loss);
+                Losses.Gradients(sol, ev);
             }
         }
 
         Calculus.Sensitivities(sol, ev);
         Calculus.Jacobians(sol, evaluator);
-        Calculus.Hessian(sol, evaluator);
+        Calculus.Hessian(sol, evaluator, hessian);
         if (ex.Optimizer is { } opt)
         {
             Optimize(sol, evaluator, opt);

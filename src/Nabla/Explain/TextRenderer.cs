@@ -70,6 +70,11 @@ internal static class TextRenderer
         {
             H("Loss");
             Line(M($"{Latex.Name(loss.Name)} = {Latex.Expr(loss.Equation.Rhs, loss)} = {Latex.Tensor(loss.Value, d)}", $"{loss.Name} = {loss.Equation.RhsText} = {N(loss.Value)}"));
+            foreach (var other in sol.OtherLosses)
+            {
+                Line(M($"{Latex.Name(other.Name)} = {Latex.Tensor(other.Value, d)}", $"{other.Name} = {other.Equation.RhsText} = {N(other.Value)} (another loss: its gradients below; the backward pass is {loss.Name}'s)"));
+            }
+
             H("Backward pass (chain rule, reverse mode)");
             Line(M($"\\partial {Latex.Name(loss.Name)}/\\partial {Latex.Name(loss.Name)} = 1", $"d{loss.Name}/d{loss.Name} = 1"));
             foreach (var q in ev.Quantities.AsEnumerable().Reverse().Where(q => q != loss && sol.Adjoints.ContainsKey(q.Name)))
@@ -116,7 +121,7 @@ internal static class TextRenderer
             H($"Hessian of {hs.Of} with respect to ({string.Join(", ", hs.Wrt)})");
             foreach (var p in sol.CriticalPoints)
             {
-                Line($"at ({string.Join(", ", p.At.Select(Num))}): {hs.Of} = {Num(p.F)}, gradient = {N(p.Gradient)}, Hessian = {N(p.Hessian)}, eigenvalues = [{string.Join(", ", p.Eigenvalues.Select(Num))}], det = {Num(p.Determinant)}");
+                Line($"at ({string.Join(", ", p.At.Select(Num))}): {hs.Of} = {Num(p.F)}, gradient = {N(p.Gradient)}, Hessian = {N(p.Hessian)}, eigenvalues = [{string.Join(", ", p.Eigenvalues.Select(Num))}]{(p.Eigenvectors is { } vec ? $", eigenvectors (columns) = {N(vec)}" : string.Empty)}, det = {Num(p.Determinant)}");
                 Line($"  → {p.Type}: {p.Reason}");
             }
         }

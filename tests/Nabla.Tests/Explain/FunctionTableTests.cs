@@ -45,6 +45,15 @@ public class FunctionTableTests
         ["mse"] = r => Loss(r, "mse"),
         ["bce"] = r => Loss(r, "bce"),
         ["bce_sum"] = r => Loss(r, "bce_sum"),
+        ["det"] = r => Square(r, "det"),
+        ["inv"] = r => Square(r, "inv"),
+        ["solve"] = r => Square(r, "solve"),
+        ["norm"] = Norm,
+        ["eigvals"] = r => Eigen(r, "eigvals"),
+        ["eigvecs"] = r => Eigen(r, "eigvecs"),
+        ["shape"] = r => Elementwise(r, "shape", x => Tensor.FromArray([.. x.Shape.ToArray().Select(d => (double)d)])),
+        ["numel"] = r => Elementwise(r, "numel", x => Tensor.Scalar(x.Numel)),
+        ["permute"] = Permute,
     };
 
     public static TheoryData<string> Names() => [.. Table.Keys];
@@ -399,6 +408,158 @@ public class FunctionTableTests
             new("bce(p, t, None, 'sum')", () => F.BinaryCrossEntropy(p, t, reduction: Reduction.Sum)),
             new("bce(input=p, target=t, weight=wt, reduction='none')", () => F.BinaryCrossEntropy(p, t, wt, Reduction.None)),
             new("bce(p, t, reduction='mean')", () => F.BinaryCrossEntropy(p, t)),
+        ]);
+    }
+
+    // The cofactor (Laplace) expansion, independent of the elimination the language uses.
+    private static double Det(double[,] m)
+    {
+        int n = m.GetLength(0);
+        if (n == 1)
+        {
+            return m[0, 0];
+        }
+
+        double sum = 0;
+        for (int j = 0; j < n; j++)
+        {
+            sum += (j % 2 == 0 ? 1 : -1) * m[0, j] * Det(Minor(m, 0, j));
+        }
+
+        return sum;
+    }
+
+    private static double[,] Minor(double[,] m, int row, int col)
+    {
+        int n = m.GetLength(0);
+        var r = new double[n - 1, n - 1];
+        for (int i = 0, ri = 0; i < n; i++)
+        {
+            if (i == row)
+            {
+                continue;
+            }
+
+            for (int j = 0, rj = 0; j < n; j++)
+            {
+                if (j != col)
+                {
+                    r[ri, rj++] = m[i, j];
+                }
+            }
+
+            ri++;
+        }
+
+        return r;
+    }
+
+    // A⁻¹ = adj(A)/det A, adj(A)ᵢⱼ = (−1)^(i+j)·det(minor(A, j, i)).
+    private static Tensor Inverse(Tensor a)
+    {
+        int n = a.Shape[0];
+        var m = a.ToDoubleArray();
+        var mm = new double[n, n];
+        for (int i = 0; i < n * n; i++)
+        {
+            mm[i / n, i % n] = m[i];
+        }
+
+        double det = Det(mm);
+        return Tensor.FromArray([.. Enumerable.Range(0, n * n).Select(k => ((((k / n) + (k % n)) % 2 == 0 ? 1 : -1) * (n == 1 ? 1 : Det(Minor(mm, k % n, k / n)))) / det)], a.Shape);
+    }
+
+    // Diagonally dominant (so well conditioned) random n×n matrices, n = 1..4; det by cofactors, inv by the adjugate,
+    // solve as adjugate·b.
+    private static Inputs Square(Random r, string f)
+    {
+        var given = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var cases = new List<Case>();
+        for (int n = 1; n <= 4; n++)
+        {
+            var a = Rand(r, new Shape(n, n)) + (Tensor.Eye(n, dtype: DType.Float64) * 5 * (r.Next(2) * 2 - 1));
+            var (b, bm) = (Rand(r, new Shape(n)), Rand(r, new Shape(n, 2)));
+            (given[$"a{n}"], given[$"b{n}"], given[$"m{n}"]) = (a, b, bm);
+            var mm = new double[n, n];
+            var flat = a.ToDoubleArray();
+            for (int i = 0; i < n * n; i++)
+            {
+                mm[i / n, i % n] = flat[i];
+            }
+
+            cases.AddRange(f switch
+            {
+                "det" => [new($"det(a{n})", () => Tensor.Scalar(Det(mm))), new($"det(A=a{n})", () => Tensor.Scalar(Det(mm)))],
+                "inv" => [new($"inv(a{n})", () => Inverse(a)), new($"inv(A=a{n})", () => Inverse(a))],
+                _ => [new($"solve(a{n}, b{n})", () => Inverse(a).MatMul(b)), new($"solve(A=a{n}, B=m{n})", () => Inverse(a).MatMul(bm))],
+            });
+        }
+
+        return new(given, cases);
+    }
+
+    private static Inputs Norm(Random r)
+    {
+        var x = Rand(r, new Shape(3, 4));
+        var v = Rand(r, new Shape(5));
+        Tensor Abs(Tensor t) => Tensor.FromArray([.. t.ToDoubleArray().Select(Math.Abs)], t.Shape);
+        return new(new() { ["x"] = x, ["v"] = v },
+        [
+            new("norm(v)", () => (v * v).Sum().Sqrt()), new("norm(input=v, p=2)", () => (v * v).Sum().Sqrt()),
+            new("norm(v, 1)", () => Abs(v).Sum()), new("norm(v, 'inf')", () => Abs(v).Max()), new("norm(v, '-inf')", () => Abs(v).Min()),
+            new("norm(v, 3)", () => Abs(v).Pow(3).Sum().Pow(1.0 / 3)),
+            new("norm(x)", () => (x * x).Sum().Sqrt()), new("norm(x, 'fro')", () => (x * x).Sum().Sqrt()),
+            new("norm(x, 1, 0)", () => Abs(x).Sum(0)), new("norm(x, 2, -1, True)", () => (x * x).Sum(1, true).Sqrt()),
+            new("norm(x, p='inf', dim=1)", () => Abs(x).Max(1).Values), new("norm(x, 'inf', [0, 1], True)", () => Abs(x).Max().Reshape(1, 1)),
+            new("norm(x, 1, [1, 0])", () => Abs(x).Sum()),
+        ]);
+    }
+
+    // A = Q·diag(λ)·Qᵀ with a known orthogonal Q (a rotation, a Householder reflection I − 2uuᵀ/uᵀu) and distinct λ:
+    // eigvals are λ ascending, eigvecs Q's columns in that order, each signed so its largest component is positive.
+    private static Inputs Eigen(Random r, string f)
+    {
+        var given = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var cases = new List<Case>();
+        double t = r.NextDouble() * Math.PI;
+        var rot = Tensor.FromArray(new double[,] { { Math.Cos(t), -Math.Sin(t) }, { Math.Sin(t), Math.Cos(t) } });
+        var u = Rand(r, new Shape(3, 1));
+        var house = Tensor.Eye(3, dtype: DType.Float64) - (u.MatMul(u.Transpose(0, 1)) * (2 / (u * u).Sum().Item()));
+        foreach (var (q, name) in new[] { (rot, "r2"), (house, "h3") })
+        {
+            int n = q.Shape[0];
+            var lam = Enumerable.Range(0, n).Select(i => (i * 2.5) - 1 + r.NextDouble()).OrderByDescending(l => l).ToArray();
+            var a = q.MatMul(Tensor.FromArray(lam).Unsqueeze(1) * q.Transpose(0, 1));
+            given[name] = a;
+            var order = Enumerable.Range(0, n).OrderBy(i => lam[i]).ToArray();
+            var qv = q.ToDoubleArray();
+            var vecs = new double[n * n];
+            for (int c = 0; c < n; c++)
+            {
+                var col = Enumerable.Range(0, n).Select(i => qv[(i * n) + order[c]]).ToArray();
+                double big = col.Max(Math.Abs);
+                double sign = col.First(v => Math.Abs(v) >= big * (1 - 1e-9)) < 0 ? -1 : 1;
+                for (int i = 0; i < n; i++)
+                {
+                    vecs[(i * n) + c] = sign * col[i];
+                }
+            }
+
+            var expected = f == "eigvals" ? Tensor.FromArray([.. order.Select(i => lam[i])]) : Tensor.FromArray(vecs, new Shape(n, n));
+            cases.Add(new($"{f}({name})", () => expected));
+            cases.Add(new($"{f}(A={name})", () => expected));
+        }
+
+        return new(given, cases);
+    }
+
+    private static Inputs Permute(Random r)
+    {
+        var x = Rand(r, new Shape(2, 3, 4));
+        return new(new() { ["x"] = x },
+        [
+            new("permute(x, [2, 0, 1])", () => x.Permute(2, 0, 1)), new("permute(x, 1, 0, 2)", () => x.Permute(1, 0, 2)),
+            new("permute(x, dims=[-1, -2, -3])", () => x.Permute(2, 1, 0)), new("permute(input=x, dims=[0, 1, 2])", () => x),
         ]);
     }
 }

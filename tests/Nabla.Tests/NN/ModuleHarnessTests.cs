@@ -43,6 +43,8 @@ public sealed partial class ModuleHarnessTests
         ["ZeroPad2d"] = new(() => new ZeroPad2d(1, 2, 0, 1), () => X(1, 2, 2, 3), 0),
         ["Flatten"] = new(() => new Flatten(), () => X(2, 2, 3), 0),
         ["Unflatten"] = new(() => new Unflatten(1, [2, 3]), () => X(2, 6), 0),
+        ["Reshape"] = new(() => new Reshape([3, -1]), () => X(2, 6), 0),
+        ["Permute"] = new(() => new Permute([0, 2, 1]), () => X(2, 3, 4), 0),
         ["Dropout"] = new(() => new Dropout(0.4, DropGen), () => X(3, 4), 0, true, DropGen),
         ["Dropout2d"] = new(() => new Dropout2d(0.5, DropGen), () => X(2, 4, 2, 2), 0, true, DropGen),
         ["BatchNorm1d"] = new(() => new BatchNorm1d(3, dtype: D), () => X(4, 3), 6, true),

@@ -156,6 +156,12 @@ public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
 /// <summary>Expands one dimension into several (the inverse of Flatten).</summary>
 public sealed class Unflatten(int dim, int[] unflattenedSize) : Module
 {
+    /// <summary>The dimension expanded (0 is the batch).</summary>
+    public int Dim => dim;
+
+    /// <summary>The sizes it is expanded into.</summary>
+    public IReadOnlyList<int> UnflattenedSize => unflattenedSize;
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => input.Reshape(OutputShape(input.Shape));
 
@@ -175,4 +181,79 @@ public sealed class Unflatten(int dim, int[] unflattenedSize) : Module
 
     /// <inheritdoc/>
     public override string ExtraRepr() => $"dim={dim}, unflattenedSize=({string.Join(", ", unflattenedSize)})";
+}
+
+/// <summary>
+/// Gives each sample a new shape (Keras's <c>Reshape</c>): the batch dimension is kept and the rest of the input is
+/// reshaped to <see cref="TargetShape"/>, in which one size may be −1 (inferred).
+/// </summary>
+public sealed class Reshape(int[] shape) : Module
+{
+    /// <summary>The shape of one sample after the layer.</summary>
+    public IReadOnlyList<int> TargetShape => shape;
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Reshape(OutputShape(input.Shape));
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input)
+    {
+        if (input.Rank == 0)
+        {
+            throw new ArgumentException($"{TypeName}: needs a batch dimension, got a 0-d input");
+        }
+
+        long per = input.Numel / Math.Max(1, input[0]);
+        int unknown = Array.FindIndex(shape, s => s == -1);
+        if (shape.Any(s => s < -1 || s == 0 && per != 0) || shape.Count(s => s == -1) > 1)
+        {
+            throw new ArgumentException($"{TypeName}: shape [{string.Join(", ", shape)}] must be sizes ≥ 1 with at most one −1");
+        }
+
+        long known = shape.Where(s => s != -1).Aggregate(1L, (a, b) => a * b);
+        var dims = shape.ToArray();
+        if (unknown >= 0 && known > 0 && per % known == 0)
+        {
+            dims[unknown] = (int)(per / known);
+        }
+
+        if (dims.Aggregate(1L, (a, b) => a * b) != per || dims.Contains(-1))
+        {
+            throw new ArgumentException($"{TypeName}: a sample of shape {new Shape(input.ToArray()[1..])} ({per} elements) cannot be reshaped to [{string.Join(", ", shape)}]");
+        }
+
+        return new Shape([input[0], .. dims]);
+    }
+
+    /// <inheritdoc/>
+    public override string ExtraRepr() => $"shape=({string.Join(", ", shape)})";
+}
+
+/// <summary>Reorders the dimensions of the input, batch included (torchvision's <c>ops.Permute</c>): output dim i is input dim dims[i].</summary>
+public sealed class Permute(int[] dims) : Module
+{
+    /// <summary>The new order of the input's dimensions.</summary>
+    public IReadOnlyList<int> Dims => dims;
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input)
+    {
+        OutputShape(input.Shape);
+        return input.Permute(dims);
+    }
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input)
+    {
+        var norm = dims.Select(d => d >= -input.Rank && d < input.Rank ? (d + input.Rank) % input.Rank : -1).ToArray();
+        if (dims.Length != input.Rank || norm.Contains(-1) || norm.Distinct().Count() != norm.Length)
+        {
+            throw new ArgumentException($"{TypeName}: dims ({string.Join(", ", dims)}) are not an order of the {input.Rank} dimensions of {input}");
+        }
+
+        return new Shape([.. norm.Select(d => input[d])]);
+    }
+
+    /// <inheritdoc/>
+    public override string ExtraRepr() => $"dims=({string.Join(", ", dims)})";
 }
