@@ -8,17 +8,18 @@ namespace Nabla.Cli.Commands;
 /// (from the claims file, or the exercise's own <c>claims:</c>) with the computed ones, reports each as right or wrong,
 /// blames the earliest wrong quantity others depend on and says why. The files the exercise names are read only inside
 /// its folder and the <c>--allow-path</c> folders. Exit code 0 when all claims are right, 1 when any is wrong, 2 on a
-/// bad file (one line: file, line, column, problem).
+/// bad file (one line: file, line, column, problem). With <c>--claims FOLDER</c> it grades every claims file of the
+/// folder instead (<see cref="GradeCommand"/>).
 /// </summary>
 internal static class CheckCommand
 {
-    public const string Usage = "nabla check <exercise.yaml> [--claims claims.yaml] [--digits N] [--allow-path DIR]...";
+    public const string Usage = "nabla check <exercise.yaml> [--claims claims.yaml|FOLDER] [--report DIR] [--digits N] [--allow-path DIR]...";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         try
         {
-            string? file = null, claimsFile = null;
+            string? file = null, claimsFile = null, reportDir = null;
             int? digits = null;
             var allowed = new List<string>();
             for (int i = 0; i < args.Length; i++)
@@ -31,6 +32,9 @@ internal static class CheckCommand
                         break;
                     case "--digits":
                         digits = int.TryParse(Next(), out int d) && d is > 0 and <= 17 ? d : throw new ArgumentException("--digits must be 1..17");
+                        break;
+                    case "--report":
+                        reportDir = Next();
                         break;
                     case "--allow-path":
                         allowed.Add(ExplainCommand.AllowedFolder(Next()));
@@ -49,6 +53,16 @@ internal static class CheckCommand
             }
 
             var exercise = Exercise.Load(file, allowed);
+            if (claimsFile is not null && Directory.Exists(claimsFile))
+            {
+                return GradeCommand.Run(ExplainCommand.Solve(exercise, digits, file), claimsFile, reportDir, output, error);
+            }
+
+            if (reportDir is not null)
+            {
+                throw new ArgumentException("--report DIR is for grading a folder of claims files (--claims FOLDER)");
+            }
+
             YamlNode claims;
             if (claimsFile is not null)
             {

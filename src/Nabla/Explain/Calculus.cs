@@ -82,6 +82,12 @@ internal static class Calculus
             double det = Determinant(h);
             var (type, reason) = Classify(grad.ToDoubleArray(), eig, det, h.ToDoubleArray()[0]);
             sol.CriticalPoints.Add(new CriticalPoint(p, f.Item(), grad.Detach(), h, eig, det, type, reason));
+            string k = $"[{sol.CriticalPoints.Count - 1}]", hk = $"{spec.Of}.hessian{k}";
+            sol.Values.Add(new NamedValue($"{spec.Of}.value{k}", Tensor.Scalar(f.Item()), [], "hessian"));
+            sol.Values.Add(new NamedValue($"{spec.Of}.gradient{k}", grad.Detach(), [], "hessian"));
+            sol.Values.Add(new NamedValue(hk, h, [], "hessian"));
+            sol.Values.Add(new NamedValue($"{spec.Of}.eigenvalues{k}", Tensor.FromArray(eig), [hk], "hessian"));
+            sol.Values.Add(new NamedValue($"{spec.Of}.det{k}", Tensor.Scalar(det), [hk], "hessian"));
         }
     }
 
