@@ -45,15 +45,15 @@ internal static class GradeCommand
         try
         {
             var root = YamlParser.Parse(ConfinedFolder.Decode(confined.ReadAllBytes(name)));
-            return new StudentClaims(student, root is YamlMapping m && m["claims"] is { } inner ? inner : root, null);
+            return new StudentClaims(student, path, root is YamlMapping m && m["claims"] is { } inner ? inner : root, null);
         }
         catch (YamlException e) when (e.File is null)
         {
-            return new StudentClaims(student, null, new YamlException(path, e).Message);
+            return new StudentClaims(student, path, null, new YamlException(path, e).Message);
         }
         catch (InvalidFileException e)
         {
-            return new StudentClaims(student, null, e.Message);
+            return new StudentClaims(student, path, null, e.Message);
         }
     }
 }

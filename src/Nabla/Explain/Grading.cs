@@ -6,9 +6,10 @@ namespace Nabla.Explain;
 
 /// <summary>One student's claims file: its name, and the claims or why it could not be read.</summary>
 /// <param name="Student">The file name without <c>.yaml</c>/<c>.yml</c> and without a <c>.claims</c> suffix.</param>
+/// <param name="File">The file's path, for messages.</param>
 /// <param name="Claims">The claims mapping (a file's <c>claims:</c> or the file itself), or null when <paramref name="Error"/> says why.</param>
 /// <param name="Error">Why the file could not be read or checked ("file: line L, column C: problem"), or null.</param>
-internal sealed record StudentClaims(string Student, YamlNode? Claims, string? Error);
+internal sealed record StudentClaims(string Student, string File, YamlNode? Claims, string? Error);
 
 /// <summary>One cell of the grade table.</summary>
 /// <param name="Verdict">right, wrong or missing.</param>
@@ -31,7 +32,8 @@ internal sealed record GradeTable(IReadOnlyList<string> Questions, IReadOnlyList
 
 /// <summary>
 /// Grades the claims of several students against one solution with <see cref="Checker"/>. The questions are the names
-/// claimed in any file, in the order the engine computes them; a student who leaves one out gets <c>missing</c>. A
+/// claimed in any file, in the order they first appear (files in the given order); a student who leaves one out gets
+/// <c>missing</c>. A
 /// wrong claim that no other wrong claim explains is <c>WRONG</c> with the checker's reason (the blamed step); one that
 /// follows from it is <c>wrong (because of x)</c>. A file that cannot be read or names an unknown quantity gets a row
 /// with its error instead of aborting the others.
@@ -40,7 +42,6 @@ internal static class Grading
 {
     public static GradeTable Grade(Solution sol, IReadOnlyList<StudentClaims> students)
     {
-        var order = sol.Values.Select((v, i) => (v.Name, i)).GroupBy(p => p.Name).ToDictionary(g => g.Key, g => g.Last().i, StringComparer.Ordinal);
         var reports = new List<(StudentClaims S, CheckReport? Report, string? Error)>();
         foreach (var s in students)
         {
@@ -56,12 +57,12 @@ internal static class Grading
             }
             catch (YamlException e)
             {
-                reports.Add((s, null, e.Message));
+                reports.Add((s, null, (e.File is null ? new YamlException(s.File, e) : e).Message));
             }
         }
 
         var questions = reports.Where(r => r.Report is not null).SelectMany(r => r.Report!.Results.Select(c => c.Name))
-            .Distinct(StringComparer.Ordinal).OrderBy(n => order.GetValueOrDefault(n, int.MaxValue)).ThenBy(n => n, StringComparer.Ordinal).ToList();
+            .Distinct(StringComparer.Ordinal).ToList();
         var rows = new List<GradeRow>();
         foreach (var (s, report, error) in reports)
         {
