@@ -19,7 +19,7 @@ public class ExerciseGeneratorTests
     }
 
     // 20 seeds: the exercise file parses, solves and renders as text and JSON; its answer key, read back as a claims
-    // file, is all right; the same seed gives the same files and the seeds give different problems.
+    // file, is all right (and a perceptron converges); the same seed gives the same files and the seeds give different problems.
     [Theory]
     [MemberData(nameof(TopicNames))]
     public void Twenty_seeds_explain_and_their_keys_check_all_right(string topic)
@@ -36,6 +36,7 @@ public class ExerciseGeneratorTests
             var report = Checker.Check(sol, claims);
             Assert.True(report.AllRight, $"{topic} seed {seed}: {CheckRenderer.Render(report, 6)}");
             Assert.Equal(g.Asks.Count, report.Results.Count);
+            Assert.True(topic != "perceptron" || sol.PerceptronConverged == true, $"perceptron seed {seed} does not converge");
             exercises.Add(g.ExerciseYaml[g.ExerciseYaml.IndexOf('\n', StringComparison.Ordinal)..].Replace($"-{seed}", string.Empty, StringComparison.Ordinal));
         }
 

@@ -9,7 +9,7 @@ internal static class OptimTopics
         new("momentum", "Two steps of SGD with momentum (PyTorch's rule v <- mu*v + g, w <- w - lr*v) for a linear model.", d => Step(d, "momentum")),
         new("adam", "Two Adam steps for a linear model with mean squared error.", d => Step(d, "adam")),
         new("hessian", "Gradient, Hessian, eigenvalues and determinant of f(x, y) = x^4 - 2a^2 x^2 + y^4 - 2b^2 y^2 at three points.", Hessian),
-        new("perceptron", "The perceptron rule on a linearly separable logic function of two inputs, until an epoch has no error.", Perceptron),
+        new("perceptron", "The perceptron rule (learned threshold) on a linearly separable logic function of two inputs, until an epoch has no error.", Perceptron),
     ];
 
     private static Problem Step(Draw d, string kind)
@@ -66,15 +66,15 @@ internal static class OptimTopics
     }
 
     // The 12 logic functions of two inputs that a line separates, constants left out (all but XOR, XNOR, 0 and 1), as
-    // targets of (00, 01, 10, 11).
-    // With a fixed threshold θ the input (0, 0) gives net 0, so f(0, 0) = 1 needs θ ≤ 0 and f(0, 0) = 0 needs θ > 0.
+    // targets of (00, 01, 10, 11). The threshold is learned: the rule on (w, θ) with inputs (x, −1) then ends for any
+    // separable data, start and rate (the perceptron convergence theorem); with θ fixed it may cycle for ever (NAND with
+    // θ = 0 has no solution at all, and a rate of 0.5 can step over a narrow solution region).
     private static Problem Perceptron(Draw d)
     {
         var functions = Enumerable.Range(1, 14).Where(f => f is not (0b0110 or 0b1001)).ToArray();
         int f = d.Pick(functions);
         double[] t = [.. Enumerable.Range(0, 4).Select(i => (double)((f >> (3 - i)) & 1))];
-        bool learn = d.Int(0, 1) == 1;
-        double theta = learn ? d.Tenth(-5, 5) : t[0] == 1 ? d.Tenth(-5, 0) : d.Tenth(1, 5);
+        double theta = d.Tenth(-5, 5);
         double lr = d.Pick(0.1, 0.2, 0.5);
         var w0 = d.Many(2, () => d.Tenth(-5, 5));
         return new($"The perceptron rule on targets {Y.L(t)} for inputs 00, 01, 10, 11", $$"""
@@ -84,7 +84,7 @@ internal static class OptimTopics
               theta: {{Y.N(theta)}}
               w0: {{Y.L(w0)}}
               epochs: 100
-              learn_theta: {{(learn ? "true" : "false")}}
+              learn_theta: true
             """, ["perceptron.errors", "perceptron.w"]);
     }
 }
