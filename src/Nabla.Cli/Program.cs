@@ -17,10 +17,14 @@ internal static class Program
           nabla explain <exercise.yaml> [--format text|markdown|json|dot|html] [--digits N] [--png DIR] [--allow-path DIR]...
                                               the worked solution of an exercise (forward, loss, chain rule,
                                               BPTT table, updates, Hessians), computed by the engine
-          nabla check <exercise.yaml> [--claims claims.yaml] [--format text|html] [--allow-path DIR]...
-                                              right/wrong per claimed value; blames the first wrong step
+          nabla check <exercise.yaml> [--claims claims.yaml|FOLDER] [--report DIR] [--format text|html] [--digits N] [--allow-path DIR]...
+                                              right/wrong per claimed value; blames the first wrong step;
+                                              a FOLDER of claims files (one per student) gives a grade table
                                               (files an exercise names are read only in its folder and
                                               the --allow-path folders: docs/security.md)
+          nabla exercise list | new <topic> [--seed N] [--out DIR]
+                                              problem types; a new variant with fresh numbers and its
+                                              answer key (a claims file computed by the engine)
           nabla train [options]               train LeNet-5 on built-in digits (nabla train --help for options)
           nabla --version                     print the version
           nabla --help                        print this help
@@ -38,6 +42,7 @@ internal static class Program
                 ["summary", .. var rest] => SummaryCommand.Run(rest, Console.Out, Console.Error),
                 ["explain", .. var rest] => ExplainCommand.Run(rest, Console.Out, Console.Error),
                 ["check", .. var rest] => CheckCommand.Run(rest, Console.Out, Console.Error),
+                ["exercise", .. var rest] => ExerciseCommand.Run(rest, Console.Out, Console.Error),
                 ["train", "--help" or "-h"] => Print(TrainCommand.Usage),
                 ["train", .. var rest] => TrainCommand.Run(rest, Console.Out, Console.Error),
                 [var unknown, ..] => Fail($"unknown command '{unknown}'. Run 'nabla --help' for the list."),

@@ -4,21 +4,22 @@ using Nabla.Serialization;
 namespace Nabla.Cli.Commands;
 
 /// <summary>
-/// <c>nabla check &lt;exercise.yaml&gt; [--claims claims.yaml] [--digits N] [--format text|html] [--allow-path DIR]...</c>:
+/// <c>nabla check &lt;exercise.yaml&gt; [--claims claims.yaml|FOLDER] [--report DIR] [--digits N] [--format text|html] [--allow-path DIR]...</c>:
 /// compares claimed values (from the claims file, or the exercise's own <c>claims:</c>) with the computed ones, reports
 /// each as right or wrong, blames the earliest wrong quantity others depend on and says why. The files the exercise
 /// names are read only inside its folder and the <c>--allow-path</c> folders. Exit code 0 when all claims are right, 1
-/// when any is wrong, 2 on a bad file (one line: file, line, column, problem).
+/// when any is wrong, 2 on a bad file (one line: file, line, column, problem). With <c>--claims FOLDER</c> it grades
+/// every claims file of the folder instead (<see cref="GradeCommand"/>).
 /// </summary>
 internal static class CheckCommand
 {
-    public const string Usage = "nabla check <exercise.yaml> [--claims claims.yaml] [--digits N] [--format text|html] [--allow-path DIR]...";
+    public const string Usage = "nabla check <exercise.yaml> [--claims claims.yaml|FOLDER] [--report DIR] [--digits N] [--format text|html] [--allow-path DIR]...";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         try
         {
-            string? file = null, claimsFile = null, format = "text";
+            string? file = null, claimsFile = null, reportDir = null, format = "text";
             int? digits = null;
             var allowed = new List<string>();
             for (int i = 0; i < args.Length; i++)
@@ -40,6 +41,9 @@ internal static class CheckCommand
                     case "--digits":
                         digits = int.TryParse(Next(), out int d) && d is > 0 and <= 17 ? d : throw new ArgumentException("--digits must be 1..17");
                         break;
+                    case "--report":
+                        reportDir = Next();
+                        break;
                     case "--allow-path":
                         allowed.Add(ExplainCommand.AllowedFolder(Next()));
                         break;
@@ -57,6 +61,21 @@ internal static class CheckCommand
             }
 
             var exercise = Exercise.Load(file, allowed);
+            if (claimsFile is not null && Directory.Exists(claimsFile))
+            {
+                if (format != "text")
+                {
+                    throw new ArgumentException("--format html is for one claims file; a folder is graded into Markdown and CSV tables");
+                }
+
+                return GradeCommand.Run(ExplainCommand.Solve(exercise, digits, file), claimsFile, reportDir, output, error);
+            }
+
+            if (reportDir is not null)
+            {
+                throw new ArgumentException("--report DIR is for grading a folder of claims files (--claims FOLDER)");
+            }
+
             YamlNode claims;
             if (claimsFile is not null)
             {

@@ -72,6 +72,18 @@ internal static class Calculus
 
         var points = computed ?? HessianPoints(spec, evaluator, sol.Evaluation.Given);
         sol.CriticalPoints.AddRange(points);
+        for (int i = 0; i < points.Count; i++)
+        {
+            // Every point is claimable by position too (f.hessian[0], ...), named or not.
+            var (p, k) = (points[i], $"[{i}]");
+            string hk = $"{spec.Of}.hessian{k}";
+            sol.Values.Add(new NamedValue($"{spec.Of}.value{k}", Tensor.Scalar(p.F), [], "hessian"));
+            sol.Values.Add(new NamedValue($"{spec.Of}.gradient{k}", p.Gradient, [], "hessian"));
+            sol.Values.Add(new NamedValue(hk, p.Hessian, [], "hessian"));
+            sol.Values.Add(new NamedValue($"{spec.Of}.eigenvalues{k}", Tensor.FromArray(p.Eigenvalues), [hk], "hessian"));
+            sol.Values.Add(new NamedValue($"{spec.Of}.det{k}", Tensor.Scalar(p.Determinant), [hk], "hessian"));
+        }
+
         for (int i = 0; i < points.Count && i < spec.Names.Count; i++)
         {
             foreach (var (name, value) in HessianExports(spec.Names[i], points[i]))
