@@ -126,7 +126,13 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
             ev.Given[g.Name] = requireGrad ? t.RequireGrad() : t;
         }
 
-        var eqs = Exercise.Equations;
+        Continue(ev, Exercise.Equations);
+        return ev;
+    }
+
+    /// <summary>Evaluates <paramref name="eqs"/> in order on top of what <paramref name="ev"/> holds (it is extended).</summary>
+    public static void Continue(Evaluation ev, IReadOnlyList<Equation> eqs)
+    {
         for (int i = 0; i < eqs.Count;)
         {
             int j = i + 1;
@@ -153,8 +159,6 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
 
             i = j;
         }
-
-        return ev;
     }
 
     private static void Define(Evaluation ev, Equation eq, Dictionary<string, double> env)
@@ -373,6 +377,7 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
             {
                 var known = ev.Names.Concat(q.Env.Keys).ToList();
                 string hint = s.Name == q.Equation.Target ? " (a quantity cannot use itself; a recurrence reads an earlier step, h[t-1])"
+                    : Steps.IsStepped(s.Name) ? " (values after optimizer steps can be used by the equations of 'after:')"
                     : ModelFileReader.Suggest(s.Name, known);
                 throw new ExprException($"unknown symbol '{s.Name}'{hint}: it is neither given nor defined by an earlier equation", s.Pos);
             }
@@ -415,7 +420,7 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
 
             if (ix.Target is SymExpr us && ev.Lookup(us.Name) is null && !q.Env.ContainsKey(us.Name))
             {
-                throw new ExprException($"{us.Name}[{string.Join(", ", idx)}]: '{us.Name}' is neither given nor defined by an earlier equation{ModelFileReader.Suggest(us.Name, ev.Names)}", ix.Pos);
+                throw new ExprException($"{us.Name}[{string.Join(", ", idx)}]: '{us.Name}' is neither given nor defined by an earlier equation{(Steps.IsStepped(us.Name) ? " (values after optimizer steps can be used by the equations of 'after:')" : ModelFileReader.Suggest(us.Name, ev.Names))}", ix.Pos);
             }
 
             var t = Eval(ix.Target);

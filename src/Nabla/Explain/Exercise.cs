@@ -43,7 +43,7 @@ internal sealed record PerceptronSpec(double[][] Inputs, double[] Targets, doubl
 internal sealed class Exercise
 {
     private static readonly string[] TopKeys = ["id", "title", "description", "given", "equations", "models", "loss", "gradients",
-        "sensitivities", "jacobians", "hessian", "optimizer", "perceptron", "images", "claims", "digits", "notes"];
+        "sensitivities", "jacobians", "hessian", "optimizer", "perceptron", "images", "claims", "digits", "notes", "after"];
 
     public string Id { get; init; } = "exercise";
 
@@ -56,6 +56,12 @@ internal sealed class Exercise
     public List<Equation> Equations { get; } = [];
 
     public List<ExerciseModel> Models { get; } = [];
+
+    /// <summary>Equations evaluated after the optimizer, which may use values after its steps (<c>gap = L - L'</c>).</summary>
+    public List<Equation> After { get; } = [];
+
+    /// <summary>The <c>after:</c> node, for errors.</summary>
+    public YamlNode? AfterNode { get; private set; }
 
     public string? Loss { get; init; }
 
@@ -159,6 +165,15 @@ internal sealed class Exercise
             }
         }
 
+        if (top["after"] is { } afterEqs)
+        {
+            ex.AfterNode = afterEqs;
+            foreach (var item in Seq(afterEqs, "after"))
+            {
+                ex.After.Add(ReadEquation(item));
+            }
+        }
+
         if (top["gradients"] is { } grads)
         {
             foreach (var g in Seq(grads, "gradients"))
@@ -234,7 +249,9 @@ internal sealed class Exercise
 
         var ps = o["params"] is { } pn ? Seq(pn, "params").Select(n => Str(n)!).ToList() : defaultParams;
         double lr = o["lr"] is YamlScalar l && l.TryGetDouble(out var lv) ? lv : throw new YamlException("optimizer needs 'lr: number'", o);
-        int steps = o["steps"] is YamlScalar st && st.TryGetInt64(out var sv) ? (int)sv : 1;
+        int steps = o["steps"] is not { } stepsNode ? 1
+            : stepsNode is YamlScalar st && st.TryGetInt64(out var sv) && sv is >= 1 and <= Steps.Max ? (int)sv
+            : throw new YamlException($"optimizer steps is a whole number from 1 to {Steps.Max}", stepsNode);
         return new OptimizerSpec(type, ps, lr, options, steps);
     }
 

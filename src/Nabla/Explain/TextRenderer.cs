@@ -121,6 +121,7 @@ internal static class TextRenderer
         }
 
         Optimizer(sol, w, markdown, d);
+        TrajectoryRenderer.Text(sol, w, markdown, d);
         Perceptron(sol, w, markdown, d);
         return w.ToString();
     }
