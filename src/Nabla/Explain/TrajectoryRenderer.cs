@@ -40,7 +40,9 @@ internal static class TrajectoryRenderer
             foreach (var q in final.Quantities)
             {
                 string subst = TextRenderer.Substitute(q, q.Equation.Rhs, d, markdown);
-                Line(markdown ? $"${Latex.Name(q.Name)}' = {subst} = {Latex.Tensor(q.Value, d)}$" : $"{q.Name}' = {subst} = {Format.Tensor(q.Value, d)}");
+                string value = markdown ? Latex.Tensor(q.Value, d) : Format.Tensor(q.Value, d);
+                string body = $"{(markdown ? Latex.Name(q.Name) : q.Name)}'{(subst != value ? $" = {subst}" : string.Empty)} = {value}";
+                Line(markdown ? $"${body}$" : body);
             }
         }
 
