@@ -10,6 +10,8 @@ namespace Nabla.Explain;
 /// </summary>
 internal static class TrajectoryRenderer
 {
+    // Adam's "step" state is the step number, already the first column: the tables leave it out (JSON and claims keep it).
+
     /// <summary>The step table (from two steps on; one step is the update lines), the forward pass after the steps and <c>after:</c>.</summary>
     public static void Text(Solution sol, StringBuilder w, bool markdown, int d)
     {
@@ -20,7 +22,7 @@ internal static class TrajectoryRenderer
         if (n > 1)
         {
             string l = sol.Loss!.Name;
-            var keys = sol.OptimizerSteps.SelectMany(s => s.Params.SelectMany(p => p.State.Keys)).Distinct().ToList();
+            var keys = sol.OptimizerSteps.SelectMany(s => s.Params.SelectMany(p => p.State.Keys)).Distinct().Where(k => k != "step").ToList();
             var rows = new List<string[]>();
             foreach (var s in sol.OptimizerSteps)
             {
@@ -115,7 +117,7 @@ internal static class TrajectoryRenderer
             foreach (var s in run.Steps)
             {
                 rows.AddRange(s.Params.Select((u, i) => new[] { i == 0 ? $"{s.Step}" : string.Empty, i == 0 ? Format.Number(s.LossBefore, d) : string.Empty,
-                    u.Param.Name, TensorSummary.Gradient(u.Grad, d), S(u.After), string.Join("; ", u.State.Select(kv => $"{kv.Key} {S(kv.Value)}")),
+                    u.Param.Name, TensorSummary.Gradient(u.Grad, d), S(u.After), string.Join("; ", u.State.Where(kv => kv.Key != "step").Select(kv => $"{kv.Key} {S(kv.Value)}")),
                     i == 0 ? Format.Number(s.Loss, d) : string.Empty }));
             }
 
