@@ -43,6 +43,9 @@ internal static class Steps
 /// </summary>
 internal static class Trajectory
 {
+    /// <summary>The most values the equations' steps may keep in all: 2^24 (128 MiB of doubles, more with autograd's graph).</summary>
+    private const long MaxTrajectoryElements = 1L << 24;
+
     public static void Optimize(Solution sol, Evaluator evaluator, OptimizerSpec spec)
     {
         var loss = sol.Loss ?? throw new YamlException("the optimizer needs 'loss: name'");
@@ -56,6 +59,13 @@ internal static class Trajectory
             : new SGD(ps, spec.Lr, spec.Options.GetValueOrDefault("momentum", 0));
         var overrides = spec.Params.Zip(ps).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
         var current = RunAt(evaluator, overrides, 0);
+        long perStep = current.Quantities.Sum(q => (long)q.Value.Numel);
+        if (perStep * spec.Steps > MaxTrajectoryElements)
+        {
+            // Every step's evaluation is kept (for its names, the forward pass after it and after:): bounded up front.
+            throw new YamlException($"{spec.Steps} optimizer steps would keep {perStep * spec.Steps:N0} values of the equations; at most {MaxTrajectoryElements:N0}: take fewer steps");
+        }
+
         IReadOnlyList<Tensor?>? finalGrads = null;
         for (int step = 1; step <= spec.Steps; step++)
         {

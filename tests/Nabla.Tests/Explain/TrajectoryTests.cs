@@ -218,6 +218,7 @@ public class TrajectoryTests
     [InlineData("given: {w: 1}\nequations: [\"L = w^2\", \"M = L'\"]\nloss: L\ngradients: [w]\noptimizer: {type: SGD, lr: 0.1}\n", "values after optimizer steps can be used by the equations of 'after:'")]
     [InlineData("given: {w: 1}\nequations: [\"L = w^2\"]\nafter: [\"M = 2*L\"]\n", "the equations of 'after:' use values after optimizer steps")]
     [InlineData("given: {w: 1}\nequations: [\"L = w^2\"]\nloss: L\ngradients: [w]\noptimizer: {type: SGD, lr: 0.1, steps: 0}\n", "optimizer steps is a whole number from 1 to 1000")]
+    [InlineData("given: {w: 1, x: {formula: \"i\", shape: [100000]}}\nequations: [\"y = w*x\", \"L = sum(y)\"]\nloss: L\ngradients: [w]\noptimizer: {type: SGD, lr: 0.1, steps: 1000}\n", "take fewer steps")]
     [InlineData("given: {w: 1}\nequations: [\"L = w^2\"]\nloss: L\ngradients: [w]\noptimizer: {type: SGD, lr: 0.1, steps: 2}\nafter: [\"M = L@3\"]\n", "unknown symbol 'L@3'")]
     [InlineData("given: {w: 1}\nequations: [\"L = w^2\"]\nloss: L\ngradients: [w]\noptimizer: {type: SGD, lr: 0.1}\nafter: [\"L = 2*L'\"]\n", "'L' is defined twice")]
     public void Misused_trajectory_names_are_errors(string yaml, string message)
