@@ -55,7 +55,9 @@ internal static class Checker
             results.Add(new ClaimResult(key.Value, claimed.Reshape(c.Shape), c, right, key.Line));
         }
 
-        var wrong = results.Where(r => !r.Right).Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+        // The graph is over the names values are stored under (w1' for w1@3 after 3 steps); blames use the claims' spelling.
+        var written = results.Where(r => !r.Right).GroupBy(r => sol.Canonical(r.Name)).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var wrong = written.Keys.ToHashSet(StringComparer.Ordinal);
         var blames = new List<Blame>();
         var order = sol.Values.Select((v, i) => (v.Name, i)).GroupBy(p => p.Name).ToDictionary(g => g.Key, g => g.Last().i, StringComparer.Ordinal);
         foreach (var name in wrong.OrderBy(n => order[n]))
@@ -66,9 +68,9 @@ internal static class Checker
                 continue;
             }
 
-            var downstream = wrong.Where(o => o != name && Closure(sol, o).Contains(name)).OrderBy(o => order[o]).ToList();
-            var claim = results.First(r => r.Name == name);
-            blames.Add(new Blame(name, Why(sol, name, claim.Claimed), downstream));
+            var downstream = wrong.Where(o => o != name && Closure(sol, o).Contains(name)).OrderBy(o => order[o]).Select(o => written[o].Name).ToList();
+            var claim = written[name];
+            blames.Add(new Blame(claim.Name, Why(sol, name, claim.Claimed), downstream));
         }
 
         return new CheckReport(results, blames);
@@ -107,7 +109,7 @@ internal static class Checker
         var stack = new Stack<string>([name]);
         while (stack.Count > 0)
         {
-            var n = stack.Pop();
+            var n = sol.Canonical(stack.Pop());
             if (seen.Add(n) && sol.Find(n) is { } v)
             {
                 foreach (var dep in v.Deps)
@@ -125,7 +127,7 @@ internal static class Checker
         int d = sol.Digits;
         var computed = sol.Find(name)!.Value;
         string values = $"the computed value is {Format.Tensor(computed, d)}, not {Format.Tensor(claimed, d)}";
-        if (!sol.Evaluation.ByName.TryGetValue(name, out var q))
+        if (sol.Source(name) is not var (ev, q))
         {
             return values;
         }
@@ -133,7 +135,7 @@ internal static class Checker
         string how = $"{name} = {q.Formula} = {TextRenderer.Substitute(q, q.Equation.Rhs, d, latex: false)} = {Format.Tensor(computed, d)}";
         bool Matches(Tensor? value) => value is not null && value.Numel == claimed.Numel
             && value.ToDoubleArray().Zip(claimed.ToDoubleArray()).All(p => Math.Abs(p.First - p.Second) <= 1e-9 + (5e-4 * Math.Abs(p.First)));
-        (Tensor? Value, IReadOnlyDictionary<Expr, (string Label, Tensor Value)>? Reads) Try(Expr rhs) => Evaluator.TryEvaluate(sol.Evaluation, q, rhs);
+        (Tensor? Value, IReadOnlyDictionary<Expr, (string Label, Tensor Value)>? Reads) Try(Expr rhs) => Evaluator.TryEvaluate(ev, q, rhs);
         string Valued(Expr e) => Try(e).Value is { } v ? $"{e.Show()} = {Format.Tensor(v, d)}" : e.Show();
         foreach (var ix in Walk(q.Equation.Rhs).OfType<IndexExpr>().Where(ix => ix.Indices.Count == 1))
         {

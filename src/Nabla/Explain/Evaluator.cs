@@ -130,13 +130,19 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
         }
 
         var eqs = Exercise.Equations;
-        int count = Math.Min(eqs.Count, Limit);
-        for (int i = 0; i < count;)
+        Continue(ev, eqs.Count <= Limit ? eqs : eqs.Take(Limit).ToList());
+        return ev;
+    }
+
+    /// <summary>Evaluates <paramref name="eqs"/> in order on top of what <paramref name="ev"/> holds (it is extended).</summary>
+    public static void Continue(Evaluation ev, IReadOnlyList<Equation> eqs)
+    {
+        for (int i = 0; i < eqs.Count;)
         {
             int j = i + 1;
             if (eqs[i].Loop is { } loop)
             {
-                while (j < count && eqs[j].Loop == loop)
+                while (j < eqs.Count && eqs[j].Loop == loop)
                 {
                     j++;
                 }
@@ -157,8 +163,6 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
 
             i = j;
         }
-
-        return ev;
     }
 
     private static void Define(Evaluation ev, Equation eq, Dictionary<string, double> env)
@@ -386,6 +390,7 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
             {
                 var known = ev.Names.Concat(q.Env.Keys).ToList();
                 string hint = s.Name == q.Equation.Target ? " (a quantity cannot use itself; a recurrence reads an earlier step, h[t-1])"
+                    : Steps.IsStepped(s.Name) ? " (values after optimizer steps can be used by the equations of 'after:')"
                     : ModelFileReader.Suggest(s.Name, known);
                 throw new ExprException($"unknown symbol '{s.Name}'{hint}: it is neither given nor defined by an earlier equation", s.Pos);
             }
@@ -428,7 +433,7 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
 
             if (ix.Target is SymExpr us && ev.Lookup(us.Name) is null && !q.Env.ContainsKey(us.Name))
             {
-                throw new ExprException($"{us.Name}[{string.Join(", ", idx)}]: '{us.Name}' is neither given nor defined by an earlier equation{ModelFileReader.Suggest(us.Name, ev.Names)}", ix.Pos);
+                throw new ExprException($"{us.Name}[{string.Join(", ", idx)}]: '{us.Name}' is neither given nor defined by an earlier equation{(Steps.IsStepped(us.Name) ? " (values after optimizer steps can be used by the equations of 'after:')" : ModelFileReader.Suggest(us.Name, ev.Names))}", ix.Pos);
             }
 
             var t = Eval(ix.Target);

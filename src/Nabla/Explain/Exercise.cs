@@ -70,7 +70,7 @@ internal sealed class Exercise
     public const long MaxElements = 1L << 22;
 
     private static readonly string[] TopKeys = ["id", "title", "description", "given", "equations", "models", "loss", "losses", "gradients",
-        "sensitivities", "jacobians", "hessian", "optimizer", "perceptron", "images", "claims", "digits", "notes", "solve"];
+        "sensitivities", "jacobians", "hessian", "optimizer", "perceptron", "images", "claims", "digits", "notes", "solve", "after"];
 
     public string Id { get; init; } = "exercise";
 
@@ -83,6 +83,12 @@ internal sealed class Exercise
     public List<Equation> Equations { get; } = [];
 
     public List<ExerciseModel> Models { get; } = [];
+
+    /// <summary>Equations evaluated after the optimizer, which may use values after its steps (<c>gap = L - L'</c>).</summary>
+    public List<Equation> After { get; } = [];
+
+    /// <summary>The <c>after:</c> node, for errors.</summary>
+    public YamlNode? AfterNode { get; private set; }
 
     public string? Loss { get; init; }
 
@@ -205,6 +211,15 @@ internal sealed class Exercise
             }
         }
 
+        if (top["after"] is { } afterEqs)
+        {
+            ex.AfterNode = afterEqs;
+            foreach (var item in Seq(afterEqs, "after"))
+            {
+                ex.After.Add(ReadEquation(item));
+            }
+        }
+
         if (top["gradients"] is { } grads)
         {
             foreach (var g in Seq(grads, "gradients"))
@@ -289,8 +304,8 @@ internal sealed class Exercise
         }
 
         int steps = o["steps"] is not { } stepsNode ? 1
-            : stepsNode is YamlScalar st && st.TryGetInt64(out var sv) && sv is >= 1 and <= MaxSteps ? (int)sv
-            : throw new YamlException($"optimizer steps must be a whole number from 1 to {MaxSteps}", stepsNode);
+            : stepsNode is YamlScalar st && st.TryGetInt64(out var sv) && sv is >= 1 and <= Steps.Max ? (int)sv
+            : throw new YamlException($"optimizer steps is a whole number from 1 to {Steps.Max}", stepsNode);
         return new OptimizerSpec(type, ps, lr, options, steps);
     }
 

@@ -87,7 +87,8 @@ internal sealed class ExprException(string message, int pos) : Exception(message
 /// <c>unary := '-' unary | power</c>, <c>power := postfix ('^' unary)?</c> (right-associative, so −x^2 = −(x²)),
 /// <c>postfix := primary ('[' sum (',' sum)* ']')*</c>,
 /// <c>primary := number | 'string' | name | name '(' args ')' | '(' sum ')' | '[' sum (',' sum)* ']'</c>.
-/// Names may contain dots (<c>m.conv1.params</c>) and primes. A tree deeper than <see cref="ReadLimits.MaxDepth"/>
+/// Names may contain dots (<c>m.conv1.params</c>) and primes; a step suffix follows a name or element directly
+/// (<c>h[2]'</c>, <c>w1@2</c>, see <see cref="StepSuffix"/>). A tree deeper than <see cref="ReadLimits.MaxDepth"/>
 /// (nested parentheses, a long chain of operators) is refused, so that everything walking it recursively
 /// (<see cref="Expr.Show"/>, the evaluators, the derivatives) recurses a bounded number of times.
 /// </summary>
@@ -253,6 +254,12 @@ internal sealed class ExprParser
         var e = Primary();
         while (true)
         {
+            if (StepSuffix(e) is { } stepped)
+            {
+                e = stepped;
+                continue;
+            }
+
             Skip();
             int at = pos;
             if (!Accept('['))
@@ -364,6 +371,45 @@ internal sealed class ExprParser
         }
 
         return new CallExpr(name, args, named, at);
+    }
+
+    // A value after optimizer steps, written right after a name or an element with no space: h[2]' is h'[2] (after
+    // the last step) and w1@2, h[2]@2 are w1@2, h@2[2] (after step 2). '@' then a digit was never a valid matrix
+    // product (a number is 0-d), so no equation changes meaning.
+    private Expr? StepSuffix(Expr e)
+    {
+        if (pos >= text.Length || e is not (SymExpr or IndexExpr { Target: SymExpr }))
+        {
+            return null;
+        }
+
+        string suffix;
+        if (text[pos] == '\'' && e is IndexExpr)
+        {
+            suffix = "'";
+            pos++;
+        }
+        else if (text[pos] == '@' && pos + 1 < text.Length && char.IsAsciiDigit(text[pos + 1]))
+        {
+            int start = pos++;
+            while (pos < text.Length && char.IsAsciiDigit(text[pos]))
+            {
+                pos++;
+            }
+
+            suffix = text[start..pos];
+        }
+        else
+        {
+            return null;
+        }
+
+        return e switch
+        {
+            SymExpr s => s with { Name = s.Name + suffix },
+            IndexExpr { Target: SymExpr t } ix => ix with { Target = t with { Name = t.Name + suffix } },
+            _ => null,
+        };
     }
 
     private NumExpr Number()

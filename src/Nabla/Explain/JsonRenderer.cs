@@ -166,6 +166,7 @@ internal static class JsonRenderer
             };
         }
 
+        TrajectoryRenderer.Json(sol, root);
         root["trace"] = new JsonObject
         {
             ["forward_ops"] = sol.Trace.Count(s => s.Phase == TracePhase.Forward),

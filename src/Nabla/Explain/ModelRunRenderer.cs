@@ -52,6 +52,7 @@ internal static class ModelRunRenderer
         TextRenderer.Table(w, markdown, ["parameter", "before", "after"],
             run.Layers.SelectMany(l => l.Params).Select(p => new[] { $"{p.Name}'", S(p.Value), S(p.After!) }).ToList(), leftAligned: true);
         Line($"loss per step: {string.Join(", ", run.StepLosses.Select(v => Format.Number(v, d)))}; after the update: {Format.Number(run.LossAfter ?? double.NaN, d)}");
+        TrajectoryRenderer.RunText(w, run, markdown, d);
     }
 
     public static JsonObject Json(ModelRun run)
@@ -120,6 +121,7 @@ internal static class ModelRunRenderer
                 ["losses"] = new JsonArray(run.StepLosses.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
                 ["loss_after"] = run.LossAfter,
             };
+            TrajectoryRenderer.RunJson(run, (JsonObject)o["optimizer"]!);
         }
 
         return o;

@@ -26,6 +26,15 @@ internal sealed record LayerStep(int Index, string Label, string Type, string Fo
     public Tensor? GradOutput { get; set; }
 }
 
+/// <summary>One parameter in one optimizer step of a run: before, the gradient the step used, after, the optimizer's state after.</summary>
+internal sealed record ParamUpdate(ParamStep Param, Tensor Before, Tensor Grad, Tensor After, IReadOnlyDictionary<string, Tensor> State);
+
+/// <summary>
+/// One optimizer step of a run: the loss it started from, each parameter's update, and the forward pass again at the
+/// parameters after it (every layer's output, the loss and the gradients there).
+/// </summary>
+internal sealed record RunStep(int Step, double LossBefore, IReadOnlyList<ParamUpdate> Params, IReadOnlyList<Tensor> Outputs, double Loss, IReadOnlyList<Tensor> Grads);
+
 /// <summary>A model executed on an input: per layer outputs, and with a loss the gradients and an optimizer step.</summary>
 internal sealed class ModelRun
 {
@@ -46,6 +55,9 @@ internal sealed class ModelRun
     public List<double> StepLosses { get; } = [];
 
     public double? LossAfter { get; set; }
+
+    /// <summary>The optimizer steps, each with the forward pass at the parameters after it.</summary>
+    public List<RunStep> Steps { get; } = [];
 
     public string Name => Model.Name;
 
@@ -125,7 +137,9 @@ internal static class ModelRunner
     /// <summary>
     /// The named values of a run, for claims and equations, with the names each was computed from (for the checker's
     /// blame): <c>m.input</c>, <c>m.C1.weight</c>, <c>m.C1.output</c>, <c>m.output</c>, <c>m.loss</c>, <c>dL/dm.C1.output</c>,
-    /// <c>dL/dm.C1.weight</c>, <c>m.C1.weight'</c> (after the optimizer step) and <c>m.loss'</c>.
+    /// <c>dL/dm.C1.weight</c>, and after optimizer step k of n every one of them again with the step's suffix
+    /// (<see cref="Explain.Steps"/>: <c>m.C1.weight@k</c>, <c>m.C1.output@k</c>, <c>m.loss@k</c>, <c>dL/dm.C1.weight@k</c>, <c>m.C1.weight.exp_avg@k</c>;
+    /// <c>m.C1.weight'</c>, <c>m.loss'</c> after the last step).
     /// </summary>
     public static IEnumerable<NamedValue> Values(ModelRun run)
     {
@@ -163,15 +177,36 @@ internal static class ModelRunner
             }
         }
 
-        var updated = run.Layers.SelectMany(l => l.Params).Where(p => p.After is not null).ToList();
-        foreach (var p in updated)
+        int n = run.Steps.Count;
+        string At(string name, int k) => Explain.Steps.Name(name, k, n);
+        foreach (var s in run.Steps)
         {
-            yield return new($"{P(p)}'", p.After!, [G(P(p))], "update");
-        }
+            int k = s.Step;
+            foreach (var u in s.Params)
+            {
+                string p = P(u.Param);
+                var stateNames = u.State.Keys.Select(key => At($"{p}.{key}", k)).ToList();
+                foreach (var (key, v) in u.State)
+                {
+                    yield return new(At($"{p}.{key}", k), v, k > 1 ? [At($"{p}.{key}", k - 1), At(G(p), k - 1)] : [G(p)], "update");
+                }
 
-        if (run.LossAfter is { } after)
-        {
-            yield return new($"{m}.loss'", Tensor.Scalar(after), [.. updated.Select(p => $"{P(p)}'")], "update");
+                yield return new(At(p, k), u.After, [At(p, k - 1), At(G(p), k - 1), .. stateNames], "update");
+            }
+
+            string OutK(int i) => i < 0 ? $"{m}.input" : At(Out(i), k);
+            for (int i = 0; i <= last; i++)
+            {
+                yield return new(OutK(i), s.Outputs[i], [OutK(i - 1), .. run.Layers[i].Params.Select(p => At(P(p), k))], "model");
+            }
+
+            yield return new(At($"{m}.output", k), last >= 0 ? s.Outputs[last] : run.Input, [OutK(last)], "model");
+            yield return new(At($"{m}.loss", k), Tensor.Scalar(s.Loss), [At($"{m}.output", k)], "model");
+            var ps = run.Layers.SelectMany(l => l.Params.Select(p => (Layer: l.Index, P: p))).ToList();
+            for (int j = 0; j < ps.Count; j++)
+            {
+                yield return new(At(G(P(ps[j].P)), k), s.Grads[j], [At($"{m}.loss", k), OutK(ps[j].Layer - 1)], "gradient");
+            }
         }
     }
 
@@ -380,53 +415,69 @@ internal static class ModelRunner
     {
         var ps = run.Layers.SelectMany(l => l.Params).ToList();
         var tensors = ps.Select(p => p.Live).ToList();
+        CheckTrajectorySize(run, spec);
         double Option(string name, double fallback) => spec.Options.TryGetValue(name, out var v) ? v : spec.Options.GetValueOrDefault(ModelFileReader.Camel(name), fallback);
         Optimizer opt = OptimizerSpec.Create(spec, () => spec.Type == "Adam"
             ? new Adam(tensors, spec.Lr, Option("beta1", 0.9), Option("beta2", 0.999), Option("eps", 1e-8), Option("weight_decay", 0))
             : new SGD(tensors, spec.Lr, Option("momentum", 0), Option("dampening", 0), Option("weight_decay", 0)));
-        Tensor LossNow()
-        {
-            using (Trace.Pause())
-            {
-                return Loss(run.Spec.Loss!, seq.Forward(run.Input), run.Target!);
-            }
-        }
-
+        IReadOnlyList<Tensor> grads = ps.Select(p => p.Grad!).ToList();
+        double loss = run.Loss!.Value;
         for (int step = 1; step <= spec.Steps; step++)
         {
-            IReadOnlyList<Tensor?> grads = ps.Select(p => p.Grad).ToList();
-            double loss = run.Loss!.Value;
-            if (step > 1)
-            {
-                var l = LossNow();
-                loss = l.Item();
-                using (Trace.Pause())
-                {
-                    grads = Autograd.Grad([l], tensors, allowUnused: true);
-                }
-            }
-
+            var before = step == 1 ? ps.Select(p => p.Value).ToList() : run.Steps[^1].Params.Select(u => u.After).ToList();
             for (int i = 0; i < ps.Count; i++)
             {
-                tensors[i].Grad = grads[i]?.Detach() ?? Tensor.ZerosLike(tensors[i]);
+                tensors[i].Grad = grads[i].Clone();
             }
 
             opt.Step();
             run.StepLosses.Add(loss);
+            var updates = ps.Select((p, i) => new ParamUpdate(p, before[i], grads[i], p.Live.Detach().Clone(),
+                (opt.State.GetValueOrDefault(p.Live) ?? []).ToDictionary(kv => kv.Key, kv => kv.Value.Detach().Clone(), StringComparer.Ordinal))).ToList();
+
+            // The forward pass again at the new parameters, layer by layer, outside the explanation's trace.
+            var outputs = new List<Tensor>();
+            Tensor l;
+            using (Trace.Pause())
+            {
+                var x = run.Input;
+                for (int i = 0; i < seq.Count; i++)
+                {
+                    x = seq[i].Forward(x);
+                    outputs.Add(x.Detach());
+                }
+
+                l = Loss(run.Spec.Loss!, x, run.Target!);
+                grads = Autograd.Grad([l], tensors, allowUnused: true).Select((g, i) => g?.Detach() ?? Tensor.ZerosLike(tensors[i])).ToList();
+            }
+
+            loss = l.Item();
+            run.Steps.Add(new RunStep(step, run.StepLosses[^1], updates, outputs, loss, grads));
         }
 
-        foreach (var p in ps)
+        foreach (var u in run.Steps[^1].Params)
         {
-            p.After = p.Live.Detach().Clone();
-            foreach (var (k, v) in opt.State.GetValueOrDefault(p.Live) ?? [])
+            u.Param.After = u.After;
+            foreach (var (k, v) in u.State)
             {
-                p.State[k] = v.Detach().Clone();
+                u.Param.State[k] = v;
             }
         }
 
-        using (GradMode.NoGrad())
+        run.LossAfter = loss;
+    }
+
+    // Every step keeps the parameters, gradients, optimizer state and layer outputs: bounded before the first step.
+    private static void CheckTrajectorySize(ModelRun run, OptimizerSpec spec)
+    {
+        long perStep = (run.Layers.Sum(l => l.Params.Sum(p => (long)p.Value.Numel)) * 4) + run.Layers.Sum(l => (long)l.Output.Numel);
+        if (perStep * spec.Steps > MaxTrajectoryElements)
         {
-            run.LossAfter = LossNow().Item();
+            throw new YamlException($"model '{run.Name}': {spec.Steps} optimizer steps would keep {perStep * spec.Steps:N0} values " +
+                $"(parameters, gradients, optimizer state and layer outputs of every step); at most {MaxTrajectoryElements:N0}: take fewer steps", run.Spec.Node);
         }
     }
+
+    /// <summary>The most values (8 bytes each) the steps of one run keep: 2^26, 512 MiB.</summary>
+    private const long MaxTrajectoryElements = 1L << 26;
 }

@@ -79,7 +79,65 @@ internal sealed class Solution
     /// <summary>Every named result, in computation order (claims and the JSON refer to these names).</summary>
     public List<NamedValue> Values { get; } = [];
 
-    public NamedValue? Find(string name) => Values.LastOrDefault(v => v.Name == name);
+    /// <summary>
+    /// The evaluation of the equations at the parameters after each optimizer step (index k − 1 for step k); the
+    /// last is null when the equations fail there (see <see cref="LossAfterError"/>).
+    /// </summary>
+    public List<Evaluation?> StepEvaluations { get; } = [];
+
+    /// <summary>The equations of the <c>after:</c> section, evaluated after the optimizer, or null.</summary>
+    public Evaluation? AfterEvaluation { get; set; }
+
+    /// <summary>Other spellings of a name (<c>w1@3</c> for <c>w1'</c> after the last of 3 steps), to the name in <see cref="Values"/>.</summary>
+    public Dictionary<string, string> Aliases { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The name <see cref="Values"/> uses for <paramref name="name"/> (itself unless it is an alias).</summary>
+    public string Canonical(string name) => Aliases.GetValueOrDefault(name, name);
+
+    public NamedValue? Find(string name)
+    {
+        if (index is null || indexed != Values.Count)
+        {
+            // Rebuilt when values were added: trajectories make many names, and the checker looks them up often.
+            index = new Dictionary<string, NamedValue>(StringComparer.Ordinal);
+            foreach (var v in Values)
+            {
+                index[v.Name] = v;
+            }
+
+            indexed = Values.Count;
+        }
+
+        return index.GetValueOrDefault(Canonical(name));
+    }
+
+    /// <summary>The equation instance a name was computed by, and its evaluation: forward quantities, after-step ones (<c>h[2]@1</c>, <c>h[2]'</c>) and <c>after:</c> ones.</summary>
+    public (Evaluation Ev, Quantity Q)? Source(string name)
+    {
+        name = Canonical(name);
+        if (Evaluation.ByName.TryGetValue(name, out var q))
+        {
+            return (Evaluation, q);
+        }
+
+        if (AfterEvaluation is { } a && a.ByName.TryGetValue(name, out var aq) && a.Quantities.Contains(aq))
+        {
+            return (a, aq);
+        }
+
+        for (int k = 1; k <= StepEvaluations.Count; k++)
+        {
+            if (StepEvaluations[k - 1] is { } ev && Steps.Base(name, k, StepEvaluations.Count) is { } b && ev.ByName.TryGetValue(b, out var sq))
+            {
+                return (ev, sq);
+            }
+        }
+
+        return null;
+    }
+
+    private Dictionary<string, NamedValue>? index;
+    private int indexed;
 
     public int Digits { get; set; } = 6;
 }

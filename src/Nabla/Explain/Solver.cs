@@ -41,7 +41,7 @@ internal static class Solver
             }
 
             var runValues = runs.SelectMany(ModelRunner.Values).ToList();
-            foreach (var v in runValues.Where(v => !v.Name.Contains('/', StringComparison.Ordinal) && !v.Name.EndsWith('\'')))
+            foreach (var v in runValues.Where(v => !v.Name.Contains('/', StringComparison.Ordinal) && !Steps.IsStepped(v.Name)))
             {
                 equationInputs[v.Name] = v.Value;
             }
@@ -64,6 +64,10 @@ internal static class Solver
             }
 
             sol.Values.AddRange(runValues);
+            foreach (var run in runs.Where(r => r.Steps.Count > 0))
+            {
+                Steps.AddAliases(sol, ModelRunner.Values(run).Select(v => v.Name), run.Steps.Count);
+            }
             foreach (var (k, v) in ev.Given)
             {
                 sol.Values.Add(new NamedValue(k, v.Detach(), [], "given"));
@@ -98,7 +102,12 @@ internal static class Solver
         Calculus.Hessian(sol, evaluator, hessian);
         if (ex.Optimizer is { } opt)
         {
-            Optimize(sol, evaluator, opt);
+            Trajectory.Optimize(sol, evaluator, opt);
+        }
+
+        if (ex.After.Count > 0)
+        {
+            Trajectory.After(sol);
         }
 
         if (ex.Perceptron is { } p)
@@ -218,92 +227,6 @@ internal static class Solver
             string gname = $"d{loss.Name}/d{name}";
             sol.Gradients.Add(new GradientResult(gname, loss.Name, name, value.Detach(), terms));
             sol.Values.Add(new NamedValue(gname, value.Detach(), [loss.Name], "gradient"));
-        }
-    }
-
-    private static void Optimize(Solution sol, Evaluator evaluator, OptimizerSpec spec)
-    {
-        var ex = sol.Exercise;
-        if (sol.Loss is null)
-        {
-            throw new YamlException("the optimizer needs 'loss: name'");
-        }
-
-        var ps = spec.Params.Select(n => evaluator.Run(requireGrad: false).Given.TryGetValue(n, out var t)
-            ? t.Detach().Clone().Named(n).RequireGrad()
-            : throw new YamlException($"optimizer parameter '{n}' must be a given value")).ToList();
-        Optimizer opt = OptimizerSpec.Create(spec, () => spec.Type == "Adam"
-            ? new Adam(ps, spec.Lr, spec.Options.GetValueOrDefault("beta1", 0.9), spec.Options.GetValueOrDefault("beta2", 0.999), spec.Options.GetValueOrDefault("eps", 1e-8))
-            : new SGD(ps, spec.Lr, spec.Options.GetValueOrDefault("momentum", 0)));
-        var overrides = spec.Params.Zip(ps).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
-        for (int step = 1; step <= spec.Steps; step++)
-        {
-            var run = RunUpdated(evaluator, overrides, step);
-            var loss = run.ByName[sol.Loss.Name].Value;
-            var grads = Autograd.Grad([loss], ps, allowUnused: true);
-            var before = ps.Select(p => p.Detach().Clone()).ToList();
-            for (int i = 0; i < ps.Count; i++)
-            {
-                ps[i].Grad = grads[i]?.Detach() ?? Tensor.ZerosLike(ps[i]);
-            }
-
-            opt.Step();
-            var rows = new List<(string, Tensor, Tensor, Tensor, IReadOnlyDictionary<string, Tensor>)>();
-            for (int i = 0; i < ps.Count; i++)
-            {
-                var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-                if (opt.State.TryGetValue(ps[i], out var st))
-                {
-                    foreach (var (k, v) in st)
-                    {
-                        state[k] = v.Detach().Clone();
-                    }
-
-                    if (spec.Type == "Adam" && st.TryGetValue("exp_avg", out var m) && st.TryGetValue("exp_avg_sq", out var v2))
-                    {
-                        double b1 = spec.Options.GetValueOrDefault("beta1", 0.9), b2 = spec.Options.GetValueOrDefault("beta2", 0.999);
-                        state["exp_avg_hat"] = m.Detach() / (1 - Math.Pow(b1, step));
-                        state["exp_avg_sq_hat"] = v2.Detach() / (1 - Math.Pow(b2, step));
-                    }
-                }
-
-                rows.Add((spec.Params[i], before[i], ps[i].Grad!, ps[i].Detach().Clone(), state));
-            }
-
-            sol.OptimizerSteps.Add(new OptimizerStep(step, rows, loss.Item()));
-        }
-
-        foreach (var (n, p) in overrides)
-        {
-            sol.ParamsAfter[n] = p.Detach().Clone();
-            sol.Values.Add(new NamedValue($"{n}'", sol.ParamsAfter[n], [$"d{sol.Loss.Name}/d{n}"], "update"));
-        }
-
-        try
-        {
-            sol.LossAfter = evaluator.Run(overrides).ByName[sol.Loss.Name].Value.Item();
-            sol.Values.Add(new NamedValue($"{sol.Loss.Name}'", Tensor.Scalar(sol.LossAfter.Value), overrides.Keys.Select(k => $"{k}'").ToList(), "update"));
-        }
-        catch (YamlException e)
-        {
-            // The update itself is right; only the loss at the new parameters is not a number (bce of a value
-            // outside [0, 1], say): say so and where, instead of printing NaN or failing the whole explanation.
-            sol.LossAfterError = e.Message;
-        }
-
-        _ = ex;
-    }
-
-    // The equations at the parameters of an optimizer step; after the first step a failure names the step.
-    private static Evaluation RunUpdated(Evaluator evaluator, Dictionary<string, Tensor> overrides, int step)
-    {
-        try
-        {
-            return evaluator.Run(overrides);
-        }
-        catch (YamlException e) when (step > 1)
-        {
-            throw new YamlException($"optimizer step {step}, at the parameters after step {step - 1}: {e.Problem}", e.Line, e.Column);
         }
     }
 }

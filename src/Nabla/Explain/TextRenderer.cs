@@ -127,6 +127,7 @@ internal static class TextRenderer
         }
 
         Optimizer(sol, w, markdown, d);
+        TrajectoryRenderer.Text(sol, w, markdown, d);
         Perceptron(sol, w, markdown, d);
         return w.ToString();
     }
@@ -180,9 +181,10 @@ internal static class TextRenderer
             foreach (var p in s.Params)
             {
                 string state = string.Join(", ", p.State.Select(kv => $"{kv.Key} = {Format.Tensor(kv.Value, d)}"));
+                string updated = Steps.Name(p.Param, s.Step, sol.OptimizerSteps.Count);
                 string line = spec.Type == "SGD"
-                    ? $"step {s.Step}: {p.Param}' = {Format.Tensor(p.Before, d)} − {Format.Number(spec.Lr, d)}·({Format.Tensor(p.Grad, d)}) = {Format.Tensor(p.After, d)}"
-                    : $"step {s.Step}: g = {Format.Tensor(p.Grad, d)}, {state}; {p.Param}' = {Format.Tensor(p.After, d)}";
+                    ? $"step {s.Step}: {updated} = {Format.Tensor(p.Before, d)} − {Format.Number(spec.Lr, d)}·({Format.Tensor(p.Grad, d)}) = {Format.Tensor(p.After, d)}"
+                    : $"step {s.Step}: g = {Format.Tensor(p.Grad, d)}, {state}; {updated} = {Format.Tensor(p.After, d)}";
                 w.Append(markdown ? $"- {line}\n" : $"  {line}\n");
             }
         }
