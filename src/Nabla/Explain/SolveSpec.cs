@@ -50,8 +50,8 @@ internal sealed record SolveSpec(IReadOnlyList<UnknownSpec> Unknowns, IReadOnlyL
     /// <summary>At most this many scalar unknowns (each costs one evaluation of the equations).</summary>
     public const int MaxUnknowns = 400;
 
-    /// <summary>At most this many grid cells or integers are scanned for roots.</summary>
-    public const int MaxGrid = 100_000;
+    /// <summary>At most this many grid cells or integers are scanned for roots (each is an evaluation of the equations).</summary>
+    public const int MaxGrid = 10_000;
 
     private static readonly string[] Keys = ["unknowns", "equations", "method", "interval", "grid"];
 

@@ -120,15 +120,12 @@ public sealed partial class Checkpoint
 
     private JsonObject ParseObject(string json, string key)
     {
-        try
+        // Checked whole first: JsonNode reports duplicate keys and unpaired surrogates only when a value is read.
+        using (StrictJson.Parse(json, Source, $"metadata '{key}'"))
         {
-            return JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = ReadLimits.MaxDepth }) as JsonObject
-                ?? throw new InvalidFileException(Source, $"metadata '{key}'", "must be a JSON object");
         }
-        catch (JsonException e)
-        {
-            throw new InvalidFileException(Source, $"metadata '{key}'", $"is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})", e);
-        }
+
+        return JsonNode.Parse(json) as JsonObject ?? throw new InvalidFileException(Source, $"metadata '{key}'", "must be a JSON object");
     }
 
     private JsonArray Array(JsonObject o, string field, string at) =>

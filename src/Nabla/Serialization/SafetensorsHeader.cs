@@ -52,16 +52,7 @@ internal static class SafetensorsHeader
             throw new InvalidFileException(file, "header", "the header is not valid UTF-8");
         }
 
-        try
-        {
-            return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = ReadLimits.MaxDepth, AllowDuplicateProperties = false });
-        }
-        catch (JsonException e)
-        {
-            // The parser's message gives the line and byte; it never quotes the input.
-            throw new InvalidFileException(file, $"header, JSON line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}",
-                $"the header is not a JSON object: invalid JSON ({e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]})", e);
-        }
+        return StrictJson.Parse(json, file, "header");
     }
 
     private static void Metadata(JsonElement node, Dictionary<string, string> metadata, string file)

@@ -9,6 +9,11 @@ public readonly record struct SpatialGeometry((int H, int W) Kernel, (int H, int
     /// <summary>Output size along one axis: ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1, or with ceil for pooling's ceil mode.</summary>
     public static int OutSize(int n, int k, int s, int p, int d, bool ceilMode = false)
     {
+        if (k < 1 || s < 1 || d < 1 || p < 0)
+        {
+            throw new ArgumentException($"kernel size {k}, stride {s} and dilation {d} must be positive and padding {p} non-negative");
+        }
+
         int span = n + (2 * p) - (d * (k - 1)) - 1;
         int o = (ceilMode ? (int)Math.Ceiling(span / (double)s) : (int)Math.Floor(span / (double)s)) + 1;
 
