@@ -121,6 +121,11 @@ internal sealed record SolveSpec(IReadOnlyList<UnknownSpec> Unknowns, IReadOnlyL
         double Bound(string k, double dflt) => map?[k] is { } b ? (b is YamlScalar s && s.TryGetDouble(out var d) ? d : throw new YamlException($"unknown '{key.Value}': {k} is a number", b)) : dflt;
         bool integer = type == "integer";
         var shape = map?["shape"] is { } sn ? Exercise.ShapeOf(sn) : [];
+        if (shape.Any(d => d < 1))
+        {
+            throw new YamlException($"unknown '{key.Value}': every size of its shape must be at least 1", map!["shape"]!);
+        }
+
         if (shape.Aggregate(1L, (a, b) => a * b) > MaxUnknowns)
         {
             throw new YamlException($"unknown '{key.Value}': more than {MaxUnknowns} elements", map!["shape"]!);

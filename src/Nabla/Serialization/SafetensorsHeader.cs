@@ -52,7 +52,7 @@ internal static class SafetensorsHeader
             throw new InvalidFileException(file, "header", "the header is not valid UTF-8");
         }
 
-        return StrictJson.Parse(json, file, "header");
+        return StrictJson.Parse(json, file, "header", "the header is not a JSON object: invalid JSON");
     }
 
     private static void Metadata(JsonElement node, Dictionary<string, string> metadata, string file)

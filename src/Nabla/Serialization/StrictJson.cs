@@ -11,7 +11,7 @@ namespace Nabla.Serialization;
 internal static class StrictJson
 {
     /// <summary>Parses and checks <paramref name="json"/>; any fault is an <see cref="InvalidFileException"/> naming <paramref name="file"/> and <paramref name="at"/>.</summary>
-    public static JsonDocument Parse(ReadOnlyMemory<byte> json, string? file, string at)
+    public static JsonDocument Parse(ReadOnlyMemory<byte> json, string? file, string at, string problem = "invalid JSON")
     {
         JsonDocument doc;
         try
@@ -22,7 +22,7 @@ internal static class StrictJson
         {
             // The parser's message gives the line and byte; it never quotes the input.
             string where = e.LineNumber is long line ? $"{at}, JSON line {line + 1}, byte {e.BytePositionInLine + 1}" : at;
-            throw new InvalidFileException(file, where, $"invalid JSON ({e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]})", e);
+            throw new InvalidFileException(file, where, $"{problem} ({e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]})", e);
         }
 
         try
