@@ -386,7 +386,7 @@ internal sealed class Exercise
         }
         catch (ExprException e)
         {
-            throw new YamlException($"{e.Message} in \"{text}\"", line, col + e.Pos);
+            throw new YamlException($"{e.Message} in {InvalidFileException.Quote(text)}", line, col + e.Pos);
         }
     }
 

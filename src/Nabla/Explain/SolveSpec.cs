@@ -151,7 +151,7 @@ internal sealed record SolveSpec(IReadOnlyList<UnknownSpec> Unknowns, IReadOnlyL
         }
         catch (ExprException e)
         {
-            throw new YamlException($"{e.Message} in \"{text}\"", line, col + e.Pos);
+            throw new YamlException($"{e.Message} in {InvalidFileException.Quote(text)}", line, col + e.Pos);
         }
     }
 

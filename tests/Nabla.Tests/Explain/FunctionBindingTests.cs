@@ -51,7 +51,7 @@ public class FunctionBindingTests
         var e = Refused(expr);
         Assert.Contains(what, e.Problem, StringComparison.Ordinal);
         Assert.Contains(signature, e.Problem, StringComparison.Ordinal);
-        Assert.True(e.Problem.StartsWith("y: ", StringComparison.Ordinal) || e.Problem.Contains("in \"y = ", StringComparison.Ordinal), e.Problem);
+        Assert.True(e.Problem.StartsWith("y: ", StringComparison.Ordinal) || e.Problem.Contains("in 'y = ", StringComparison.Ordinal), e.Problem);
         Assert.Equal(6, e.Line);
 
         // Column of the offending argument in the line   - "y = <expr>"  (the opening quote is column 5).
