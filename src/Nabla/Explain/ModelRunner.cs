@@ -393,7 +393,7 @@ internal static class ModelRunner
         // One reverse pass for the gradients of every layer output (an intermediate tensor) and of every parameter.
         var outputs = run.Layers.Select(l => l.Output).Where(o => o.RequiresGrad).Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>().ToList();
         var ps = run.Layers.SelectMany(l => l.Params).ToList();
-        var grads = Autograd.Grad([loss], [.. outputs, .. ps.Select(p => p.Live)], allowUnused: true);
+        var grads = Derivatives.Grad(loss, [.. outputs, .. ps.Select(p => p.Live)]);
         var byTensor = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < outputs.Count; i++)
         {
@@ -448,7 +448,7 @@ internal static class ModelRunner
                 }
 
                 l = Loss(run.Spec.Loss!, x, run.Target!);
-                grads = Autograd.Grad([l], tensors, allowUnused: true).Select((g, i) => g?.Detach() ?? Tensor.ZerosLike(tensors[i])).ToList();
+                grads = Derivatives.Grad(l, tensors).Select((g, i) => g?.Detach() ?? Tensor.ZerosLike(tensors[i])).ToList();
             }
 
             loss = l.Item();

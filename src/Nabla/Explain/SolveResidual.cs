@@ -104,7 +104,7 @@ internal sealed class SolveResidual
         double? d = null;
         if (slope && sum is not null && sum.RequiresGrad)
         {
-            d = Autograd.Grad([sum], [values[spec.Unknowns[0].Name]], allowUnused: true)[0]?.Item() ?? 0;
+            d = Derivatives.Grad(sum, [values[spec.Unknowns[0].Name]])[0]?.Item() ?? 0;
         }
 
         return new ResidualPoint([.. r], [.. scale], slope ? d ?? 0 : null);

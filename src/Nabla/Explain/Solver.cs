@@ -78,7 +78,8 @@ internal static class Solver
                 sol.Values.Add(new NamedValue(q.Name, q.Value.Detach(), q.Deps, "quantity"));
             }
 
-            foreach (var (fam, members) in ev.Families.Where(f => !ev.ByName.ContainsKey(f.Key)))
+            // A family is also a value of its own (h = [h[0], ..., h[4]]) when its members stack: same shapes.
+            foreach (var (fam, members) in ev.Families.Where(f => !ev.ByName.ContainsKey(f.Key) && f.Value.Values.Select(m => m.Value.Shape).Distinct().Count() == 1))
             {
                 sol.Values.Add(new NamedValue(fam, ev.Lookup(fam)!.Detach(), members.Values.Select(m => m.Name).ToList(), "quantity"));
             }
@@ -188,10 +189,10 @@ internal static class Solver
     private static void Gradients(Solution sol, Evaluation ev, Quantity loss)
     {
         // Adjoints dL/dq of every intermediate quantity (one reverse pass), then per requested gradient the chain-rule terms.
-        var qs = ev.Quantities.Where(q => q.Value.RequiresGrad && q != loss).ToList();
+        var qs = loss.Value.RequiresGrad ? ev.Quantities.Where(q => q.Value.RequiresGrad && q != loss).ToList() : [];
         if (qs.Count > 0)
         {
-            var adj = Autograd.Grad([loss.Value], qs.Select(q => q.Value).ToList(), retainGraph: true, allowUnused: true);
+            var adj = Derivatives.Grad(loss.Value, qs.Select(q => q.Value).ToList(), retainGraph: true);
             for (int i = 0; i < qs.Count; i++)
             {
                 sol.Adjoints[qs[i].Name] = adj[i] ?? Tensor.ZerosLike(qs[i].Value);

@@ -70,7 +70,7 @@ internal static class Trajectory
         for (int step = 1; step <= spec.Steps; step++)
         {
             var lossValue = current!.ByName[loss.Name].Value;
-            var grads = Autograd.Grad([lossValue], ps, allowUnused: true);
+            var grads = Derivatives.Grad(lossValue, ps);
             var before = ps.Select(p => p.Detach().Clone()).ToList();
             for (int i = 0; i < ps.Count; i++)
             {
@@ -96,7 +96,7 @@ internal static class Trajectory
                 try
                 {
                     current = evaluator.Run(overrides);
-                    finalGrads = Autograd.Grad([current.ByName[loss.Name].Value], ps, allowUnused: true);
+                    finalGrads = Derivatives.Grad(current.ByName[loss.Name].Value, ps);
                     sol.LossAfter = current.ByName[loss.Name].Value.Item();
                 }
                 catch (YamlException e)

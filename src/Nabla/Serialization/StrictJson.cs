@@ -22,7 +22,10 @@ internal static class StrictJson
         {
             // The parser's message gives the line and byte; it never quotes the input.
             string where = e.LineNumber is long line ? $"{at}, JSON line {line + 1}, byte {e.BytePositionInLine + 1}" : at;
-            throw new InvalidFileException(file, where, $"{problem} ({e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]})", e);
+            string why = e.Message.StartsWith("Duplicate property", StringComparison.Ordinal)
+                ? "a property appears twice in one object" // the parser's message would repeat the key unescaped
+                : e.Message.Split(" Path:")[0].Split(" LineNumber:")[0];
+            throw new InvalidFileException(file, where, $"{problem} ({why})", e);
         }
 
         try
