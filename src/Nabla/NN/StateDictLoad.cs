@@ -77,13 +77,13 @@ internal static class StateDictLoad
             return $"shape {value.Shape} in the state dict, {target.Shape} in the model";
         }
 
-        if (!value.DType.IsFloatingPoint() || value.DType == target.DType)
+        if (value.DType == target.DType || value.DType == DType.Bool || target.DType == DType.Float64)
         {
-            return null; // integers and booleans convert to every dtype as PyTorch's copy_ does (bool → 0/1)
+            return null; // exact, or rounded to nearest (Int64 → Float64)
         }
 
-        // Floating values are converted like PyTorch's copy_, except where that would change a value beyond
-        // rounding: a fraction or NaN into an integer, a finite value that overflows float32.
+        // Values are converted like PyTorch's copy_, except where that would change a value beyond rounding: a
+        // fraction or NaN into an integer, anything but 0 and 1 into a boolean, a finite value that overflows float32.
         foreach (double v in value.ToDoubleArray())
         {
             string? bad = target.DType switch
