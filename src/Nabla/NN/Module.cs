@@ -210,18 +210,29 @@ public abstract class Module
     }
 
     /// <summary>
-    /// Copies values from <paramref name="state"/> into the parameters and buffers. With <paramref name="strict"/>,
-    /// missing or unexpected keys are an error; a shape mismatch always is.
+    /// Copies values from <paramref name="state"/> into the parameters and buffers, by dotted name, converting each
+    /// value to the entry's dtype as PyTorch's <c>load_state_dict</c> does (a Float64 tensor loads into a Float32
+    /// parameter rounded to nearest). Everything is checked before anything is copied, so a state dict that does not
+    /// fit changes nothing.
     /// </summary>
-    /// <returns>The keys that were missing from <paramref name="state"/> and the unexpected ones.</returns>
-    public (IReadOnlyList<string> Missing, IReadOnlyList<string> Unexpected) LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+    /// <param name="state">Tensors by dotted name (<c>Safetensors.Load(path).Tensors</c> of a PyTorch export).</param>
+    /// <param name="strict">
+    /// When true, missing and unexpected keys are an error; when false they are skipped and returned. A shape
+    /// mismatch is an error either way, as in PyTorch.
+    /// </param>
+    /// <returns>The keys the state dict lacked (left unchanged) and the ones it had that the model does not.</returns>
+    /// <exception cref="ArgumentException">
+    /// The state dict does not fit: one line per missing or unexpected key (with the nearest name of the other list
+    /// as a did-you-mean), per shape mismatch, and per value the conversion would lose (a fraction or NaN into an
+    /// integer buffer, a finite Float64 beyond the Float32 range).
+    /// </exception>
+    public IncompatibleKeys LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
         var own = StateDict();
-        var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
-        var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
-        if (strict && (missing.Count > 0 || unexpected.Count > 0))
+        var (result, problem) = StateDictLoad.Compare(own, state, strict);
+        if (problem is not null)
         {
-            throw new ArgumentException($"LoadStateDict: missing keys [{string.Join(", ", missing)}], unexpected keys [{string.Join(", ", unexpected)}]", nameof(state));
+            throw new ArgumentException($"LoadStateDict: the state dict does not fit the model {problem}");
         }
 
         using (GradMode.NoGrad())
@@ -230,17 +241,12 @@ public abstract class Module
             {
                 if (state.TryGetValue(k, out var value))
                 {
-                    if (value.Shape != target.Shape)
-                    {
-                        throw new ArgumentException($"LoadStateDict: '{k}' has shape {value.Shape} in the state but {target.Shape} in the model", nameof(state));
-                    }
-
                     target.CopyInPlace(value);
                 }
             }
         }
 
-        return (missing, unexpected);
+        return result;
     }
 
     /// <summary>A PyTorch-style tree: <c>Sequential(\n  (0): Linear(inFeatures=2, ...)\n)</c>.</summary>

@@ -89,26 +89,31 @@ public sealed partial class Checkpoint
     /// Everything is checked first (weight names and shapes, the optimizer metadata, every state tensor against its
     /// parameter's shape and dtype), so a checkpoint that does not fit changes nothing.
     /// </summary>
-    /// <exception cref="InvalidFileException">The checkpoint does not fit the model or the optimizer, or its metadata is malformed.</exception>
-    public void Restore(Module model, Optimizer? optimizer = null, bool strict = true)
+    /// <param name="model">The model whose parameters and buffers receive the weights.</param>
+    /// <param name="optimizer">The optimizer whose state is restored, or null for the weights only.</param>
+    /// <param name="strict">As in <see cref="Module.LoadStateDict"/>: when false, missing and unexpected weights are skipped.</param>
+    /// <returns>The weights that were missing from the checkpoint and the ones the model does not have.</returns>
+    /// <exception cref="InvalidFileException">
+    /// The checkpoint does not fit the model (one line per missing, unexpected or mis-shaped key) or the optimizer,
+    /// or its metadata is malformed.
+    /// </exception>
+    public IncompatibleKeys Restore(Module model, Optimizer? optimizer = null, bool strict = true)
     {
         if (optimizer is not null)
         {
             ValidateOptimizer(model, optimizer, strict);
         }
 
-        try
+        var weights = ModelState;
+        if (StateDictLoad.Compare(model.StateDict(), weights, strict).Problem is { } problem)
         {
-            model.LoadStateDict(ModelState, strict);
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidFileException(Source, null, $"the checkpoint does not fit the model: {e.Message}", e);
+            throw new InvalidFileException(Source, null, $"the checkpoint does not fit the model {problem}");
         }
 
+        var result = model.LoadStateDict(weights, strict);
         if (optimizer is null)
         {
-            return;
+            return result;
         }
 
         if (File.Metadata.TryGetValue("nabla.optimizer", out var json))
@@ -130,6 +135,8 @@ public sealed partial class Checkpoint
                 optimizer.State[p] = state.ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
             }
         }
+
+        return result;
     }
 
     /// <summary>Formats a number for metadata without loss (round-trip "R" format).</summary>

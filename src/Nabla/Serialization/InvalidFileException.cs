@@ -3,7 +3,9 @@ namespace Nabla.Serialization;
 /// <summary>
 /// The one error every reader of an untrusted file throws (model and exercise files, safetensors, checkpoints, IDX,
 /// gzip, CSV, PNG): a single line naming the file, the position in it and the problem, never the file's contents.
-/// The message reads <c>file: position: problem</c>, each part present when known.
+/// The message reads <c>file: position: problem</c>, each part present when known. The one exception is a
+/// checkpoint that does not fit its model: the summary line is followed by one indented line per key (the keys
+/// quoted with <see cref="Quote"/>, so a key cannot start a line of its own).
 /// </summary>
 public class InvalidFileException : FormatException
 {

@@ -217,30 +217,8 @@ internal static class ModelFileReader
         return parts.Length <= 1 ? name : parts[0] + string.Concat(parts.Skip(1).Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
     }
 
-    /// <summary>"; did you mean 'Conv2d'?" for the nearest candidate by edit distance (case-insensitive), or "".</summary>
-    internal static string Suggest(string name, IEnumerable<string> candidates)
-    {
-        var best = candidates.Select(c => (c, d: Distance(name.ToLowerInvariant(), c.ToLowerInvariant()))).OrderBy(x => x.d).FirstOrDefault();
-        return best.c is not null && best.d <= Math.Max(2, name.Length / 3) ? $"; did you mean '{best.c}'?" : string.Empty;
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var prev = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (int i = 1; i <= a.Length; i++)
-        {
-            var cur = new int[b.Length + 1];
-            cur[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-
-            prev = cur;
-        }
-
-        return prev[b.Length];
-    }
+    /// <summary>"; did you mean 'Conv2d'?" for the nearest candidate by edit distance (case-insensitive), or "" (see <see cref="DidYouMean"/>).</summary>
+    internal static string Suggest(string name, IEnumerable<string> candidates) => DidYouMean.Suggest(name, candidates);
 
     internal static string Format(object v) => v switch
     {

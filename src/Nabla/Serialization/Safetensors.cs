@@ -17,8 +17,11 @@ public sealed record SafetensorsFile(Dictionary<string, Tensor> Tensors, Diction
 /// little-endian tensor data.
 /// </summary>
 /// <remarks>
-/// <para>The JSON maps each name to <c>{"dtype": "F32"|"F64"|"I64"|"BOOL", "shape": [...], "data_offsets": [begin, end]}</c>
-/// (offsets relative to the start of the data) plus an optional <c>"__metadata__"</c> string-to-string map. As the
+/// <para>The JSON maps each name to <c>{"dtype": "F32"|"F64"|"F16"|"BF16"|"I64"|"BOOL", "shape": [...], "data_offsets": [begin, end]}</c>
+/// (offsets relative to the start of the data) plus an optional <c>"__metadata__"</c> string-to-string map. F16 and
+/// BF16 tensors (half-precision exports, <c>model.half()</c>, <c>torch.bfloat16</c>) are read as Float32, which holds
+/// every value of both exactly; <see cref="NN.Module.LoadStateDict"/> then converts to the model's dtype. The writer
+/// writes F32, F64, I64 and BOOL only, so a half-precision file read and saved again doubles in size. As the
 /// reference writer does, tensors are laid out by decreasing element size then by name, so every tensor is
 /// aligned to its element size, and the header is padded with spaces to a multiple of 8 bytes.</para>
 /// <para>The reader checks the header against the schema before it allocates a tensor (header length at most
@@ -123,7 +126,7 @@ public static class Safetensors
         var tensors = new Dictionary<string, Tensor>();
         foreach (var e in entries)
         {
-            tensors[e.Name] = FromBytes(data.Span[(int)e.Begin..(int)e.End], e.DType, new Shape(e.Shape));
+            tensors[e.Name] = FromBytes(data.Span[(int)e.Begin..(int)e.End], e.FileDType, new Shape(e.Shape));
         }
 
         return new SafetensorsFile(tensors, metadata);
@@ -153,17 +156,33 @@ public static class Safetensors
         };
     }
 
-    private static Tensor FromBytes(ReadOnlySpan<byte> bytes, DType dtype, Shape shape)
+    private static Tensor FromBytes(ReadOnlySpan<byte> bytes, string fileDType, Shape shape)
     {
         EnsureLittleEndian();
-        Array data = dtype switch
+        return fileDType switch
         {
-            DType.Float32 => MemoryMarshal.Cast<byte, float>(bytes).ToArray(),
-            DType.Float64 => MemoryMarshal.Cast<byte, double>(bytes).ToArray(),
-            DType.Int64 => MemoryMarshal.Cast<byte, long>(bytes).ToArray(),
-            _ => bytes.ToArray().Select(b => b != 0).ToArray(),
+            "F32" => new Tensor(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), DType.Float32, shape),
+            "F64" => new Tensor(MemoryMarshal.Cast<byte, double>(bytes).ToArray(), DType.Float64, shape),
+            "F16" => new Tensor(Widen(bytes, h => (float)BitConverter.UInt16BitsToHalf(h)), DType.Float32, shape),
+            "BF16" => new Tensor(Widen(bytes, b => BitConverter.Int32BitsToSingle(b << 16)), DType.Float32, shape),
+            "I64" => new Tensor(MemoryMarshal.Cast<byte, long>(bytes).ToArray(), DType.Int64, shape),
+            _ => new Tensor(bytes.ToArray().Select(b => b != 0).ToArray(), DType.Bool, shape),
         };
-        return new Tensor(data, dtype, shape);
+    }
+
+    /// <summary>
+    /// 16-bit floats as float32, exactly: Half → float is exact (System.Half), and a bfloat16 is the high 16 bits of
+    /// the float32 with the same value, so shifting its bits up by 16 gives that float32 (NaN payloads included).
+    /// </summary>
+    private static float[] Widen(ReadOnlySpan<byte> bytes, Func<ushort, float> convert)
+    {
+        var r = new float[bytes.Length / 2];
+        for (int i = 0; i < r.Length; i++)
+        {
+            r[i] = convert(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]));
+        }
+
+        return r;
     }
 
     private static void EnsureLittleEndian()

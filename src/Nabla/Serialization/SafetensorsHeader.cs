@@ -3,13 +3,19 @@ using System.Text.Json;
 namespace Nabla.Serialization;
 
 /// <summary>One tensor's entry in a safetensors header, validated.</summary>
-internal sealed record SafetensorsEntry(string Name, DType DType, int[] Shape, long Begin, long End);
+/// <param name="Name">The tensor's name.</param>
+/// <param name="FileDType">The dtype as the file names it (F32, F64, F16, BF16, I64, BOOL).</param>
+/// <param name="DType">The dtype the tensor has once read (F16 and BF16 are read as Float32).</param>
+/// <param name="Shape">The dimensions.</param>
+/// <param name="Begin">The first byte of the data, relative to the data section.</param>
+/// <param name="End">One past the last byte.</param>
+internal sealed record SafetensorsEntry(string Name, string FileDType, DType DType, int[] Shape, long Begin, long End);
 
 /// <summary>
 /// The schema check of a safetensors JSON header, done in full before any tensor is allocated: the header is an
 /// object (depth at most <see cref="ReadLimits.MaxDepth"/>, no duplicate keys) whose members are
 /// <c>__metadata__</c>, a string-to-string map, and tensors, each exactly
-/// <c>{"dtype": F32|F64|I64|BOOL, "shape": [non-negative ints], "data_offsets": [begin, end]}</c> with
+/// <c>{"dtype": F32|F64|F16|BF16|I64|BOOL, "shape": [non-negative ints], "data_offsets": [begin, end]}</c> with
 /// <c>end − begin</c> = elements × element size (counted with overflow checks and within
 /// <see cref="ReadLimits.MaxBytes"/>), and the byte ranges, sorted, tile the data section exactly.
 /// </summary>
@@ -87,13 +93,15 @@ internal static class SafetensorsHeader
             }
         }
 
-        var dtype = Field(node, "dtype", JsonValueKind.String, Bad).GetString() switch
+        string fileDType = Field(node, "dtype", JsonValueKind.String, Bad).GetString()!;
+        var (dtype, fileSize) = fileDType switch
         {
-            "F32" => DType.Float32,
-            "F64" => DType.Float64,
-            "I64" => DType.Int64,
-            "BOOL" => DType.Bool,
-            var dt => throw Bad($"dtype {InvalidFileException.Quote(dt ?? "")} is not supported; Nabla reads F32, F64, I64 and BOOL"),
+            "F32" => (DType.Float32, 4),
+            "F64" => (DType.Float64, 8),
+            "F16" or "BF16" => (DType.Float32, 2), // widened on read: every half and bfloat16 value is a float32 value
+            "I64" => (DType.Int64, 8),
+            "BOOL" => (DType.Bool, 1),
+            _ => throw Bad($"dtype {InvalidFileException.Quote(fileDType)} is not supported; Nabla reads F32, F64, F16, BF16, I64 and BOOL"),
         };
         var shape = Ints(Field(node, "shape", JsonValueKind.Array, Bad), "shape", int.MaxValue, Bad);
         var offsets = Ints(Field(node, "data_offsets", JsonValueKind.Array, Bad), "data_offsets", long.MaxValue, Bad);
@@ -102,14 +110,15 @@ internal static class SafetensorsHeader
             throw Bad($"data_offsets must be [begin, end] with begin <= end, found [{string.Join(", ", offsets)}]");
         }
 
+        // The memory cap applies to the tensor as read (an F16 tensor takes twice its file bytes), the span to the file.
         long numel = ReadLimits.ElementCount(shape, dtype.ElementSize(), file, at);
-        long bytes = numel * dtype.ElementSize();
+        long bytes = numel * fileSize;
         if (offsets[1] - offsets[0] != bytes)
         {
-            throw Bad($"shape [{string.Join(", ", shape)}] of {dtype} needs {bytes:N0} bytes but data_offsets [{offsets[0]}, {offsets[1]}] span {offsets[1] - offsets[0]:N0}");
+            throw Bad($"shape [{string.Join(", ", shape)}] of {fileDType} needs {bytes:N0} bytes but data_offsets [{offsets[0]}, {offsets[1]}] span {offsets[1] - offsets[0]:N0}");
         }
 
-        return new SafetensorsEntry(name, dtype, shape.Select(d => (int)d).ToArray(), offsets[0], offsets[1]);
+        return new SafetensorsEntry(name, fileDType, dtype, shape.Select(d => (int)d).ToArray(), offsets[0], offsets[1]);
     }
 
     private static JsonElement Field(JsonElement o, string key, JsonValueKind kind, Func<string, InvalidFileException> bad) =>

@@ -94,7 +94,7 @@ public class FileErrorTests
         var garbled = (byte[])bytes.Clone();
         garbled[9] = (byte)'#';
         string json = Write("json.safetensors", garbled);
-        AssertNamesFile<InvalidFileException>(json, "not a JSON object", () => Checkpoint.Load(json));
+        AssertNamesFile<InvalidFileException>(json, "invalid JSON", () => Checkpoint.Load(json));
 
         var trainer = new Trainer(model, new SGD(model.Parameters(), lr: 0.1));
         AssertNamesFile<InvalidFileException>(good, "not a training checkpoint", () => trainer.LoadCheckpoint(good));
