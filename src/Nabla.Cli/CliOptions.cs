@@ -67,7 +67,7 @@ internal static class CliOptions
     public static Option<string?> Text(string name, string helpName, string description) =>
         new(name) { HelpName = helpName, Description = description };
 
-    /// <summary>A flag: present or not.</summary>
+    /// <summary>A flag: present or not (<c>--json=false</c> is accepted; any other value is an unexpected argument).</summary>
     public static Option<bool> Flag(string name, string description) => new(name) { Description = description };
 
     /// <summary>A value that may be given many times (<c>--allow-path A --allow-path B</c>), one value each time.</summary>
