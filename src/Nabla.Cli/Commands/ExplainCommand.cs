@@ -17,7 +17,7 @@ internal static class ExplainCommand
           nabla explain examples/exercises/S0-Q3b-bptt-gradients.yaml
           nabla explain exercise.yaml --format=markdown --digits 6
           nabla explain exercise.yaml --format html --png pictures > page.html
-          nabla explain lenet5-forward-backward.yaml --allow-path examples/models
+          nabla explain examples/exercises/lenet5-forward-backward.yaml --allow-path examples/models
 
         Exit status: 0 explained; 2 a bad argument or a bad exercise file (one line: file, line, column, problem).
         """;
