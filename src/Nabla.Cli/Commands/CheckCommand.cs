@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Nabla.Explain;
 using Nabla.Serialization;
 
@@ -13,53 +14,40 @@ namespace Nabla.Cli.Commands;
 /// </summary>
 internal static class CheckCommand
 {
-    public const string Usage = "nabla check <exercise.yaml> [--claims claims.yaml|FOLDER] [--report DIR] [--digits N] [--format text|html] [--allow-path DIR]...";
+    public const string Examples = """
+        Examples:
+          nabla check examples/exercises/S0-Q3b-bptt-gradients.yaml --claims examples/exercises/checks/S0-Q3b-h4-wrong.claims.yaml
+          nabla check exercise.yaml                              (the exercise's own claims: section)
+          nabla check exercise.yaml --claims answers.yaml --format html > report.html
+          nabla check exercise.yaml --claims students/ --report grades/   (grades.md and grades.csv)
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+        Exit status: 0 every claim right; 1 some claim wrong; 2 a bad argument or a bad exercise or claims file.
+        """;
+
+    /// <summary>Runs <c>nabla check</c> with <paramref name="args"/> (the words after <c>check</c>).</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error) => NablaCommandLine.Invoke(["check", .. args], output, error);
+
+    /// <summary>The <c>check</c> command: its options and the action that runs <see cref="Check"/>.</summary>
+    internal static Command Create()
+    {
+        var (file, digits, allow) = ExplainCommand.Common();
+        var claims = CliOptions.Text("--claims", "claims.yaml|FOLDER", "the claimed values (default: the exercise's own claims:); a FOLDER of claims files, one per student, gives a grade table");
+        var report = CliOptions.Text("--report", "DIR", "where a FOLDER's grades.md and grades.csv go (default: that folder)");
+        var format = CliOptions.Choice("--format", "output format for one claims file", "text", false, "text", "html");
+        var command = new Command("check", "Right or wrong for each claimed value; blames the first wrong step and says why.")
+        {
+            file, claims, report, format, digits, allow,
+        };
+        command.SetAction(r => Check(r.GetValue(file)!, r.GetValue(claims), r.GetValue(report), r.GetValue(format)!, r.GetValue(digits), r.GetValue(allow) ?? [],
+            r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+        return command;
+    }
+
+    private static int Check(string file, string? claimsFile, string? reportDir, string format, int? digits, string[] allowPaths, TextWriter output, TextWriter error)
     {
         try
         {
-            string? file = null, claimsFile = null, reportDir = null, format = "text";
-            int? digits = null;
-            var allowed = new List<string>();
-            for (int i = 0; i < args.Length; i++)
-            {
-                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value ({Usage})");
-                switch (args[i])
-                {
-                    case "--claims":
-                        claimsFile = Next();
-                        break;
-                    case "--format":
-                        format = Next();
-                        if (format is not ("text" or "html"))
-                        {
-                            throw new ArgumentException($"--format must be text or html, got '{format}'");
-                        }
-
-                        break;
-                    case "--digits":
-                        digits = int.TryParse(Next(), out int d) && d is > 0 and <= 17 ? d : throw new ArgumentException("--digits must be 1..17");
-                        break;
-                    case "--report":
-                        reportDir = Next();
-                        break;
-                    case "--allow-path":
-                        allowed.Add(ExplainCommand.AllowedFolder(Next()));
-                        break;
-                    case var a when a.StartsWith('-'):
-                        throw new ArgumentException($"unknown option '{a}' ({Usage})");
-                    default:
-                        file = file is null ? args[i] : throw new ArgumentException($"one exercise at a time ({Usage})");
-                        break;
-                }
-            }
-
-            if (file is null)
-            {
-                throw new ArgumentException($"which exercise? {Usage}");
-            }
-
+            var allowed = allowPaths.Select(ExplainCommand.AllowedFolder).ToList();
             var exercise = Exercise.Load(file, allowed);
             if (claimsFile is not null && Directory.Exists(claimsFile))
             {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 
 namespace Nabla.Cli.Commands;
@@ -8,25 +9,29 @@ namespace Nabla.Cli.Commands;
 /// </summary>
 internal static class DemoCommand
 {
-    public static int Run(string[] args, TextWriter output)
-    {
-        int steps = 2000;
-        long seed = 0;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--steps" when i + 1 < args.Length:
-                    steps = int.Parse(args[++i], CultureInfo.InvariantCulture);
-                    break;
-                case "--seed" when i + 1 < args.Length:
-                    seed = long.Parse(args[++i], CultureInfo.InvariantCulture);
-                    break;
-                default:
-                    throw new ArgumentException($"demo: unknown option '{args[i]}' (options: --steps N, --seed S)");
-            }
-        }
+    public const string Examples = """
+        Examples:
+          nabla demo
+          nabla demo --steps 500 --seed 7
 
+        Exit status: 0 trained; 2 a bad argument.
+        """;
+
+    /// <summary>Runs <c>nabla demo</c> with <paramref name="args"/> (the words after <c>demo</c>).</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error) => NablaCommandLine.Invoke(["demo", .. args], output, error);
+
+    /// <summary>The <c>demo</c> command: its options and the action that runs <see cref="Fit"/>.</summary>
+    internal static Command Create()
+    {
+        var steps = CliOptions.Int("--steps", "N", "SGD steps (default 2000)");
+        var seed = CliOptions.Long("--seed", "S", "initialisation seed (default 0)");
+        var command = new Command("demo", "Train a 2-8-1 tanh network on XOR with the autograd engine and SGD (about a second).") { steps, seed };
+        command.SetAction(r => Fit(r.GetValue(steps) ?? 2000, r.GetValue(seed) ?? 0, r.InvocationConfiguration.Output));
+        return command;
+    }
+
+    private static int Fit(int steps, long seed, TextWriter output)
+    {
         var x = Tensor.FromArray(new float[,] { { 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 } });
         var y = Tensor.FromArray([0f, 1f, 1f, 0f], new Shape(4, 1));
         var g = new Generator(seed);
@@ -52,7 +57,7 @@ internal static class DemoCommand
                 }
             }
 
-            if (step == 1 || step % (steps / 10) == 0)
+            if (step == 1 || step % Math.Max(1, steps / 10) == 0)
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {step,5}  loss {loss.Item():F6}"));
             }

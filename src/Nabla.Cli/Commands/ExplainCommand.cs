@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Nabla.Explain;
 using Nabla.Serialization;
 
@@ -11,50 +12,45 @@ namespace Nabla.Cli.Commands;
 /// </summary>
 internal static class ExplainCommand
 {
-    public const string Usage = "nabla explain <exercise.yaml> [--format text|markdown|json|dot|html] [--digits N] [--png DIR] [--allow-path DIR]...";
+    public const string Examples = """
+        Examples:
+          nabla explain examples/exercises/S0-Q3b-bptt-gradients.yaml
+          nabla explain exercise.yaml --format=markdown --digits 6
+          nabla explain exercise.yaml --format html --png pictures > page.html
+          nabla explain examples/exercises/lenet5-forward-backward.yaml --allow-path examples/models
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+        Exit status: 0 explained; 2 a bad argument or a bad exercise file (one line: file, line, column, problem).
+        """;
+
+    /// <summary>Runs <c>nabla explain</c> with <paramref name="args"/> (the words after <c>explain</c>).</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error) => NablaCommandLine.Invoke(["explain", .. args], output, error);
+
+    /// <summary>The options shared by <c>explain</c> and <c>check</c>.</summary>
+    internal static (Argument<string> File, Option<int?> Digits, Option<string[]> AllowPath) Common() =>
+        (CliOptions.Positional("exercise", "exercise.yaml", "the exercise file"),
+         CliOptions.Int("--digits", "N", "significant digits shown (default: the exercise's, else 4)", min: 1, max: 17),
+         CliOptions.Repeated("--allow-path", "DIR", "a further folder the exercise may read files from (repeatable; docs/security.md)"));
+
+    /// <summary>The <c>explain</c> command: its options and the action that runs <see cref="Explain"/>.</summary>
+    internal static Command Create()
+    {
+        var (file, digits, allow) = Common();
+        var format = CliOptions.Choice("--format", "output format", "text", false, "text", "markdown", "json", "dot", "html");
+        var png = CliOptions.Text("--png", "DIR", "also draw the exercise's pictures (kernels, feature maps) as PNGs into DIR");
+        var command = new Command("explain", "The worked solution of an exercise (forward, loss, chain rule, BPTT table, updates, Hessians), computed by the engine.")
+        {
+            file, format, digits, png, allow,
+        };
+        command.SetAction(r => Explain(r.GetValue(file)!, r.GetValue(format)!, r.GetValue(digits), r.GetValue(png), r.GetValue(allow) ?? [],
+            r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+        return command;
+    }
+
+    private static int Explain(string file, string format, int? digits, string? png, string[] allowPaths, TextWriter output, TextWriter error)
     {
         try
         {
-            string? file = null, format = "text", png = null;
-            int? digits = null;
-            var allowed = new List<string>();
-            for (int i = 0; i < args.Length; i++)
-            {
-                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value ({Usage})");
-                switch (args[i])
-                {
-                    case "--format":
-                        format = Next();
-                        if (format is not ("text" or "markdown" or "json" or "dot" or "html"))
-                        {
-                            throw new ArgumentException($"--format must be text, markdown, json, dot or html, got '{format}'");
-                        }
-
-                        break;
-                    case "--digits":
-                        digits = int.TryParse(Next(), out int d) && d is > 0 and <= 17 ? d : throw new ArgumentException("--digits must be 1..17");
-                        break;
-                    case "--png":
-                        png = Next();
-                        break;
-                    case "--allow-path":
-                        allowed.Add(AllowedFolder(Next()));
-                        break;
-                    case var a when a.StartsWith('-'):
-                        throw new ArgumentException($"unknown option '{a}' ({Usage})");
-                    default:
-                        file = file is null ? args[i] : throw new ArgumentException($"one exercise at a time ({Usage})");
-                        break;
-                }
-            }
-
-            if (file is null)
-            {
-                throw new ArgumentException($"which exercise? {Usage}");
-            }
-
+            var allowed = allowPaths.Select(AllowedFolder).ToList();
             var exercise = Exercise.Load(file, allowed);
             var solution = Solve(exercise, digits, file);
             output.Write(format switch

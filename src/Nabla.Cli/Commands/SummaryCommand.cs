@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Nabla.Analysis;
 using Nabla.Serialization;
@@ -11,18 +12,61 @@ namespace Nabla.Cli.Commands;
 /// </summary>
 internal static class SummaryCommand
 {
-    public const string Usage = "nabla summary <model.yaml|builtin> [--input 1x32x32] [--format table|markdown|json] [--compare other.yaml]";
-
     /// <summary>The built-in example models (examples/models/*.yaml, embedded in the tool).</summary>
     public static IReadOnlyList<string> Builtins { get; } = [.. typeof(SummaryCommand).Assembly.GetManifestResourceNames()
         .Where(n => n.StartsWith("models/", StringComparison.Ordinal) && n.EndsWith(".yaml", StringComparison.Ordinal))
         .Select(n => n["models/".Length..^".yaml".Length]).Order(StringComparer.Ordinal)];
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public const string Examples = """
+        Examples:
+          nabla summary lenet5
+          nabla summary resnet18 --input 3x224x224 --format markdown
+          nabla summary examples/models/vgg16.yaml --format=json
+          nabla summary vgg16 --compare resnet18
+
+        Exit status: 0 printed; 2 a bad argument or a bad model file (one line: file, line, column, problem).
+        """;
+
+    /// <summary>Runs <c>nabla summary</c> with <paramref name="args"/> (the words after <c>summary</c>).</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error) => NablaCommandLine.Invoke(["summary", .. args], output, error);
+
+    /// <summary>The <c>summary</c> command: its options and the action that runs <see cref="Print"/>.</summary>
+    internal static Command Create()
+    {
+        var model = CliOptions.Positional("model", "model.yaml|builtin", $"a model file, or a built-in model: {string.Join(", ", Builtins)}");
+        model.CompletionSources.Add([.. Builtins]);
+        var input = new Option<Shape?>("--input")
+        {
+            HelpName = "1x32x32", Description = "per-sample input shape, channels x height x width (default: the file's input:)",
+            CustomParser = r =>
+            {
+                try
+                {
+                    return ParseShape(r.Tokens.Count > 0 ? r.Tokens[^1].Value : "");
+                }
+                catch (ArgumentException e)
+                {
+                    r.AddError(e.Message);
+                    return null;
+                }
+            },
+        };
+        var format = CliOptions.Choice("--format", "output format", "table", false, "table", "markdown", "json");
+        var compare = CliOptions.Text("--compare", "other.yaml|builtin", "a second model to compare with, side by side");
+        var command = new Command("summary", "A model's layer table: shapes, parameters, MACs, receptive fields, by shape arithmetic (nothing is built).")
+        {
+            model, input, format, compare,
+        };
+        command.SetAction(r => Print(r.GetValue(model)!, r.GetValue(input), r.GetValue(format)!, r.GetValue(compare),
+            r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+        return command;
+    }
+
+    private static int Print(string model, Shape? input, string format, string? compare, TextWriter output, TextWriter error)
     {
         try
         {
-            return RunOrThrow(args, output);
+            return Print(model, input, format, compare, output);
         }
         catch (Exception e) when (e is InvalidFileException or ArgumentException or IOException or NotSupportedException or UnauthorizedAccessException)
         {
@@ -31,42 +75,8 @@ internal static class SummaryCommand
         }
     }
 
-    private static int RunOrThrow(string[] args, TextWriter output)
+    private static int Print(string model, Shape? input, string format, string? compare, TextWriter output)
     {
-        string? model = null, compare = null, format = "table";
-        Shape? input = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value ({Usage})");
-            switch (args[i])
-            {
-                case "--input":
-                    input = ParseShape(Next());
-                    break;
-                case "--format":
-                    format = Next();
-                    if (format is not ("table" or "markdown" or "json"))
-                    {
-                        throw new ArgumentException($"--format must be table, markdown or json, got '{format}'");
-                    }
-
-                    break;
-                case "--compare":
-                    compare = Next();
-                    break;
-                case var a when a.StartsWith('-'):
-                    throw new ArgumentException($"unknown option '{a}' ({Usage})");
-                default:
-                    model = model is null ? args[i] : throw new ArgumentException($"one model at a time (got '{model}' and '{args[i]}'); use --compare for a second");
-                    break;
-            }
-        }
-
-        if (model is null)
-        {
-            throw new ArgumentException($"which model? {Usage}\nBuilt-in models: {string.Join(", ", Builtins)}");
-        }
-
         var summary = Summarize(model, input);
         if (compare is not null)
         {

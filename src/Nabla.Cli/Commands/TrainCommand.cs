@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -17,25 +18,16 @@ namespace Nabla.Cli.Commands;
 /// </summary>
 internal static class TrainCommand
 {
-    public const string Usage = """
-        nabla train [options]   train a model; with no options, LeNet-5 on built-in synthetic digits (a few seconds)
-          --model NAME|FILE     lenet5 (default), mlp, cnn, or a model file (.yaml, see nabla summary) for 1×H×W inputs
-          --data SPEC           synthetic (default), mnist:DIR, fashion-mnist:DIR, csv:FILE (label first, 784 pixels)
-          --epochs N            epochs in total (default 3 on synthetic, 10 otherwise)
-          --batch-size N        default 64
-          --optimizer NAME      sgd (default, momentum 0.9) or adam
-          --lr X                default 0.05 for sgd, 0.001 for adam
-          --seed S              initialisation, shuffling and data seed (default 0)
-          --threads N           worker threads (default: all cores)
-          --train-size N        synthetic: training images (default 8000); others: use the first N
-          --test-size N         synthetic: test images (default 2000)
-          --resume PATH         continue from a run folder or its checkpoint.safetensors
-          --out DIR             run folder (default runs/MODEL-DATA-TIMESTAMP)
-          --divergence-factor X stop, failed, when a batch loss exceeds X times the first batch's (default 1000; off)
-          --detect-anomaly      check every op for NaN/Inf as it runs (slower; a failing batch is checked anyway)
-          --json                one JSON object per epoch on stdout; the human output goes to stderr
+    public const string Examples = """
+        Examples:
+          nabla train                                   (LeNet-5 on built-in synthetic digits, a few seconds)
+          nabla train --epochs 5 --optimizer adam --lr 0.001 --out runs/adam
+          nabla train --model mlp --data mnist:data/mnist --batch-size=128 --json > epochs.jsonl
+          nabla train --model examples/models/lenet5.yaml --data csv:digits.csv
+          nabla train --resume runs/adam --epochs 10    (continue to 10 epochs in all)
+
         Exit status: 0 trained; 1 training failed (NaN, Inf or divergence: the last good checkpoint is kept) or a
-        file could not be read or written; 2 bad arguments.
+        file could not be read or written; 2 a bad argument. A run that fails before training starts leaves no folder.
         """;
 
     private sealed class Options
@@ -51,16 +43,64 @@ internal static class TrainCommand
         public bool Json;
     }
 
-    /// <summary>Runs <c>nabla train</c>: 0 trained, 1 training failed or a file error, 2 (thrown as ArgumentException) bad arguments.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Runs <c>nabla train</c> with <paramref name="args"/> (the words after <c>train</c>): 0 trained, 1 training failed or a file error, 2 bad arguments.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => NablaCommandLine.Invoke(["train", .. args], stdout, stderr);
+
+    /// <summary>The <c>train</c> command: its options (each checked as it is parsed) and the action that runs <see cref="Run(Options, TextWriter, TextWriter)"/>.</summary>
+    internal static Command Create()
     {
-        var o = Parse(args);
+        var model = CliOptions.Text("--model", "NAME|FILE", $"{string.Join(", ", BuiltinModels.Names)}, or a model file (.yaml, see nabla summary) for 1xHxW inputs (default lenet5)");
+        model.CompletionSources.Add([.. BuiltinModels.Names]);
+        var data = new Option<string>("--data")
+        {
+            HelpName = "SPEC", Description = "synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE (label first, 784 pixels)",
+            DefaultValueFactory = _ => "synthetic", CustomParser = DataSpec,
+        };
+        data.CompletionSources.Add("synthetic", "mnist:", "fashion-mnist:", "csv:");
+        var epochs = CliOptions.Int("--epochs", "N", "epochs in total (default 3 on synthetic, 10 otherwise)");
+        var batch = CliOptions.Int("--batch-size", "N", "default 64");
+        var optimizer = CliOptions.Choice("--optimizer", "sgd (momentum 0.9) or adam", "sgd", true, "sgd", "adam");
+        var lr = CliOptions.Positive("--lr", "X", "learning rate (default 0.05 for sgd, 0.001 for adam)");
+        var seed = CliOptions.Long("--seed", "S", "initialisation, shuffling and data seed (default 0)");
+        var threads = CliOptions.Int("--threads", "N", "worker threads (default: all cores)");
+        var trainSize = CliOptions.Int("--train-size", "N", "synthetic: training images (default 8000); others: use the first N");
+        var testSize = CliOptions.Int("--test-size", "N", "synthetic: test images (default 2000)");
+        var resume = CliOptions.Text("--resume", "PATH", "continue from a run folder or its checkpoint.safetensors");
+        var outDir = CliOptions.Text("--out", "DIR", "run folder (default runs/MODEL-DATA-TIMESTAMP)");
+        var divergence = new Option<double?>("--divergence-factor")
+        {
+            HelpName = "X|off", Description = "stop, failed, when a batch loss exceeds X times the first batch's (default 1000)",
+            CustomParser = r => Factor(r),
+        };
+        var anomaly = CliOptions.Flag("--detect-anomaly", "check every op for NaN/Inf as it runs (slower; a failing batch is checked anyway)");
+        var json = CliOptions.Flag("--json", "one JSON object per epoch on stdout; the human output goes to stderr");
+        var command = new Command("train", "Train a model; with no options, LeNet-5 on built-in synthetic digits (a few seconds).")
+        {
+            model, data, epochs, batch, optimizer, lr, seed, threads, trainSize, testSize, resume, outDir, divergence, anomaly, json,
+        };
+        command.SetAction(r => Run(
+            new Options
+            {
+                Model = r.GetValue(model) ?? "lenet5", Data = r.GetValue(data)!, Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
+                Epochs = r.GetValue(epochs), TrainSize = r.GetValue(trainSize), TestSize = r.GetValue(testSize),
+                BatchSize = r.GetValue(batch) ?? 64, Threads = r.GetValue(threads) ?? Environment.ProcessorCount, Lr = r.GetValue(lr),
+                DivergenceFactor = r.GetValue(divergence) ?? 1e3, DetectAnomaly = r.GetValue(anomaly), Seed = r.GetValue(seed) ?? 0,
+                Resume = r.GetValue(resume), Out = r.GetValue(outDir), Json = r.GetValue(json),
+            },
+            r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+        return command;
+    }
+
+    private static int Run(Options o, TextWriter stdout, TextWriter stderr)
+    {
         TextWriter human = o.Json ? stderr : stdout;
         int threads = Threads.Count;
         Threads.Count = o.Threads;
+        string outDir = OutDir(o);
+        bool existed = Directory.Exists(outDir);
         try
         {
-            return Train(o, human, stdout, stderr);
+            return Train(o, outDir, human, stdout, stderr);
         }
         catch (Exception e) when (e is InvalidFileException or InvalidDataException or IOException or UnauthorizedAccessException)
         {
@@ -70,38 +110,83 @@ internal static class TrainCommand
         finally
         {
             Threads.Count = threads;
+            RemoveIfEmpty(outDir, existed);
         }
     }
 
-    private static int Train(Options o, TextWriter human, TextWriter stdout, TextWriter stderr)
+    /// <summary>The run folder: --out, else the resumed run's folder, else runs/MODEL-DATA-TIMESTAMP.</summary>
+    private static string OutDir(Options o) =>
+        o.Out ?? (o.Resume is { } r ? (Directory.Exists(r) ? r : Path.GetDirectoryName(Path.GetFullPath(r))!)
+            : Path.Combine("runs", $"{Path.GetFileNameWithoutExtension(o.Model)}-{o.Data.Split(':')[0]}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}"));
+
+    /// <summary>
+    /// A run that failed before it wrote anything (a bad model, data or checkpoint) leaves no empty folder behind; one
+    /// the user made beforehand, or one with files in it, stays.
+    /// </summary>
+    private static void RemoveIfEmpty(string dir, bool existed)
+    {
+        try
+        {
+            if (!existed && Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any())
+            {
+                Directory.Delete(dir);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the run's own error (if any) is the message that matters.
+        }
+    }
+
+    private static int Train(Options o, string outDir, TextWriter human, TextWriter stdout, TextWriter stderr)
     {
         var total = Stopwatch.StartNew();
-        string dataName = o.Data.Split(':')[0];
-        int epochs = o.Epochs ?? (dataName == "synthetic" ? 3 : 10);
-        string outDir = o.Out ?? (o.Resume is { } r ? (Directory.Exists(r) ? r : Path.GetDirectoryName(Path.GetFullPath(r))!)
-            : Path.Combine("runs", $"{o.Model}-{dataName}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}"));
-        Directory.CreateDirectory(outDir);
+        int epochs = o.Epochs ?? (o.Data.Split(':')[0] == "synthetic" ? 3 : 10);
 
         Generator.Default.ManualSeed(o.Seed);
         var (model, inputSize) = CreateModel(o);
         var (train, test, description) = LoadData(o, inputSize);
-        Optimizer optimizer = o.Optimizer switch
-        {
-            "sgd" => new SGD(model.Parameters(), lr: o.Lr ?? 0.05, momentum: 0.9),
-            "adam" => new Adam(model.Parameters(), lr: o.Lr ?? 1e-3),
-            _ => throw new ArgumentException($"train: unknown optimizer '{o.Optimizer}' (sgd, adam)"),
-        };
+        Optimizer optimizer = o.Optimizer == "adam" ? new Adam(model.Parameters(), lr: o.Lr ?? 1e-3) : new SGD(model.Parameters(), lr: o.Lr ?? 0.05, momentum: 0.9);
         var trainLoader = new DataLoader(train, o.BatchSize, shuffle: true, generator: new Generator(o.Seed + 1));
         var testLoader = new DataLoader(test, 500);
+        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
+        var trainer = NewTrainer(o, model, optimizer, ckpt, outDir, human, stdout);
+        string? resumed = null;
+        if (o.Resume is { } resume)
+        {
+            resumed = Directory.Exists(resume) ? Path.Combine(resume, "checkpoint.safetensors") : resume;
+            trainer.LoadCheckpoint(resumed);
+        }
 
+        // Everything that can be wrong with the arguments, the data or the checkpoint has been found by now: the run starts.
+        Directory.CreateDirectory(outDir);
         string summary = Summarize(model, new Shape(train.Inputs.Shape.ToArray()[1..]), Path.GetFileNameWithoutExtension(o.Model));
         AtomicFile.WriteText(Path.Combine(outDir, "summary.txt"), $"{model}\n\n{summary}");
         human.WriteLine($"nabla train: {o.Model} on {description}, {epochs} epochs, batch {o.BatchSize}, {Describe(optimizer)}, {Threads.Count} threads, seed {o.Seed}");
         human.WriteLine();
         human.Write(summary);
         human.WriteLine();
+        if (resumed is not null)
+        {
+            human.WriteLine($"resumed from {resumed} after epoch {trainer.Epoch}");
+        }
 
-        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
+        trainer.Fit(trainLoader, epochs, testLoader);
+        if (trainer.Failure is { } failure)
+        {
+            ReportFailure(o, outDir, trainer, failure);
+            string kept = File.Exists(ckpt) ? $"{ckpt} (the last good one) is kept" : "no epoch completed, so no checkpoint was written";
+            stderr.WriteLine($"nabla train: {failure.Message}. {kept}; metrics in {Path.Combine(outDir, "metrics.json")}");
+            return 1;
+        }
+
+        Report(o, outDir, trainer, testLoader, human, total);
+        return 0;
+    }
+
+    /// <summary>The trainer with the run folder's callbacks: metrics CSV, checkpoint, and the --json lines.</summary>
+    private static Trainer NewTrainer(Options o, Module model, Optimizer optimizer, string ckpt, string outDir, TextWriter human, TextWriter stdout)
+    {
         var trainer = new Trainer(model, optimizer)
         {
             Log = human, Progress = new ProgressBar(human), DivergenceFactor = o.DivergenceFactor, DetectAnomaly = o.DetectAnomaly,
@@ -117,24 +202,7 @@ internal static class TrainCommand
             }.ToJsonString())));
         }
 
-        if (o.Resume is { } resume)
-        {
-            string path = Directory.Exists(resume) ? Path.Combine(resume, "checkpoint.safetensors") : resume;
-            trainer.LoadCheckpoint(path);
-            human.WriteLine($"resumed from {path} after epoch {trainer.Epoch}");
-        }
-
-        trainer.Fit(trainLoader, epochs, testLoader);
-        if (trainer.Failure is { } failure)
-        {
-            ReportFailure(o, outDir, trainer, failure);
-            string kept = File.Exists(ckpt) ? $"{ckpt} (the last good one) is kept" : "no epoch completed, so no checkpoint was written";
-            stderr.WriteLine($"nabla train: {failure.Message}. {kept}; metrics in {Path.Combine(outDir, "metrics.json")}");
-            return 1;
-        }
-
-        Report(o, outDir, trainer, testLoader, human, total);
-        return 0;
+        return trainer;
     }
 
     /// <summary>
@@ -203,7 +271,7 @@ internal static class TrainCommand
 
         if (!File.Exists(o.Model))
         {
-            throw new ArgumentException($"train: '{o.Model}' is neither a built-in model ({string.Join(", ", BuiltinModels.Names)}) nor a model file");
+            throw new ArgumentException($"'{o.Model}' is neither a built-in model ({string.Join(", ", BuiltinModels.Names)}) nor a model file");
         }
 
         try
@@ -211,14 +279,14 @@ internal static class TrainCommand
             var def = ModelFile.Load(o.Model);
             if (def.InputShape is not Shape s || s.Rank != 3 || s[0] != 1 || s[1] != s[2] || s[1] < 28)
             {
-                throw new ArgumentException($"train: {o.Model}: the digits datasets need 'input: [1, N, N]' with N >= 28 (28, or 32 to pad), got {def.InputShape?.ToString() ?? "none"}");
+                throw new ArgumentException($"{o.Model}: the digits datasets need 'input: [1, N, N]' with N >= 28 (28, or 32 to pad), got {def.InputShape?.ToString() ?? "none"}");
             }
 
             return (def.Build(), s[1]);
         }
         catch (Exception e) when (e is InvalidFileException or ModelShapeException or NotSupportedException)
         {
-            throw new ArgumentException($"train: {e.Message}", e);
+            throw new ArgumentException($"{e.Message}", e);
         }
     }
 
@@ -268,7 +336,7 @@ internal static class TrainCommand
                 description = $"{arg} ({train.Count} train, {test.Count} test rows: first 80% / last 20%)";
                 break;
             default:
-                throw new ArgumentException($"train: unknown --data '{o.Data}' (synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE)");
+                throw new ArgumentException($"unknown --data '{o.Data}' (synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE)");
         }
 
         if (o.TrainSize is int limit && kind != "synthetic" && limit < train.Count)
@@ -316,39 +384,35 @@ internal static class TrainCommand
     }
 
     /// <summary>A divergence factor: a number above 1, or <c>off</c>.</summary>
-    private static double Factor(string s) =>
-        s == "off" ? double.PositiveInfinity
-        : double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double f) && f > 1 && double.IsFinite(f) ? f
-        : throw new ArgumentException($"train: --divergence-factor needs a number above 1 or 'off', got '{s}'");
-
-    private static Options Parse(string[] args)
+    private static double? Factor(System.CommandLine.Parsing.ArgumentResult r)
     {
-        var o = new Options();
-        for (int i = 0; i < args.Length; i++)
+        string s = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
+        if (s == "off")
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"train: {args[i]} needs a value");
-            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
-            switch (args[i])
-            {
-                case "--model": o.Model = Next(); break;
-                case "--data": o.Data = Next(); break;
-                case "--epochs": o.Epochs = Int(); break;
-                case "--batch-size": o.BatchSize = Int(); break;
-                case "--optimizer": o.Optimizer = Next().ToLowerInvariant(); break;
-                case "--lr": o.Lr = double.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--seed": o.Seed = long.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--threads": o.Threads = Int(); break;
-                case "--train-size": o.TrainSize = Int(); break;
-                case "--test-size": o.TestSize = Int(); break;
-                case "--resume": o.Resume = Next(); break;
-                case "--out": o.Out = Next(); break;
-                case "--json": o.Json = true; break;
-                case "--detect-anomaly": o.DetectAnomaly = true; break;
-                case "--divergence-factor": o.DivergenceFactor = Factor(Next()); break;
-                default: throw new ArgumentException($"train: unknown option '{args[i]}'\n{Usage}");
-            }
+            return double.PositiveInfinity;
         }
 
-        return o;
+        if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double f) && f > 1 && double.IsFinite(f))
+        {
+            return f;
+        }
+
+        r.AddError($"--divergence-factor must be a number above 1 or 'off', got '{s}'");
+        return null;
+    }
+
+    /// <summary>A data spec: synthetic, mnist:DIR, fashion-mnist:DIR or csv:FILE (whether DIR or FILE is there is found when it is read).</summary>
+    private static string DataSpec(System.CommandLine.Parsing.ArgumentResult r)
+    {
+        string s = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
+        int colon = s.IndexOf(':', StringComparison.Ordinal);
+        string kind = colon > 0 ? s[..colon] : s;
+        bool ok = colon < 0 ? s == "synthetic" : kind is "mnist" or "fashion-mnist" or "csv" && colon < s.Length - 1;
+        if (!ok)
+        {
+            r.AddError($"--data must be synthetic, mnist:DIR, fashion-mnist:DIR or csv:FILE, got '{s}'");
+        }
+
+        return s;
     }
 }

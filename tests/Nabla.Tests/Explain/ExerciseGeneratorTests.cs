@@ -76,7 +76,7 @@ public class ExerciseGeneratorTests
     [InlineData(new[] { "new", "no-such-topic" }, "unknown topic 'no-such-topic'")]
     [InlineData(new[] { "new", "bptt", "--seed", "-1" }, "--seed must be a whole number")]
     [InlineData(new[] { "new", "bptt", "--seed" }, "--seed needs a value")]
-    [InlineData(new[] { "old" }, "usage: nabla exercise list")]
+    [InlineData(new[] { "old" }, "unknown command 'old' (list, new)")]
     public void Bad_arguments_exit_2_with_one_line(string[] args, string message)
     {
         var e = new StringWriter();
