@@ -85,6 +85,12 @@ internal sealed class Evaluation
 
         if (Families.TryGetValue(name, out var fam))
         {
+            // The family as a whole, [h[0], ..., h[n]], exists only when its members have one shape.
+            if (fam.Values.Select(v => v.Value.Shape).Distinct().Count() > 1)
+            {
+                throw new YamlException($"'{name}' is used as a whole, but its members have different shapes ({string.Join(", ", fam.Values.Take(4).Select(v => $"{v.Name}: {v.Value.Shape}"))}{(fam.Count > 4 ? ", ..." : "")}), so they do not stack into one tensor");
+            }
+
             return Tensor.Stack(fam.Values.Select(v => v.Value).ToList());
         }
 
