@@ -64,7 +64,7 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
         {
             leaf = RunLeaf(spec, path, input);
         }
-        catch (ArgumentException e) when (e is not ModelShapeException)
+        catch (Exception e) when (e is (ArgumentException and not ModelShapeException) or OverflowException)
         {
             // A size the file gave that no layer can have (a negative channel count, a zero kernel): the shape
             // arithmetic meets it first, so it is reported here, with the layer, instead of as a bare Shape error.
@@ -133,7 +133,13 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
             }
         }
 
-        var shape = join == "add" ? first : first.With(cd, outs.Sum(o => o.Shape[cd]));
+        long joined = outs.Sum(o => (long)o.Shape[cd]);
+        if (joined > int.MaxValue)
+        {
+            throw new ModelShapeException(s.Label(path), $"the concatenated dimension would have {joined:N0} entries, more than a tensor dimension can hold");
+        }
+
+        var shape = join == "add" ? first : first.With(cd, (int)joined);
 
         // Note [Receptive field of branches]: the output unit sees the union of its branches' fields, so the largest wins.
         var rf = outs.Select(o => o.Rf).Where(r => r is not null).MaxBy(r => r!.Size);
