@@ -156,6 +156,15 @@ internal static class TrainCommand
         {
             resumed = Directory.Exists(resume) ? Path.Combine(resume, "checkpoint.safetensors") : resume;
             trainer.LoadCheckpoint(resumed);
+
+            // The checkpoint restores the optimizer's learning rate; an --lr given with --resume is the user's newer word.
+            if (o.Lr is double lr)
+            {
+                foreach (var group in optimizer.ParamGroups)
+                {
+                    group.Lr = lr;
+                }
+            }
         }
 
         // Everything that can be wrong with the arguments, the data or the checkpoint has been found by now: the run starts.

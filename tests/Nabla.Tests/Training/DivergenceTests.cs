@@ -158,6 +158,22 @@ public class TrainCommandFailureTests
     }
 
     [Fact]
+    public void Resume_keeps_the_checkpoints_learning_rate_unless_lr_is_given()
+    {
+        // Train sets --epochs 2 and --lr 0.05 (SGD's default); a resume to epoch 3 keeps 0.05, and --lr 0.01 replaces it.
+        static double SavedLr(string dir) => System.Text.Json.Nodes.JsonNode.Parse(
+            Nabla.Serialization.Checkpoint.Load(Path.Combine(dir, "checkpoint.safetensors")).Extra("nabla.optimizer")!)!["param_groups"]![0]!["lr"]!.GetValue<double>();
+        var (rc, _, _, dir) = Train();
+        Assert.Equal(0, rc);
+        Assert.Equal(0.05, SavedLr(dir));
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Assert.Equal(0, TrainCommand.Run(["--resume", dir, "--train-size", "128", "--test-size", "32", "--batch-size", "32", "--threads", "1", "--epochs", "3"], o, e));
+        Assert.Equal(0.05, SavedLr(dir));
+        Assert.Equal(0, TrainCommand.Run(["--resume", dir, "--lr", "0.01", "--train-size", "128", "--test-size", "32", "--batch-size", "32", "--threads", "1", "--epochs", "4"], o, e));
+        Assert.Equal(0.01, SavedLr(dir));
+    }
+
+    [Fact]
     public void Lr_1e300_fails_with_exit_1_names_op_and_layer_and_writes_no_weights()
     {
         var (rc, _, err, dir) = Train("--lr", "1e300");
