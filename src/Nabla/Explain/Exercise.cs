@@ -231,7 +231,7 @@ internal sealed class Exercise
         if (top["sensitivities"] is YamlMapping sens)
         {
             ex.Sensitivities.Add((Str(sens["of"]) ?? throw new YamlException("sensitivities needs 'of: family'", sens),
-                Seq(sens["wrt"] ?? throw new YamlException("sensitivities needs 'wrt: [names]'", sens), "wrt").Select(n => Str(n)!).ToList()));
+                Names(sens["wrt"] ?? throw new YamlException("sensitivities needs 'wrt: [names]'", sens), "wrt")));
         }
 
         if (top["jacobians"] is { } jac)
@@ -252,7 +252,7 @@ internal sealed class Exercise
         if (top["hessian"] is YamlMapping h)
         {
             ex.Hessian = new HessianSpec(Str(h["of"]) ?? throw new YamlException("hessian needs 'of'", h),
-                Seq(h["wrt"] ?? throw new YamlException("hessian needs 'wrt: [x, y]'", h), "wrt").Select(n => Str(n)!).ToList(),
+                Names(h["wrt"] ?? throw new YamlException("hessian needs 'wrt: [x, y]'", h), "wrt"),
                 h["at"] is { } at ? Seq(at, "at").Select(Numbers).ToList() : [])
             {
                 Names = h["name"] is { } hn ? Seq(hn, "name").Select(n => Str(n) ?? throw new YamlException("a Hessian's name is a name such as H", n)).ToList() : [],
@@ -296,7 +296,7 @@ internal sealed class Exercise
             options[k.Value] = v is YamlScalar s && s.TryGetDouble(out var d) ? d : throw new YamlException($"optimizer option '{k.Value}' must be a number", v);
         }
 
-        var ps = o["params"] is { } pn ? Seq(pn, "params").Select(n => Str(n)!).ToList() : defaultParams;
+        var ps = o["params"] is { } pn ? Names(pn, "params") : defaultParams;
         double lr = o["lr"] is YamlScalar l && l.TryGetDouble(out var lv) ? lv : throw new YamlException("optimizer needs 'lr: number'", o);
         if (!double.IsFinite(lr) || lr < 0)
         {
@@ -505,6 +505,10 @@ internal sealed class Exercise
     }
 
     internal static string? Str(YamlNode? n) => n is YamlScalar { IsNull: false } s ? s.Value : null;
+
+    /// <summary>A list of names (<c>wrt: [x, y]</c>); an entry that is not a name (null, a list) is an error at its position.</summary>
+    internal static List<string> Names(YamlNode n, string what) =>
+        Seq(n, what).Select(i => Str(i) ?? throw new YamlException($"'{what}' lists names, but this entry is {i.Describe()}", i)).ToList();
 
     internal static IReadOnlyList<YamlNode> Seq(YamlNode n, string what) =>
         n is YamlSequence s ? s.Items : n is YamlScalar { IsNull: false } ? [n] : throw new YamlException($"'{what}' must be a list", n);
