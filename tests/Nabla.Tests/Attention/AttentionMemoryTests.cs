@@ -1,0 +1,46 @@
+using Xunit.Abstractions;
+using Nabla.NN;
+using Nabla.Ops;
+
+namespace Nabla.Tests.Attention;
+
+/// <summary>
+/// The memory the fused attention saves, at the size docs/attention.md reports (L = S = 2048, E = Ev = 64, float32,
+/// one head): bytes allocated by the forward and by the first-order backward, fused kernel against the naive composite
+/// (q·kᵀ, softmax, ·v in primitive ops, which holds L×S matrices of 16 MiB each). Allocated bytes bound the peak from
+/// above: everything the call needs at once is among them.
+/// </summary>
+public sealed class AttentionMemoryTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Fused_attention_allocates_a_fraction_of_the_naive_form()
+    {
+        const int n = 2048, e = 64;
+        var g = new Generator(5);
+        var (q, k, v) = (Tensor.Randn(new Shape(n, e), g).RequireGrad(), Tensor.Randn(new Shape(n, e), g).RequireGrad(), Tensor.Randn(new Shape(n, e), g).RequireGrad());
+        var dy = Tensor.Randn(new Shape(n, e), g);
+        var fused = Measure(() => F.ScaledDotProductAttention(q, k, v), q, k, v, dy);
+        var naive = Measure(() => ScaledDotProductAttentionOp.Composite(q, k, v, null, 1 / Math.Sqrt(e), false), q, k, v, dy);
+        output.WriteLine($"L = S = {n}, E = {e}, float32: forward fused {fused.Forward} B, naive {naive.Forward} B; backward fused {fused.Backward} B, naive {naive.Backward} B");
+
+        // The naive forward holds at least the logits and the weights (2·L·S·4 bytes); the fused one the output, the
+        // log-sum-exp and one 64×64 tile per task; its backward the three gradients (3·L·E·4 = 1.5 MiB here) and tiles.
+        long ls = (long)n * n * sizeof(float);
+        Assert.True(naive.Forward >= 2 * ls, $"naive forward {naive.Forward} B");
+        // (GEMM pack buffers are per thread and grow on first use, so a pool thread new to GEMM adds up to ~2 MiB once.)
+        Assert.True(fused.Forward < ls / 4, $"fused forward {fused.Forward} B");
+        Assert.True(naive.Backward >= 2 * ls, $"naive backward {naive.Backward} B");
+        Assert.True(fused.Backward < ls / 2, $"fused backward {fused.Backward} B");
+    }
+
+    private static (long Forward, long Backward) Measure(Func<Tensor> f, Tensor q, Tensor k, Tensor v, Tensor dy)
+    {
+        Autograd.Grad([f()], [q, k, v], [dy]); // warm-up (JIT, pools)
+        long start = GC.GetTotalAllocatedBytes(precise: true);
+        var y = f();
+        long mid = GC.GetTotalAllocatedBytes(precise: true);
+        Autograd.Grad([y], [q, k, v], [dy]);
+        long end = GC.GetTotalAllocatedBytes(precise: true);
+        return (mid - start, end - mid);
+    }
+}
