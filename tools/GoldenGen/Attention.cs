@@ -116,7 +116,7 @@ public static class Attention
             _ => null,
         };
         var (qi, ki, vi) = (q.clone().requires_grad_(true), k.clone().requires_grad_(true), v.clone().requires_grad_(true));
-        // libtorch's C++ module adds a Bool attn_mask as 0/1 instead of masking: give it the −∞/0 float mask that
+        // libtorch's C++ module does not apply a Bool attn_mask as Python does (its weights then disagree with PerHead): give it the −∞/0 float mask that
         // Python's nn.MultiheadAttention makes of a Bool one (_canonical_mask); the Bool mask is what is stored.
         var amFloat = am is not null && am.dtype == torch.@bool ? torch.zeros(am.shape, dtype: float64).masked_fill(am, double.NegativeInfinity) : am;
         var (y, w) = m.forward(qi, ki, vi, pad, needWeights, amFloat);

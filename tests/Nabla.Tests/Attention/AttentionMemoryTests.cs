@@ -19,7 +19,10 @@ public sealed class AttentionMemoryTests(ITestOutputHelper output)
         var g = new Generator(5);
         var (q, k, v) = (Tensor.Randn(new Shape(n, e), g).RequireGrad(), Tensor.Randn(new Shape(n, e), g).RequireGrad(), Tensor.Randn(new Shape(n, e), g).RequireGrad());
         var dy = Tensor.Randn(new Shape(n, e), g);
-        var fused = Measure(() => F.ScaledDotProductAttention(q, k, v), q, k, v, dy);
+        // The fused form's least of three calls: a pool thread new to GEMM grows its own pack buffer once, which one
+        // call may carry; the kernel's own allocations are the same every call.
+        var fused = Enumerable.Range(0, 3).Select(_ => Measure(() => F.ScaledDotProductAttention(q, k, v), q, k, v, dy))
+            .Aggregate((a, b) => (Math.Min(a.Forward, b.Forward), Math.Min(a.Backward, b.Backward)));
         var naive = Measure(() => ScaledDotProductAttentionOp.Composite(q, k, v, null, 1 / Math.Sqrt(e), false), q, k, v, dy);
         output.WriteLine($"L = S = {n}, E = {e}, float32: forward fused {fused.Forward} B, naive {naive.Forward} B; backward fused {fused.Backward} B, naive {naive.Backward} B");
 
@@ -27,7 +30,6 @@ public sealed class AttentionMemoryTests(ITestOutputHelper output)
         // log-sum-exp and one 64×64 tile per task; its backward the three gradients (3·L·E·4 = 1.5 MiB here) and tiles.
         long ls = (long)n * n * sizeof(float);
         Assert.True(naive.Forward >= 2 * ls, $"naive forward {naive.Forward} B");
-        // (GEMM pack buffers are per thread and grow on first use, so a pool thread new to GEMM adds up to ~2 MiB once.)
         Assert.True(fused.Forward < ls / 4, $"fused forward {fused.Forward} B");
         Assert.True(naive.Backward >= 2 * ls, $"naive backward {naive.Backward} B");
         Assert.True(fused.Backward < ls / 2, $"fused backward {fused.Backward} B");

@@ -99,10 +99,17 @@ public class FlashAttentionTests
         // the log-sum-exp and a 64×64 tile per task.
         var g = new Generator(1);
         var (q, k, v) = (Tensor.Randn(new Shape(1024, 16), g), Tensor.Randn(new Shape(1024, 16), g), Tensor.Randn(new Shape(1024, 16), g));
+        // The least of three calls: a pool thread new to GEMM grows its own pack buffer once, so one call
+        // may carry that; the kernel's own allocations are the same every call.
         F.ScaledDotProductAttention(q, k, v); // warm-up (JIT)
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        F.ScaledDotProductAttention(q, k, v, isCausal: true);
-        long used = GC.GetTotalAllocatedBytes(precise: true) - before;
+        long used = long.MaxValue;
+        for (int i = 0; i < 3; i++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            F.ScaledDotProductAttention(q, k, v, isCausal: true);
+            used = Math.Min(used, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+
         Assert.True(used < 1024 * 1024 * 4 / 4, $"the fused forward allocated {used} bytes");
     }
 
