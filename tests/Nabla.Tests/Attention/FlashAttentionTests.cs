@@ -114,6 +114,22 @@ public class FlashAttentionTests
     }
 
     [Fact]
+    public void Zero_size_sequences()
+    {
+        // No keys: every query takes part in nothing, so its output is 0 (safe softmax) and q gets a zero gradient.
+        var q = Tensor.Ones(new Shape(2, 3, 4), DType.Float64).RequireGrad();
+        var y = F.ScaledDotProductAttention(q, Tensor.Zeros(new Shape(2, 0, 4), DType.Float64), Tensor.Zeros(new Shape(2, 0, 5), DType.Float64));
+        Assert.Equal(new Shape(2, 3, 5), y.Shape);
+        Assert.All(y.ToDoubleArray(), x => Assert.Equal(0.0, x));
+        y.Sum().Backward();
+        Assert.All(q.Grad!.ToDoubleArray(), x => Assert.Equal(0.0, x));
+
+        // No queries: an empty output.
+        var empty = F.ScaledDotProductAttention(Tensor.Zeros(new Shape(2, 0, 4)), Tensor.Zeros(new Shape(2, 3, 4)), Tensor.Zeros(new Shape(2, 3, 5)));
+        Assert.Equal(new Shape(2, 0, 5), empty.Shape);
+    }
+
+    [Fact]
     public void Refuses_what_it_cannot_do()
     {
         var q = Tensor.Zeros(new Shape(2, 3, 4));
