@@ -8,8 +8,10 @@ namespace Nabla.Tests.Attention;
 /// The memory the fused attention saves, at the size docs/attention.md reports (L = S = 2048, E = Ev = 64, float32,
 /// one head): bytes allocated by the forward and by the first-order backward, fused kernel against the naive composite
 /// (q·kᵀ, softmax, ·v in primitive ops, which holds L×S matrices of 16 MiB each). Allocated bytes bound the peak from
-/// above: everything the call needs at once is among them.
+/// above: everything the call needs at once is among them. The counter is process-wide, so these tests run alone
+/// (<see cref="GlobalStateCollection"/>): allocations of tests running beside them would count too.
 /// </summary>
+[Collection(GlobalStateCollection.Name)]
 public sealed class AttentionMemoryTests(ITestOutputHelper output)
 {
     [Fact]
@@ -35,6 +37,27 @@ public sealed class AttentionMemoryTests(ITestOutputHelper output)
         Assert.True(fused.Forward < ls / 4, $"fused forward {fused.Forward} B");
         Assert.True(naive.Backward >= 2 * ls, $"naive backward {naive.Backward} B");
         Assert.True(fused.Backward < ls / 2, $"fused backward {fused.Backward} B");
+    }
+
+    [Fact]
+    public void Forward_keeps_no_L_by_S_matrix()
+    {
+        // L = S = 1024: the composite holds several 1024×1024 float matrices (4 MiB each); the kernel allocates the output,
+        // the log-sum-exp and a 64×64 tile per task.
+        var g = new Generator(1);
+        var (q, k, v) = (Tensor.Randn(new Shape(1024, 16), g), Tensor.Randn(new Shape(1024, 16), g), Tensor.Randn(new Shape(1024, 16), g));
+        // The least of three calls: a pool thread new to GEMM grows its own pack buffer once, so one call
+        // may carry that; the kernel's own allocations are the same every call.
+        F.ScaledDotProductAttention(q, k, v); // warm-up (JIT)
+        long used = long.MaxValue;
+        for (int i = 0; i < 3; i++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            F.ScaledDotProductAttention(q, k, v, isCausal: true);
+            used = Math.Min(used, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+
+        Assert.True(used < 1024 * 1024 * 4 / 4, $"the fused forward allocated {used} bytes");
     }
 
     private static double Seconds(Func<Tensor> f, Tensor q, Tensor k, Tensor v, Tensor dy)
