@@ -35,6 +35,7 @@ public static class Program
         Write(outDir, "norm", NormCases.All());
         Write(outDir, "blocks", BlockCases.All());
         Write(outDir, "recurrent", Recurrent.All());
+        Write(outDir, "attention", Attention.All());
         return 0;
     }
 

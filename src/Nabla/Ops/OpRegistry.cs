@@ -63,6 +63,7 @@ internal static class OpRegistry
         new("lstm_layer", typeof(LstmLayer), "recurrent"),
         new("gru_layer", typeof(GruLayer), "recurrent"),
         new("rnn_layer", typeof(RnnLayer), "recurrent"),
+        new("scaled_dot_product_attention", typeof(ScaledDotProductAttentionOp), "attention"),
     ]);
 
     /// <summary>The entry for an op name, or null.</summary>
