@@ -47,7 +47,15 @@ internal static class RecurrentModules
 
             if (ok)
             {
-                return (Module)ctor.Invoke(args);
+                try
+                {
+                    return (Module)ctor.Invoke(args);
+                }
+                catch (System.Reflection.TargetInvocationException e) when (e.InnerException is ArgumentException inner)
+                {
+                    // The constructor refused an argument (a dropout of 2, a size of 0): its own message, not reflection's.
+                    throw inner;
+                }
             }
         }
 

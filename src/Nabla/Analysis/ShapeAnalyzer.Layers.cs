@@ -183,6 +183,12 @@ internal sealed partial class ShapeAnalyzer
         }
 
         int k = s.Int("kernelSize"), st = s.Int("stride"), p = s.Int("padding"), d = s.Int("dilation"), op = s.Int("outputPadding");
+        if (k < 1 || st < 1 || d < 1 || groups < 1 || p < 0 || op < 0 || op >= Math.Max(st, d))
+        {
+            throw new ModelShapeException(s.Label(path), $"kernel size {k}, stride {st}, dilation {d} and groups {groups} must be positive, padding {p} non-negative, " +
+                $"and output padding {op} non-negative and smaller than the stride or the dilation (PyTorch's rule)");
+        }
+
         int Size(int n) => ((n - 1) * st) - (2 * p) + (d * (k - 1)) + op + 1;
         var outShape = new Shape(x.Shape[0], outC, Size(x.Shape[2]), Size(x.Shape[3]));
         if (outShape[2] <= 0 || outShape[3] <= 0)

@@ -64,7 +64,7 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
         {
             leaf = RunLeaf(spec, path, input);
         }
-        catch (Exception e) when (e is (ArgumentException and not ModelShapeException) or OverflowException)
+        catch (Exception e) when (e is (ArgumentException and not ModelShapeException) or ArithmeticException)
         {
             // A size the file gave that no layer can have (a negative channel count, a zero kernel): the shape
             // arithmetic meets it first, so it is reported here, with the layer, instead of as a bare Shape error.

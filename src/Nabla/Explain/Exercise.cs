@@ -297,6 +297,11 @@ internal sealed class Exercise
         }
 
         var ps = o["params"] is { } pn ? Names(pn, "params") : defaultParams;
+        if (ps.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new YamlException($"optimizer params name '{twice.Key}' twice; each parameter is updated once per step", o["params"] ?? o);
+        }
+
         double lr = o["lr"] is YamlScalar l && l.TryGetDouble(out var lv) ? lv : throw new YamlException("optimizer needs 'lr: number'", o);
         if (!double.IsFinite(lr) || lr < 0)
         {
