@@ -25,6 +25,9 @@ public sealed partial class Tensor
 {
     private static readonly AsyncLocal<long?> ElementCap = new();
 
+    // How many LimitElements scopes are open in the process: while none is, Empty skips the AsyncLocal lookup.
+    private static int openCaps;
+
     /// <summary>
     /// Refuses, in the current thread or async flow until the result is disposed, every tensor of more than
     /// <paramref name="maxElements"/> elements with a <see cref="TensorTooLargeException"/> before it is allocated.
@@ -36,13 +39,14 @@ public sealed partial class Tensor
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxElements);
         var previous = ElementCap.Value;
         ElementCap.Value = maxElements;
+        Interlocked.Increment(ref openCaps);
         return new CapScope(previous);
     }
 
     /// <summary>An uninitialised contiguous tensor (internal: every element is written by the caller).</summary>
     internal static Tensor Empty(Shape shape, DType dtype)
     {
-        if (ElementCap.Value is long cap && shape.Numel > cap)
+        if (Volatile.Read(ref openCaps) != 0 && ElementCap.Value is long cap && shape.Numel > cap)
         {
             throw new TensorTooLargeException($"a tensor of shape {shape} ({shape.Numel:N0} elements) is larger than the {cap:N0} elements allowed here");
         }
@@ -228,6 +232,15 @@ public sealed partial class Tensor
 
     private sealed class CapScope(long? previous) : IDisposable
     {
-        public void Dispose() => ElementCap.Value = previous;
+        private int disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 0)
+            {
+                ElementCap.Value = previous;
+                Interlocked.Decrement(ref openCaps);
+            }
+        }
     }
 }
