@@ -1,4 +1,5 @@
 using Nabla.Analysis;
+using Nabla.NN;
 using Nabla.Serialization;
 
 namespace Nabla.Fuzz;

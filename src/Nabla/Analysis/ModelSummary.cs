@@ -49,7 +49,7 @@ public sealed record ModelSummary(string? Name, Shape InputShape, Shape OutputSh
             }
         }
 
-        return Analyze(ModuleSpecs.FromModule(model), inputShape, name, frozen);
+        return Analyze(LayerRegistry.Describe(model), inputShape, name, frozen);
     }
 
     /// <summary>Summarises a described model (nothing is allocated) for a per-sample input shape.</summary>

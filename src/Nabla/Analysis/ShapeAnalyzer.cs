@@ -62,10 +62,11 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
         LeafResult leaf;
         try
         {
-            leaf = RunLeaf(spec, path, input);
+            leaf = RunLeaf(spec, input);
         }
-        catch (Exception e) when (e is (ArgumentException and not ModelShapeException) or ArithmeticException)
+        catch (Exception e) when (e is ModelShapeException { Layer.Length: 0 } or (ArgumentException and not ModelShapeException) or ArithmeticException)
         {
+            // The descriptor says what does not fit; the layer's label and path are added here.
             // A size the file gave that no layer can have (a negative channel count, a zero kernel): the shape
             // arithmetic meets it first, so it is reported here, with the layer, instead of as a bare Shape error.
             throw new ModelShapeException(spec.Label(path), e.Message.Split(" (Parameter")[0]);
@@ -77,7 +78,7 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
         return leaf.Output;
     }
 
-    private static bool IsContainer(string type) => type is "Sequential" or "Branches" or "Residual" or "BasicBlock" or "Bottleneck" or "InceptionV1";
+    private static bool IsContainer(string type) => LayerRegistry.Find(type)?.IsContainer ?? false;
 
     private Flow RunContainer(LayerSpec s, string path, int depth, Flow input)
     {
@@ -90,10 +91,10 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
                 return Join(s, path, s.Str("join"), s.Int("dim"), [.. s.Branches.Select(b => new Branch(b.Key, [(Child(path, b.Key), b.Value)]))], d, input);
             case "Residual":
             {
-                var body = LayerCatalog.Branch(s, "body") ?? throw new ModelShapeException(s.Label(path), "a Residual needs a body");
-                var shortcut = LayerCatalog.Branch(s, "shortcut");
+                var body = s.Block("body") ?? throw new ModelShapeException(s.Label(path), "a Residual needs a body");
+                var shortcut = s.Block("shortcut");
                 var y = Join(s, path, "add", 1, [new("body", [(Child(path, "body"), body)]), new("shortcut", shortcut is null ? [] : [(Child(path, "shortcut"), shortcut)])], d, input);
-                return LayerCatalog.Branch(s, "activation") is { } act ? Run(act, Child(path, "activation"), d, y) : y;
+                return s.Block("activation") is { } act ? Run(act, Child(path, "activation"), d, y) : y;
             }
 
             case "BasicBlock" or "Bottleneck":

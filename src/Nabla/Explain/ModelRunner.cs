@@ -65,7 +65,7 @@ internal sealed class ModelRun
 }
 
 /// <summary>
-/// Runs an exercise's layer model for real: builds the modules from the model file (<see cref="LayerCatalog"/>),
+/// Runs an exercise's layer model for real: builds the modules from the model file (<see cref="LayerRegistry"/>),
 /// converts them to Float64, loads the given weights, runs every top-level layer inside a <see cref="Trace"/> group,
 /// applies the loss, differentiates with <see cref="Autograd.Grad"/> and steps the real <see cref="SGD"/> / <see cref="Adam"/>.
 /// </summary>

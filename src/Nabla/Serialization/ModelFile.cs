@@ -36,7 +36,7 @@ public sealed record ModelDefinition(string? Name, Shape? InputShape, LayerSpec 
             }
         }
 
-        return LayerCatalog.Build(Model);
+        return LayerRegistry.Build(Model);
     }
 }
 
@@ -59,7 +59,7 @@ public sealed record ModelDefinition(string? Name, Shape? InputShape, LayerSpec 
 ///         b: []                 # empty: the identity
 /// </code>
 /// Argument names are camelCase (<c>kernelSize</c>) or PyTorch's snake_case (<c>kernel_size</c>). The layer types and
-/// their arguments are those of <see cref="LayerCatalog"/>. See docs/summary.md.
+/// their arguments are those of <see cref="LayerRegistry"/>. See docs/summary.md.
 /// </remarks>
 public static class ModelFile
 {
@@ -90,7 +90,7 @@ public static class ModelFile
     /// <summary>Writes a built module as a model file (the inverse of <see cref="ModelDefinition.Build"/>).</summary>
     /// <exception cref="NotSupportedException">The module contains a type the model file cannot describe.</exception>
     public static string Write(Module module, Shape? inputShape = null, string? name = null) =>
-        Write(new ModelDefinition(name, inputShape, ModuleSpecs.FromModule(module)));
+        Write(new ModelDefinition(name, inputShape, LayerRegistry.Describe(module)));
 
     /// <summary>Writes a definition as a model file.</summary>
     public static string Write(ModelDefinition definition)
@@ -119,13 +119,18 @@ public static class ModelFile
     {
         if (s.Opaque is not null)
         {
-            throw new NotSupportedException($"the model file cannot describe a {s.Type} module (known layers: {string.Join(", ", LayerCatalog.All.Keys)})");
+            throw new NotSupportedException($"the model file cannot describe a {s.Type} module (known layers: {string.Join(", ", LayerRegistry.Names)})");
         }
 
         var args = new List<KeyValuePair<YamlScalar, YamlNode>>();
         foreach (var (k, v) in s.Args)
         {
-            args.Add(new(new YamlScalar(k), v is int[] a ? new YamlSequence([.. a.Select(x => new YamlScalar(ModelFileReader.Format(x)))]) : new YamlScalar(ModelFileReader.Format(v))));
+            args.Add(new(new YamlScalar(k), v switch
+            {
+                int[] a => new YamlSequence([.. a.Select(x => new YamlScalar(ModelFileReader.Format(x)))]),
+                double[] a => new YamlSequence([.. a.Select(x => new YamlScalar(ModelFileReader.Format(x)))]),
+                _ => new YamlScalar(ModelFileReader.Format(v)),
+            }));
         }
 
         YamlNode body;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Nabla.Analysis;
+using Nabla.NN;
 
 namespace Nabla.Serialization;
 
@@ -95,13 +95,7 @@ internal static class ModelFileReader
         return Finish(k, new LayerSpec(k.Name, args) { Name = label, Line = spec.Line, Column = spec.Column, Layers = spec.Layers, Branches = blocks }, typeKey);
     }
 
-    private static string[] BlockKeys(string kind) => kind switch
-    {
-        "Sequential" => ["layers"],
-        "Branches" => ["branches"],
-        "Residual" => ["body", "shortcut", "activation"],
-        _ => [],
-    };
+    private static IReadOnlyList<string> BlockKeys(string kind) => LayerRegistry.Find(kind)?.BlockKeys ?? [];
 
     private static bool Block(string kind, string key, YamlNode value, List<KeyValuePair<string, LayerSpec>> blocks, ref LayerSpec spec)
     {
@@ -131,14 +125,14 @@ internal static class ModelFileReader
         return true;
     }
 
-    private static LayerSpec Finish(LayerKind kind, LayerSpec spec, YamlNode at)
+    private static LayerSpec Finish(LayerDescriptor kind, LayerSpec spec, YamlNode at)
     {
         foreach (var def in kind.Args.Where(a => a.Required && !spec.Args.ContainsKey(a.Name)))
         {
             throw new YamlException($"{kind.Name} needs the argument '{def.Name}' (arguments: {string.Join(", ", kind.Args.Select(a => a.Required ? a.Name + "*" : a.Name))}; * = required)", at);
         }
 
-        if (kind.Name == "Residual" && LayerCatalog.Branch(spec, "body") is null)
+        if (kind.Name == "Residual" && spec.Block("body") is null)
         {
             throw new YamlException("a Residual needs a 'body:' list of layers", at);
         }
@@ -151,8 +145,8 @@ internal static class ModelFileReader
         return spec;
     }
 
-    private static LayerKind Kind(string name, YamlNode at) =>
-        LayerCatalog.Find(name) ?? throw new YamlException($"unknown layer {YamlNode.Quote(name)}{Suggest(name, LayerCatalog.All.Keys)}", at);
+    private static LayerDescriptor Kind(string name, YamlNode at) =>
+        LayerRegistry.Find(name) ?? throw new YamlException($"unknown layer {YamlNode.Quote(name)}{Suggest(name, LayerRegistry.Names)}", at);
 
     private static object Value(ArgDef def, YamlNode v, string kind)
     {
@@ -176,8 +170,10 @@ internal static class ModelFileReader
                 return IntList(v, Where(), positive: false);
             case ArgKind.Double:
                 return v is YamlScalar sd && sd.TryGetDouble(out double d) ? d : throw Expected(v, Where(), "a number");
-            case ArgKind.Bool:
+            case ArgKind.Bool or ArgKind.OptionalBool:
                 return v is YamlScalar sb && sb.TryGetBool(out bool b) ? b : throw Expected(v, Where(), "true or false");
+            case ArgKind.Doubles:
+                return (v is YamlSequence seq ? seq.Items : [v]).Select(i => i is YamlScalar si && si.TryGetDouble(out double x) ? x : throw Expected(i, Where(), "a number")).ToArray();
             default:
                 return v is YamlScalar { IsNull: false } ss ? ss.Value : throw Expected(v, Where(), "a string");
         }
@@ -223,6 +219,7 @@ internal static class ModelFileReader
     internal static string Format(object v) => v switch
     {
         double d => d.ToString("R", CultureInfo.InvariantCulture),
+        double[] a => string.Join(", ", a.Select(x => x.ToString("R", CultureInfo.InvariantCulture))),
         bool b => b ? "true" : "false",
         _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? string.Empty,
     };

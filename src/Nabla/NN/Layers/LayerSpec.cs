@@ -1,13 +1,13 @@
-namespace Nabla.Analysis;
+namespace Nabla.NN;
 
 /// <summary>
 /// A layer or block described by its type and arguments, without allocating any tensor: the common form of
-/// the model file, of <see cref="ModelSummary"/>'s analysis and of a <see cref="NN.Module"/> written back out.
+/// the model file, of the summaries' analysis and of a <see cref="Module"/> written back out.
 /// </summary>
 /// <remarks>
 /// <para><see cref="Type"/> is a PyTorch class name (<c>Conv2d</c>) or one of Nabla's blocks (<c>BasicBlock</c>,
 /// <c>Branches</c>, <c>Residual</c>); <see cref="Args"/> holds the constructor arguments by their Nabla
-/// (camelCase) names. Absent arguments take PyTorch's defaults (<see cref="LayerCatalog"/>). Values are
+/// (camelCase) names. Absent arguments take PyTorch's defaults (<see cref="LayerRegistry"/>). Values are
 /// <see cref="int"/>, <see cref="double"/>, <see cref="bool"/>, <see cref="string"/> or <c>int[]</c>.</para>
 /// <para>Containers: <c>Sequential</c> keeps its children in <see cref="Layers"/>; <c>Branches</c> and
 /// <c>Residual</c> keep named sub-blocks in <see cref="Branches"/> (<c>body</c>, <c>shortcut</c>, <c>activation</c>
@@ -38,7 +38,7 @@ public sealed record LayerSpec
     public IReadOnlyList<KeyValuePair<string, LayerSpec>> Branches { get; init; } = [];
 
     /// <summary>For a module with no known description: the module itself, analysed through its own shapes and tensors.</summary>
-    public NN.Module? Opaque { get; init; }
+    public Module? Opaque { get; init; }
 
     /// <summary>Where the layer was written in a model file (1-based line; 0 when built in code).</summary>
     public int Line { get; init; }

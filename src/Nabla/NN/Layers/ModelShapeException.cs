@@ -1,4 +1,4 @@
-namespace Nabla.Analysis;
+namespace Nabla.NN;
 
 /// <summary>
 /// A model whose shapes do not fit together (a kernel larger than its input, channels that do not match,
