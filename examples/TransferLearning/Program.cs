@@ -9,11 +9,11 @@
 // pattern ("0.*", "3.*", "6.*"), its head replaced by a fresh one, and only what is unfrozen is trained. The
 // same network trained from scratch on the same 100 labels is the baseline.
 using System.Diagnostics;
+using Nabla.Formats;
 using Nabla;
 using Nabla.Data;
 using Nabla.NN;
 using Nabla.Optim;
-using Nabla.Serialization;
 using Nabla.Training;
 
 var clock = Stopwatch.StartNew();

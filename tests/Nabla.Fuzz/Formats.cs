@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Fuzz;
 

@@ -1,6 +1,6 @@
 using Nabla.Analysis;
+using Nabla.Formats;
 using Nabla.NN;
-using Nabla.Serialization;
 
 namespace Nabla.Fuzz;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Fuzz;
 

@@ -3,9 +3,10 @@ using System.Text;
 using Nabla.Analysis;
 using Nabla.Data;
 using Nabla.Explain;
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.NN;
 using Nabla.Optim;
-using Nabla.Serialization;
 using Nabla.Training;
 
 namespace Nabla.Fuzz;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Nabla.Explain;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Cli.Commands;
 

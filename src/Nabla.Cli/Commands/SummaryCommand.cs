@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Nabla.Analysis;
-using Nabla.Serialization;
+using Nabla.Formats;
+using Nabla.Models;
 
 namespace Nabla.Cli.Commands;
 
@@ -122,7 +123,7 @@ internal static class SummaryCommand
         using var stream = typeof(SummaryCommand).Assembly.GetManifestResourceStream($"models/{name}.yaml");
         if (stream is null)
         {
-            throw new FileNotFoundException($"no file '{model}' and no built-in model of that name{ModelFileReader.Suggest(name, Builtins)} (built-in: {string.Join(", ", Builtins)})");
+            throw new FileNotFoundException($"no file '{model}' and no built-in model of that name{DidYouMean.Suggest(name, Builtins)} (built-in: {string.Join(", ", Builtins)})");
         }
 
         using var reader = new StreamReader(stream);

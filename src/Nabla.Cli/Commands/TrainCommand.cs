@@ -4,9 +4,10 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Nabla.Analysis;
 using Nabla.Data;
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.NN;
 using Nabla.Optim;
-using Nabla.Serialization;
 using Nabla.Training;
 
 namespace Nabla.Cli.Commands;

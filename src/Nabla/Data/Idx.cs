@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Data;
 

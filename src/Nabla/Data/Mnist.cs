@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Data;
 

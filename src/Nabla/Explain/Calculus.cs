@@ -1,5 +1,5 @@
 using System.Globalization;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Explain;
 
@@ -13,13 +13,13 @@ internal static class Calculus
         {
             if (!ev.Families.TryGetValue(family, out var members))
             {
-                throw new YamlException($"sensitivities: '{family}' is not a family of indexed quantities (h[t] = ...){ModelFileReader.Suggest(family, ev.Families.Keys)}");
+                throw new YamlException($"sensitivities: '{family}' is not a family of indexed quantities (h[t] = ...){DidYouMean.Suggest(family, ev.Families.Keys)}");
             }
 
             foreach (var w in wrts)
             {
                 var x = ev.Given.GetValueOrDefault(w) ?? ev.ByName.GetValueOrDefault(w)?.Value
-                    ?? throw new YamlException($"sensitivities: unknown '{w}'{ModelFileReader.Suggest(w, ev.Names)}");
+                    ?? throw new YamlException($"sensitivities: unknown '{w}'{DidYouMean.Suggest(w, ev.Names)}");
                 var values = new List<(int, double)>();
                 foreach (var (t, m) in members)
                 {
@@ -40,7 +40,7 @@ internal static class Calculus
         foreach (var spec in sol.Exercise.Jacobians)
         {
             var x0 = sol.Evaluation.Given.GetValueOrDefault(spec.Wrt)
-                ?? throw new YamlException($"jacobian: '{spec.Wrt}' must be a given value{ModelFileReader.Suggest(spec.Wrt, sol.Evaluation.Given.Keys)}");
+                ?? throw new YamlException($"jacobian: '{spec.Wrt}' must be a given value{DidYouMean.Suggest(spec.Wrt, sol.Evaluation.Given.Keys)}");
             var j = Autograd.Functional.Jacobian(x => Lookup(evaluator.Run(new Dictionary<string, Tensor> { [spec.Wrt] = x }), spec.Of), x0.Detach());
             if (spec.Shape is { } s)
             {
@@ -157,7 +157,7 @@ internal static class Calculus
 
         foreach (string w in spec.Wrt.Where(w => Given(given, w) is not { Numel: 1 }))
         {
-            throw new YamlException($"hessian: '{w}' must be a given scalar{ModelFileReader.Suggest(w, given.Keys)}");
+            throw new YamlException($"hessian: '{w}' must be a given scalar{DidYouMean.Suggest(w, given.Keys)}");
         }
 
         var points = spec.Points.Count > 0 ? spec.Points : [spec.Wrt.Select(w => Given(given, w).Item()).ToArray()];
@@ -194,10 +194,10 @@ internal static class Calculus
     }
 
     private static Tensor Given(IReadOnlyDictionary<string, Tensor> given, string name) =>
-        given.GetValueOrDefault(name) ?? throw new YamlException($"hessian: '{name}' must be a given value (or give the points with 'at:'){ModelFileReader.Suggest(name, given.Keys)}");
+        given.GetValueOrDefault(name) ?? throw new YamlException($"hessian: '{name}' must be a given value (or give the points with 'at:'){DidYouMean.Suggest(name, given.Keys)}");
 
     private static Tensor Lookup(Evaluation ev, string name) =>
-        ev.Lookup(name) ?? throw new YamlException($"'{name}' is not defined{ModelFileReader.Suggest(name, ev.Names)}");
+        ev.Lookup(name) ?? throw new YamlException($"'{name}' is not defined{DidYouMean.Suggest(name, ev.Names)}");
 
     private static double Determinant(Tensor h)
     {

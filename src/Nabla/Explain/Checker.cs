@@ -1,4 +1,5 @@
-using Nabla.Serialization;
+using Nabla.Formats;
+
 
 namespace Nabla.Explain;
 
@@ -41,7 +42,7 @@ internal static class Checker
         foreach (var (key, node) in map.Entries.Where(e => e.Key.Value != "tolerance"))
         {
             var computed = sol.Find(key.Value)
-                ?? throw new YamlException($"claim about '{key.Value}': no such quantity{ModelFileReader.Suggest(key.Value, sol.Values.Select(v => v.Name))}", key);
+                ?? throw new YamlException($"claim about '{key.Value}': no such quantity{DidYouMean.Suggest(key.Value, sol.Values.Select(v => v.Name))}", key);
             var claimed = Claimed(key.Value, node);
             var c = computed.Value.Detach();
             if (claimed.Numel != c.Numel)

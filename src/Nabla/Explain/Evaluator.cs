@@ -1,5 +1,6 @@
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.NN;
-using Nabla.Serialization;
 
 namespace Nabla.Explain;
 
@@ -397,7 +398,7 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
                 var known = ev.Names.Concat(q.Env.Keys).ToList();
                 string hint = s.Name == q.Equation.Target ? " (a quantity cannot use itself; a recurrence reads an earlier step, h[t-1])"
                     : Steps.IsStepped(s.Name) ? " (values after optimizer steps can be used by the equations of 'after:')"
-                    : ModelFileReader.Suggest(s.Name, known);
+                    : DidYouMean.Suggest(s.Name, known);
                 throw new ExprException($"unknown symbol '{s.Name}'{hint}: it is neither given nor defined by an earlier equation", s.Pos);
             }
 
@@ -439,7 +440,7 @@ internal sealed class Evaluator(Exercise exercise, IReadOnlyDictionary<string, T
 
             if (ix.Target is SymExpr us && ev.Lookup(us.Name) is null && !q.Env.ContainsKey(us.Name))
             {
-                throw new ExprException($"{us.Name}[{string.Join(", ", idx)}]: '{us.Name}' is neither given nor defined by an earlier equation{(Steps.IsStepped(us.Name) ? " (values after optimizer steps can be used by the equations of 'after:')" : ModelFileReader.Suggest(us.Name, ev.Names))}", ix.Pos);
+                throw new ExprException($"{us.Name}[{string.Join(", ", idx)}]: '{us.Name}' is neither given nor defined by an earlier equation{(Steps.IsStepped(us.Name) ? " (values after optimizer steps can be used by the equations of 'after:')" : DidYouMean.Suggest(us.Name, ev.Names))}", ix.Pos);
             }
 
             var t = Eval(ix.Target);

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Explain;
 
@@ -160,7 +160,7 @@ internal sealed class Exercise
         {
             if (!TopKeys.Contains(k.Value))
             {
-                throw new YamlException($"unknown key {YamlNode.Quote(k.Value)}{ModelFileReader.Suggest(k.Value, TopKeys)}", k);
+                throw new YamlException($"unknown key {YamlNode.Quote(k.Value)}{DidYouMean.Suggest(k.Value, TopKeys)}", k);
             }
         }
 

@@ -1,5 +1,6 @@
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.NN;
-using Nabla.Serialization;
 
 namespace Nabla.Explain;
 
@@ -138,7 +139,7 @@ internal sealed record ExerciseModel(string Name, ModelDefinition Definition, Ya
 
         foreach (var (k, _) in m.Entries.Where(e => !RunKeys.Contains(e.Key.Value)))
         {
-            throw new YamlException($"model '{model}': run has no key '{k.Value}'{ModelFileReader.Suggest(k.Value, RunKeys)} (keys: {string.Join(", ", RunKeys)})", k);
+            throw new YamlException($"model '{model}': run has no key '{k.Value}'{DidYouMean.Suggest(k.Value, RunKeys)} (keys: {string.Join(", ", RunKeys)})", k);
         }
 
         LossSpec? loss = null;
@@ -148,7 +149,7 @@ internal sealed record ExerciseModel(string Name, ModelDefinition Definition, Ya
             string type = (lm is null ? Exercise.Str(ln) : Exercise.Str(lm["type"])) ?? throw new YamlException("loss is a name (cross_entropy) or {type: mse, reduction: sum}", ln);
             if (!LossSpec.Types.Contains(type))
             {
-                throw new YamlException($"unknown loss '{type}'{ModelFileReader.Suggest(type, LossSpec.Types)} (losses: {string.Join(", ", LossSpec.Types)})", ln);
+                throw new YamlException($"unknown loss '{type}'{DidYouMean.Suggest(type, LossSpec.Types)} (losses: {string.Join(", ", LossSpec.Types)})", ln);
             }
 
             string reduction = Exercise.Str(lm?["reduction"]) ?? "mean";

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Explain;
 

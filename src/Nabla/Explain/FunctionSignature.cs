@@ -1,5 +1,5 @@
 using System.Globalization;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Explain;
 
@@ -165,7 +165,7 @@ internal static class Binder
         foreach (var (key, e) in c.Named)
         {
             var p = sig.Params.FirstOrDefault(p => p.Name == key) ?? throw new ExprException(
-                $"{sig.Name} has no argument '{key}'{ModelFileReader.Suggest(key, sig.Params.Select(p => p.Name))}: {sig.Show()}", e.Pos);
+                $"{sig.Name} has no argument '{key}'{DidYouMean.Suggest(key, sig.Params.Select(p => p.Name))}: {sig.Show()}", e.Pos);
             if (exprs.ContainsKey(key) || (p.Rest && rest.Count > 0))
             {
                 throw new ExprException($"{sig.Name}: argument '{key}' is given twice (by position and by name): {sig.Show()}", e.Pos);

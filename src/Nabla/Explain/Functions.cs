@@ -1,5 +1,6 @@
 using Nabla.NN;
 using K = Nabla.Explain.ArgKind;
+using Nabla.Formats;
 
 namespace Nabla.Explain;
 
@@ -25,7 +26,7 @@ internal static class Functions
     {
         if (!Table.TryGetValue(c.Name, out var sig))
         {
-            throw new ExprException($"unknown function '{c.Name}'{Serialization.ModelFileReader.Suggest(c.Name, Names)} (functions: {string.Join(", ", Names)})", c.Pos);
+            throw new ExprException($"unknown function '{c.Name}'{DidYouMean.Suggest(c.Name, Names)} (functions: {string.Join(", ", Names)})", c.Pos);
         }
 
         using var group = Trace.Group(c.Name);

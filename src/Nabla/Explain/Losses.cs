@@ -1,4 +1,5 @@
-using Nabla.Serialization;
+using Nabla.Formats;
+
 
 namespace Nabla.Explain;
 
@@ -15,7 +16,7 @@ internal static class Losses
         foreach (var (name, node) in sol.Exercise.Losses)
         {
             var loss = ev.ByName.GetValueOrDefault(name)
-                ?? throw new YamlException($"the loss '{name}' is not defined by an equation{ModelFileReader.Suggest(name, ev.ByName.Keys)}", node);
+                ?? throw new YamlException($"the loss '{name}' is not defined by an equation{DidYouMean.Suggest(name, ev.ByName.Keys)}", node);
             if (loss.Value.Numel != 1)
             {
                 throw new YamlException($"the loss '{name}' must be a scalar, it has shape {loss.Value.Shape}", node);
@@ -25,7 +26,7 @@ internal static class Losses
             foreach (var (wrt, wnode) in sol.Exercise.Gradients)
             {
                 var x = ev.ByName.GetValueOrDefault(wrt)?.Value ?? ev.Given.GetValueOrDefault(wrt)
-                    ?? throw new YamlException($"gradient with respect to '{wrt}': no such given value or quantity{ModelFileReader.Suggest(wrt, ev.Names)}", wnode);
+                    ?? throw new YamlException($"gradient with respect to '{wrt}': no such given value or quantity{DidYouMean.Suggest(wrt, ev.Names)}", wnode);
                 var g = x == loss.Value ? Tensor.OnesLike(x)
                     : loss.Value.RequiresGrad ? Autograd.Grad([loss.Value], [x], retainGraph: true, allowUnused: true)[0] ?? Tensor.ZerosLike(x)
                     : Tensor.ZerosLike(x);

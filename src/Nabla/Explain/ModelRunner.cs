@@ -1,7 +1,8 @@
 using Nabla.Analysis;
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.NN;
 using Nabla.Optim;
-using Nabla.Serialization;
 
 namespace Nabla.Explain;
 
@@ -212,7 +213,7 @@ internal static class ModelRunner
 
     private static GivenValue Resolve(RunValue v, IReadOnlyDictionary<string, GivenValue> given, string what) =>
         v.Inline ?? given.GetValueOrDefault(v.Reference!)
-        ?? throw new YamlException($"the {what} '{v.Reference}' is not a given value{ModelFileReader.Suggest(v.Reference!, given.Keys)}", v.Node);
+        ?? throw new YamlException($"the {what} '{v.Reference}' is not a given value{DidYouMean.Suggest(v.Reference!, given.Keys)}", v.Node);
 
     private static (Sequential Seq, string[] Labels, string Weights) Build(ExerciseModel model, ModelDefinition def)
     {
@@ -262,7 +263,7 @@ internal static class ModelRunner
         void Copy(string key, Tensor value, YamlNode at)
         {
             string name = StateName(key) ?? throw new YamlException(
-                $"model '{model.Name}' has no parameter or buffer '{key}'{ModelFileReader.Suggest(key, display.Values)} (parameters: {Known()})", at);
+                $"model '{model.Name}' has no parameter or buffer '{key}'{DidYouMean.Suggest(key, display.Values)} (parameters: {Known()})", at);
             var target = state[name];
             if (value.Numel != target.Numel || (value.Shape != target.Shape && value.Rank != 1))
             {

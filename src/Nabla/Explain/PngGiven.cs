@@ -1,4 +1,5 @@
-using Nabla.Serialization;
+using Nabla.Formats;
+
 
 namespace Nabla.Explain;
 
@@ -15,7 +16,7 @@ internal static class PngGiven
     {
         foreach (var (k, _) in m.Entries.Where(e => !Keys.Contains(e.Key.Value)))
         {
-            throw new YamlException($"'{name}': a PNG value has the keys png and channels, not {YamlNode.Quote(k.Value)}{ModelFileReader.Suggest(k.Value, Keys)}", k);
+            throw new YamlException($"'{name}': a PNG value has the keys png and channels, not {YamlNode.Quote(k.Value)}{DidYouMean.Suggest(k.Value, Keys)}", k);
         }
 
         string file = Exercise.Str(pngNode) ?? throw new YamlException($"'{name}': png needs a file path (relative to the exercise)", pngNode);

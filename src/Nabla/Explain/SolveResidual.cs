@@ -1,4 +1,5 @@
-using Nabla.Serialization;
+using Nabla.Formats;
+
 
 namespace Nabla.Explain;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Explain;
 
@@ -68,7 +68,7 @@ internal sealed record SolveSpec(IReadOnlyList<UnknownSpec> Unknowns, IReadOnlyL
 
         foreach (var (k, _) in m.Entries.Where(e => !Keys.Contains(e.Key.Value)))
         {
-            throw new YamlException($"solve has no key '{k.Value}'{ModelFileReader.Suggest(k.Value, Keys)} (keys: {string.Join(", ", Keys)})", k);
+            throw new YamlException($"solve has no key '{k.Value}'{DidYouMean.Suggest(k.Value, Keys)} (keys: {string.Join(", ", Keys)})", k);
         }
 
         if (m["unknowns"] is not YamlMapping um || um.Entries.Count == 0)

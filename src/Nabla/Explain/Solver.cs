@@ -1,7 +1,8 @@
 using Nabla.Analysis;
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.NN;
 using Nabla.Optim;
-using Nabla.Serialization;
 
 namespace Nabla.Explain;
 
@@ -88,7 +89,7 @@ internal static class Solver
             if (ex.Loss is { } lossName)
             {
                 sol.Loss = ev.ByName.GetValueOrDefault(lossName)
-                    ?? throw new YamlException($"the loss '{lossName}' is not defined by an equation{ModelFileReader.Suggest(lossName, ev.ByName.Keys)}", ex.LossNode!);
+                    ?? throw new YamlException($"the loss '{lossName}' is not defined by an equation{DidYouMean.Suggest(lossName, ev.ByName.Keys)}", ex.LossNode!);
                 if (sol.Loss.Value.Numel != 1)
                 {
                     throw new YamlException($"the loss '{lossName}' must be a scalar, it has shape {sol.Loss.Value.Shape}", ex.LossNode!);
@@ -218,7 +219,7 @@ internal static class Solver
         foreach (var (name, node) in sol.Exercise.Gradients)
         {
             var x = ev.ByName.GetValueOrDefault(name)?.Value ?? (ev.Given.TryGetValue(name, out var g) ? g : null)
-                ?? throw new YamlException($"gradient with respect to '{name}': no such given value or quantity{ModelFileReader.Suggest(name, ev.Names)}", node);
+                ?? throw new YamlException($"gradient with respect to '{name}': no such given value or quantity{DidYouMean.Suggest(name, ev.Names)}", node);
             // A loss that records no graph (a constant, or one that reaches the givens only through step) has zero gradients.
             var value = x == loss.Value ? Tensor.OnesLike(x)
                 : !loss.Value.RequiresGrad ? Tensor.ZerosLike(x)

@@ -1,5 +1,5 @@
+using Nabla.Formats;
 using Nabla.Optim;
-using Nabla.Serialization;
 
 namespace Nabla.Explain;
 

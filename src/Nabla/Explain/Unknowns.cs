@@ -1,5 +1,5 @@
 using System.Globalization;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Explain;
 

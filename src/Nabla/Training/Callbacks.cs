@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Nabla.Formats;
 using Nabla.Optim;
-using Nabla.Serialization;
 
 namespace Nabla.Training;
 

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json.Nodes;
+using Nabla.Formats;
 using Nabla.NN;
-using Nabla.Serialization;
 using Nabla.Training.Plots;
 
 namespace Nabla.Training;

@@ -2,9 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Nabla.Data;
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.NN;
 using Nabla.Optim;
-using Nabla.Serialization;
 
 namespace Nabla.Training;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Nabla.Analysis;
 using Nabla.Cli.Commands;
-using Nabla.Serialization;
+using Nabla.Models;
 
 namespace Nabla.Tests.Analysis;
 

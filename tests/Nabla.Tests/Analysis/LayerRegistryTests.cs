@@ -1,6 +1,6 @@
 using Nabla.Analysis;
+using Nabla.Models;
 using Nabla.NN;
-using Nabla.Serialization;
 
 namespace Nabla.Tests.Analysis;
 

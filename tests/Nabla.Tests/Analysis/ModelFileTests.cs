@@ -1,6 +1,7 @@
 using Nabla.Analysis;
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.NN;
-using Nabla.Serialization;
 using static Nabla.Tests.Analysis.AnalysisTestHelpers;
 
 namespace Nabla.Tests.Analysis;

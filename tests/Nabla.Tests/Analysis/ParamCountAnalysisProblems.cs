@@ -1,4 +1,5 @@
 using Nabla.Analysis;
+using Nabla.Models;
 using Nabla.NN;
 using static Nabla.Tests.Analysis.AnalysisTestHelpers;
 
@@ -100,7 +101,7 @@ public class ParamCountAnalysisProblems
               - Linear: {inFeatures: 1000000, outFeatures: 1000000, bias: false}
               - Linear: {inFeatures: 1000000, outFeatures: 1000000, bias: false}
             """;
-        var def = Nabla.Serialization.ModelFile.Parse(yaml);
+        var def = Nabla.Models.ModelFile.Parse(yaml);
         Assert.Equal(2_000_000_000_000, def.Summarize().Totals.Params);
         var e = Assert.Throws<ModelShapeException>(() => def.Build());
         Assert.Contains("2,000,000,000,000 parameters", e.Message, StringComparison.Ordinal);

@@ -11,10 +11,6 @@ public partial class ArchitectureTests
     [GeneratedRegex(@"\bTensor\b")]
     private static partial Regex TensorWord();
 
-    // A namespace-qualified use of an upper layer (not a member access such as x.NN).
-    [GeneratedRegex(@"(?<![\w.])(Nabla\.(NN|Optim|Training|Analysis|Explain)\b|(NN|Optim|Training|Analysis|Explain)\.\w)")]
-    private static partial Regex UpperLayer();
-
     private static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -77,27 +73,35 @@ public partial class ArchitectureTests
     }
 
     [Fact]
-    public void Core_does_not_reference_upper_layers()
+    public void No_arrow_points_up_or_sideways_between_folders()
     {
-        // Core = Tensor + Autograd + Ops (DESIGN, Layering): nothing in it may point up to NN, Optim, Training,
-        // Analysis or Explain.
-        var offenders = new List<string>();
-        foreach (var folder in new[] { "Tensors", "Autograd", "Ops" })
-        {
-            foreach (var file in SourceFiles(Path.Combine("src", "Nabla", folder)))
-            {
-                var lines = File.ReadAllLines(file);
-                for (int i = 0; i < lines.Length; i++)
-                {
-                    if (UpperLayer().IsMatch(lines[i]))
-                    {
-                        offenders.Add($"{folder}/{Path.GetFileName(file)}:{i + 1}: {lines[i].Trim()}");
-                    }
-                }
-            }
-        }
+        var violations = Layering.Violations(typeof(Tensor).Assembly);
+        Assert.True(violations.Count == 0, "layering (tests/Nabla.Tests/Architecture/Layering.cs):\n" + string.Join("\n", violations));
+    }
 
-        Assert.True(offenders.Count == 0, "Core must not depend on upper layers:\n" + string.Join("\n", offenders));
+    [Fact]
+    public void Namespaces_follow_folders()
+    {
+        var wrong = Layering.MisplacedNamespaces(LibrarySources());
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+    }
+
+    [Theory]
+    [InlineData("Nabla.NN", "Nabla.Analysis", false)] // up
+    [InlineData("Nabla.Training", "Nabla.Explain", false)] // sideways between siblings
+    [InlineData("Nabla.Data", "Nabla.NN", false)] // sideways between siblings
+    [InlineData("Nabla.Formats", "Nabla.Models", false)] // up
+    [InlineData("Nabla.Ops.Kernels", "Nabla", false)] // kernels below Core
+    [InlineData("Nabla.Analysis", "Nabla.NN", true)] // down
+    [InlineData("Nabla.Ops", "Nabla", true)] // within Core
+    [InlineData("Nabla.Training.Plots", "Nabla.Training", true)] // within a folder
+    public void The_layering_rule_allows_only_downward_arrows(string from, string to, bool allowed) =>
+        Assert.Equal(allowed, Layering.Allowed(Layering.LayerOf(from)!.Value, Layering.LayerOf(to)!.Value));
+
+    private static List<(string Path, string Text)> LibrarySources()
+    {
+        string root = Path.Combine(RepoRoot(), "src", "Nabla");
+        return [.. SourceFiles(Path.Combine("src", "Nabla")).Select(f => (Path.GetRelativePath(root, f).Replace('\\', '/'), File.ReadAllText(f)))];
     }
 
     [Fact]

@@ -2,8 +2,9 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using Nabla.Analysis;
 using Nabla.Data;
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.NN;
-using Nabla.Serialization;
 using Nabla.Tests.Training;
 
 namespace Nabla.Tests.Data;
@@ -121,7 +122,7 @@ public class HostileDataFileTests
             BinaryPrimitives.WriteInt32BigEndian(b, data.Length);
             System.Text.Encoding.ASCII.GetBytes(type).CopyTo(b, 4);
             data.CopyTo(b, 8);
-            BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(8 + data.Length), Nabla.Serialization.Png.Crc32(b.AsSpan(4, 4 + data.Length)));
+            BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(8 + data.Length), Nabla.Formats.Png.Crc32(b.AsSpan(4, 4 + data.Length)));
             ms.Write(b);
         }
 
@@ -146,9 +147,9 @@ public class HostileDataFileTests
     public void Png_whose_header_declares_100000_by_100000_is_refused_from_the_header()
     {
         string path = Write("huge.png", Png(100000, 100000, 8, 2, Zlib(10)));
-        Assert.Contains("byte 8, IHDR: image size 100000×100000 is invalid or larger than 67108864 pixels", Refused(path, () => Nabla.Serialization.Png.Load(path)));
+        Assert.Contains("byte 8, IHDR: image size 100000×100000 is invalid or larger than 67108864 pixels", Refused(path, () => Nabla.Formats.Png.Load(path)));
         string zero = Write("zero.png", Png(0, 5, 8, 0, Zlib(10)));
-        Assert.Contains("image size 0×5 is invalid", Refused(zero, () => Nabla.Serialization.Png.Load(zero)));
+        Assert.Contains("image size 0×5 is invalid", Refused(zero, () => Nabla.Formats.Png.Load(zero)));
     }
 
     [Fact]
@@ -158,7 +159,7 @@ public class HostileDataFileTests
         // 10 kB zlib stream: more than deflate's ~1032:1 can produce, so it is refused before anything is allocated.
         string path = Write("bomb.png", Png(8192, 8192, 8, 6, Zlib(10 << 20)));
         Assert.True(new FileInfo(path).Length < 20_000);
-        Assert.Contains("IDAT: the 8192×8192 image needs 268,443,648 bytes of image data but", Refused(path, () => Nabla.Serialization.Png.Load(path)));
+        Assert.Contains("IDAT: the 8192×8192 image needs 268,443,648 bytes of image data but", Refused(path, () => Nabla.Formats.Png.Load(path)));
     }
 
     [Fact]

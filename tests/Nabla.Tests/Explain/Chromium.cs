@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Nabla.Formats;
 
 namespace Nabla.Tests.Explain;
 

@@ -1,7 +1,7 @@
 using Nabla.Cli.Commands;
 using Nabla.Explain;
 using Nabla.Explain.Generators;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Tests.Explain;
 

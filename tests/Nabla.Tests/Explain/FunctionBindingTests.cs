@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Nabla.Cli.Commands;
 using Nabla.Explain;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Tests.Explain;
 

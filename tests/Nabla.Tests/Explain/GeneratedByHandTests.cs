@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Nabla.Explain;
 using Nabla.Explain.Generators;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Tests.Explain;
 

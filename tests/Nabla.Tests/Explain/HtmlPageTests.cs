@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Nabla.Cli.Commands;
 using Nabla.Explain;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Tests.Explain;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Nabla.Cli.Commands;
+using Nabla.Formats;
 
 namespace Nabla.Tests.Explain;
 
@@ -63,7 +64,7 @@ public class KernelPictureTests
         // The given image is the PNG's grey levels (it was written as 8-bit grey, R = G = B, so every value is k/255);
         // the edge map is recomputed here by the definition of cross-correlation, y[i, j] = Σ x[i+u, j+v]·k[u, v].
         var q = Run("sobel-digit-png.yaml", "--allow-path", Path.Combine(ExerciseExamplesTests.Root, "examples/exercises/images")); // ../images
-        var img = Nabla.Serialization.Png.Load(Path.Combine(ExerciseExamplesTests.Root, "examples/exercises/images/digit7-32x32.png"));
+        var img = Nabla.Formats.Png.Load(Path.Combine(ExerciseExamplesTests.Root, "examples/exercises/images/digit7-32x32.png"));
         Assert.Equal((32, 32), (img.Width, img.Height));
         var x = img.Samples.Where((_, i) => i % 3 == 0).ToArray();
         Assert.All(x, v => Assert.Equal(Math.Round(v * 255), v * 255, 9));
@@ -104,7 +105,7 @@ public class KernelPictureTests
         try
         {
             // 2×1 RGB: a red and a blue pixel; luminance 0.299 and 0.114.
-            File.WriteAllBytes(Path.Combine(dir, "rb.png"), Nabla.Serialization.Png.Encode(2, 1, [255, 0, 0, 0, 0, 255]));
+            File.WriteAllBytes(Path.Combine(dir, "rb.png"), Nabla.Formats.Png.Encode(2, 1, [255, 0, 0, 0, 0, 255]));
             File.WriteAllBytes(Path.Combine(dir, "broken.png"), [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]);
             File.WriteAllText(Path.Combine(dir, "ok.yaml"), "given:\n  grey: {png: rb.png}\n  colour: {png: rb.png, channels: rgb}\n");
             var o = new StringWriter();

@@ -1,8 +1,9 @@
 using Nabla.Analysis;
 using Nabla.Cli.Commands;
 using Nabla.Explain;
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.NN;
-using Nabla.Serialization;
 
 namespace Nabla.Tests.Explain;
 

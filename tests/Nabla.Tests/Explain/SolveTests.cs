@@ -1,5 +1,5 @@
 using Nabla.Explain;
-using Nabla.Serialization;
+using Nabla.Formats;
 
 namespace Nabla.Tests.Explain;
 

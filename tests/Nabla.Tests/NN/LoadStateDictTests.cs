@@ -1,5 +1,6 @@
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.NN;
-using Nabla.Serialization;
 using Nabla.Tests.Training;
 
 namespace Nabla.Tests.NN;

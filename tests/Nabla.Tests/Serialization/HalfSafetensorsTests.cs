@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.NN;
-using Nabla.Serialization;
 using Nabla.Tests.Training;
 
 namespace Nabla.Tests.Serialization;

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Text;
+using Nabla.Formats;
 using Nabla.NN;
 using Nabla.Optim;
-using Nabla.Serialization;
 using Nabla.Tests.Training;
 using Nabla.Training;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
-using Nabla.Serialization;
+using Nabla.Formats;
+using Nabla.Models;
 
 namespace Nabla.Tests.Serialization;
 

@@ -1,9 +1,10 @@
 using System.Text.Json;
 using Nabla.Cli.Commands;
 using Nabla.Data;
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.NN;
 using Nabla.Optim;
-using Nabla.Serialization;
 using Nabla.Training;
 
 namespace Nabla.Tests.Training;
@@ -162,7 +163,7 @@ public class TrainCommandFailureTests
     {
         // Train sets --epochs 2 and --lr 0.05 (SGD's default); a resume to epoch 3 keeps 0.05, and --lr 0.01 replaces it.
         static double SavedLr(string dir) => System.Text.Json.Nodes.JsonNode.Parse(
-            Nabla.Serialization.Checkpoint.Load(Path.Combine(dir, "checkpoint.safetensors")).Extra("nabla.optimizer")!)!["param_groups"]![0]!["lr"]!.GetValue<double>();
+            Nabla.Models.Checkpoint.Load(Path.Combine(dir, "checkpoint.safetensors")).Extra("nabla.optimizer")!)!["param_groups"]![0]!["lr"]!.GetValue<double>();
         var (rc, _, _, dir) = Train();
         Assert.Equal(0, rc);
         Assert.Equal(0.05, SavedLr(dir));

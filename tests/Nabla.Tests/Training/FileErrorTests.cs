@@ -1,8 +1,9 @@
 using System.IO.Compression;
 using Nabla.Data;
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.NN;
 using Nabla.Optim;
-using Nabla.Serialization;
 using Nabla.Training;
 
 namespace Nabla.Tests.Training;

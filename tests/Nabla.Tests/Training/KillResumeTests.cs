@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using Nabla.Serialization;
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.Training;
 
 namespace Nabla.Tests.Training;

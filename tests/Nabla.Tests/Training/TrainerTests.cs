@@ -1,8 +1,8 @@
 using Nabla.Data;
+using Nabla.Formats;
 using Nabla.NN;
 using Nabla.Optim;
 using Nabla.Training;
-using Nabla.Serialization;
 using Nabla.Training.Plots;
 
 namespace Nabla.Tests.Training;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Nabla.Formats;
 
 namespace Nabla.Explain.Generators;
 
@@ -34,7 +35,7 @@ internal static class ExerciseGenerator
     /// <summary>The topic named <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">No topic has that name; the message lists them.</exception>
     public static Topic Find(string name) => Topics.FirstOrDefault(t => t.Name == name)
-        ?? throw new ArgumentException($"unknown topic '{name}'{Serialization.ModelFileReader.Suggest(name, Topics.Select(t => t.Name))}; 'nabla exercise list' names them");
+        ?? throw new ArgumentException($"unknown topic '{name}'{DidYouMean.Suggest(name, Topics.Select(t => t.Name))}; 'nabla exercise list' names them");
 
     /// <summary>Generates the exercise of <paramref name="topic"/> for <paramref name="seed"/> and solves it for the key.</summary>
     public static GeneratedExercise Generate(Topic topic, int seed)

@@ -224,11 +224,11 @@ internal static class Conv
 
         int p = d.P, ld = cnt * p;
         var geo = d.G;
-        if (cnt == 1 && Threads.Count > 1 && d.C > 1 && (long)d.ColRows * p >= ParallelMin)
+        if (cnt == 1 && Workers.Count > 1 && d.C > 1 && (long)d.ColRows * p >= ParallelMin)
         {
             // One image: split its channels between threads.
-            int parts = Math.Min(Threads.Count, d.C);
-            Parallel.For(0, parts, Threads.Options, t =>
+            int parts = Math.Min(Workers.Count, d.C);
+            Parallel.For(0, parts, Workers.Options, t =>
                 Im2Col.Forward(x, xOff + (n0 * d.ImageX), d.H, d.W, d.C * t / parts, d.C * (t + 1) / parts, geo,
                     d.OH, d.OW, col, 0, ld));
         }
@@ -308,9 +308,9 @@ internal static class Conv
     /// <summary>Runs body(0 .. count − 1), split between threads when the work is large enough.</summary>
     internal static void For(int count, long work, Action<int> body)
     {
-        if (count > 1 && Threads.Count > 1 && work >= ParallelMin)
+        if (count > 1 && Workers.Count > 1 && work >= ParallelMin)
         {
-            Parallel.For(0, count, Threads.Options, body);
+            Parallel.For(0, count, Workers.Options, body);
         }
         else
         {

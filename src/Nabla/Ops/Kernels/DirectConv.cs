@@ -109,7 +109,7 @@ internal static unsafe partial class DirectConv
     /// </summary>
     private static void ForItems(int count, long work, Action<int, int> body)
     {
-        if (count >= Threads.Count || Threads.Count == 1)
+        if (count >= Workers.Count || Workers.Count == 1)
         {
             Conv.For(count, work, i => body(i, 1));
         }
@@ -117,7 +117,7 @@ internal static unsafe partial class DirectConv
         {
             for (int i = 0; i < count; i++)
             {
-                body(i, Threads.Count);
+                body(i, Workers.Count);
             }
         }
     }
@@ -185,7 +185,7 @@ internal static unsafe partial class DirectConv
             if (threads > 1 && pb1 - pb0 > 1)
             {
                 int parts = Math.Min(threads, pb1 - pb0);
-                Parallel.For(0, parts, Threads.Options, t =>
+                Parallel.For(0, parts, Workers.Options, t =>
                     Tiles(xq, wp, off, yq, d, l, pb0 + ((pb1 - pb0) * t / parts), pb0 + ((pb1 - pb0) * (t + 1) / parts)));
             }
             else

@@ -112,7 +112,7 @@ internal static unsafe partial class DirectConv
             if (threads > 1 && d.OH > 1)
             {
                 int parts = Math.Min(threads, d.OH);
-                Parallel.For(0, parts, Threads.Options, t => LaneTiles(xt, wp, off, yt, d, l, d.OH * t / parts, d.OH * (t + 1) / parts));
+                Parallel.For(0, parts, Workers.Options, t => LaneTiles(xt, wp, off, yt, d, l, d.OH * t / parts, d.OH * (t + 1) / parts));
             }
             else
             {

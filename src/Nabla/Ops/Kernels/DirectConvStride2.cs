@@ -131,7 +131,7 @@ internal static unsafe partial class DirectConv
             LanesIn(dy, dyOff, xt, p.DyDims, p.Dy, n0, cnt);
             if (threads > 1)
             {
-                Parallel.For(0, 4, Threads.Options, ph => Phase(xt, phases[ph], yt, d, p, ph >> 1, ph & 1));
+                Parallel.For(0, 4, Workers.Options, ph => Phase(xt, phases[ph], yt, d, p, ph >> 1, ph & 1));
             }
             else
             {

@@ -55,7 +55,7 @@ internal static unsafe partial class DirectConv
                     DyGrid(dy, dyOff + ((first + i) * d.ImageY), d, l, ogPad, ds, i * rows * l.PqR);
                 });
 
-                int parts = Threads.Count > 1 && (long)c * d.O * d.P * k >= (1 << 18) ? Math.Min(Threads.Count, tiles) : 1;
+                int parts = Workers.Count > 1 && (long)c * d.O * d.P * k >= (1 << 18) ? Math.Min(Workers.Count, tiles) : 1;
                 if (parts == 1 || c < 2 * parts || tiles > 512)
                 {
                     // One thread, or many tiles (ResNet 64→64: 1,536): the threads split the tiles (6.6 ms on 2 threads

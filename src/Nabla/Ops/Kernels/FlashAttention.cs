@@ -53,7 +53,7 @@ internal static class FlashAttention
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int blocks = (a.L + Br - 1) / Br;
-        Parallel.For(0, (long)a.Batch * blocks, Threads.Options, task =>
+        Parallel.For(0, (long)a.Batch * blocks, Workers.Options, task =>
         {
             int b = (int)(task / blocks), i0 = (int)(task % blocks) * Br;
             ForwardBlock(a, b, i0, Math.Min(Br, a.L - i0), q, k, v, mask, o, lse);
@@ -151,7 +151,7 @@ internal static class FlashAttention
     public static void Backward<T>(AttentionShape a, T[] q, T[] k, T[] v, MaskView<T>? mask, T[] o, T[] lse, T[] dout, T[] dq, T[] dk, T[] dv)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Parallel.For(0, a.Batch, Threads.Options, b =>
+        Parallel.For(0, a.Batch, Workers.Options, b =>
         {
             var d = new T[a.L];
             for (int i = 0; i < a.L; i++)

@@ -45,7 +45,7 @@
 // stick out of C are computed into a small scratch tile and the valid part is added to C. The last
 // rows of a partial MR panel use a 4-row kernel so that little work is wasted (gemm_128: 9×14 + 2).
 //
-// Threads: the work is split into Threads.Count independent slices of C (rows, in multiples of MR,
+// Threads: the work is split into Workers.Count independent slices of C (rows, in multiples of MR,
 // unless n > 2m: then columns, in multiples of NR), each running the whole blocked algorithm
 // above with its own pack buffers (so each core's L2 holds its own A block and B panel and there is
 // no synchronisation inside a call). Problems below ParallelThreshold flops run on the calling
@@ -119,7 +119,7 @@ internal static unsafe partial class Gemm
         }
 
         var p = new Problem<T>(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, accumulate);
-        int threads = Threads.Count;
+        int threads = Workers.Count;
         if (threads <= 1 || work < ParallelThreshold)
         {
             p.Run(0, m, 0, n);
@@ -140,7 +140,7 @@ internal static unsafe partial class Gemm
             p.Run(0, m, 0, n);
             return;
         }
-        Parallel.For(0, parts, Threads.Options, t =>
+        Parallel.For(0, parts, Workers.Options, t =>
         {
             int lo = (int)Math.Min(extent, (long)tiles * t / parts * unit);
             int hi = (int)Math.Min(extent, (long)tiles * (t + 1) / parts * unit);

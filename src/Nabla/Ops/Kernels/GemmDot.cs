@@ -22,7 +22,7 @@ internal static unsafe partial class Gemm
         T[] c, int cOffset, int ldc, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int mb = (m + 2) / 3, nb = (n + 3) / 4, blocks = mb * nb;
-        int parts = Threads.Count > 1 && (long)m * n * k >= ParallelThreshold ? Math.Min(Threads.Count, blocks) : 1;
+        int parts = Workers.Count > 1 && (long)m * n * k >= ParallelThreshold ? Math.Min(Workers.Count, blocks) : 1;
         fixed (T* pa = a, pb = b, pc = c)
         {
             T* a0 = pa + aOffset, b0 = pb + bOffset, c0 = pc + cOffset;
@@ -32,7 +32,7 @@ internal static unsafe partial class Gemm
             }
             else
             {
-                Parallel.For(0, parts, Threads.Options, t =>
+                Parallel.For(0, parts, Workers.Options, t =>
                     DotBlocks(blocks * t / parts, blocks * (t + 1) / parts, nb, m, n, k, a0, lda, b0, ldb, c0, ldc, accumulate));
             }
         }

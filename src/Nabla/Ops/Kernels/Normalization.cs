@@ -77,7 +77,7 @@ internal static class Normalization
     }
 
     private static ParallelOptions Options(long work) =>
-        new() { MaxDegreeOfParallelism = work < 32768 ? 1 : Threads.Count };
+        new() { MaxDegreeOfParallelism = work < 32768 ? 1 : Workers.Count };
 
     private static T SumSquaredDeviation<T>(ReadOnlySpan<T> x, T mu) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -130,10 +130,10 @@ internal static partial class Recurrence
     /// </summary>
     internal static void SplitRows(int batch, long stepMacs, bool packed, Action<int, int> rows)
     {
-        int parts = packed && stepMacs >= 1 << 20 ? Math.Max(1, Math.Min(Threads.Count, batch / 8)) : 1;
+        int parts = packed && stepMacs >= 1 << 20 ? Math.Max(1, Math.Min(Workers.Count, batch / 8)) : 1;
         if (parts > 1)
         {
-            Parallel.For(0, parts, Threads.Options, p => rows(batch * p / parts / 8 * 8, p + 1 == parts ? batch : batch * (p + 1) / parts / 8 * 8));
+            Parallel.For(0, parts, Workers.Options, p => rows(batch * p / parts / 8 * 8, p + 1 == parts ? batch : batch * (p + 1) / parts / 8 * 8));
         }
         else
         {

@@ -1,5 +1,5 @@
-using Nabla.Serialization;
 using System.Globalization;
+using Nabla.Formats;
 
 namespace Nabla.Training.Plots;
 

@@ -1,4 +1,4 @@
-namespace Nabla.Serialization;
+namespace Nabla.Formats;
 
 /// <summary>
 /// The one error every reader of an untrusted file throws (model and exercise files, safetensors, checkpoints, IDX,

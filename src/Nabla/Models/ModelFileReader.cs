@@ -1,7 +1,8 @@
 using System.Globalization;
+using Nabla.Formats;
 using Nabla.NN;
 
-namespace Nabla.Serialization;
+namespace Nabla.Models;
 
 /// <summary>Turns a parsed model file into a <see cref="ModelDefinition"/>, with line and column in every error.</summary>
 internal static class ModelFileReader

@@ -1,3 +1,5 @@
+using Nabla.Ops.Kernels;
+
 namespace Nabla;
 
 /// <summary>The number of worker threads Nabla's kernels may use (the analogue of <c>torch.set_num_threads</c>).</summary>
@@ -8,19 +10,17 @@ namespace Nabla;
 /// </remarks>
 public static class Threads
 {
-    private static int count = Environment.ProcessorCount;
-
     /// <summary>Gets or sets the number of threads (at least 1).</summary>
     public static int Count
     {
-        get => count;
+        get => Workers.Count;
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(Count));
-            count = value;
+            Workers.Count = value;
         }
     }
 
     /// <summary>Parallel options limited to <see cref="Count"/> threads.</summary>
-    internal static ParallelOptions Options => new() { MaxDegreeOfParallelism = count };
+    internal static ParallelOptions Options => Workers.Options;
 }

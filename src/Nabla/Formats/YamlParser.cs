@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Nabla.Serialization;
+namespace Nabla.Formats;
 
 /// <summary>
 /// Parses the YAML subset Nabla's model and exercise files use, with line and column in every error.

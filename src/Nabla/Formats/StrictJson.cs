@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Nabla.Serialization;
+namespace Nabla.Formats;
 
 /// <summary>
 /// JSON from an untrusted file, checked whole before anyone reads it: nesting at most <see cref="ReadLimits.MaxDepth"/>,

@@ -1,4 +1,4 @@
-namespace Nabla.Serialization;
+namespace Nabla.Formats;
 
 /// <summary>
 /// The one place where a path written inside a file (an exercise's <c>file:</c>, <c>png:</c>, weights file) becomes

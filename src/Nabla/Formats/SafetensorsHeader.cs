@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Nabla.Serialization;
+namespace Nabla.Formats;
 
 /// <summary>One tensor's entry in a safetensors header, validated.</summary>
 /// <param name="Name">The tensor's name.</param>

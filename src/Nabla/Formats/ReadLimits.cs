@@ -1,4 +1,4 @@
-namespace Nabla.Serialization;
+namespace Nabla.Formats;
 
 /// <summary>
 /// The bounds every reader checks before it allocates or recurses, so that a hostile file of a few bytes cannot ask

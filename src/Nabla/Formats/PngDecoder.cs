@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 
-namespace Nabla.Serialization;
+namespace Nabla.Formats;
 
 /// <summary>A decoded PNG image: samples scaled to [0, 1], row-major with the channels of a pixel side by side.</summary>
 /// <param name="Width">Pixels per row.</param>

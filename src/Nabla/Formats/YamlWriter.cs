@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Nabla.Serialization;
+namespace Nabla.Formats;
 
 /// <summary>
 /// Writes a <see cref="YamlNode"/> tree as text that <see cref="YamlParser"/> reads back: block mappings and

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Nabla.Serialization;
+namespace Nabla.Formats;
 
 /// <summary>A node of a parsed YAML document, with the 1-based line and column where it starts.</summary>
 /// <remarks>

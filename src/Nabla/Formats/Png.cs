@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace Nabla.Serialization;
+namespace Nabla.Formats;
 
 /// <summary>
 /// A minimal PNG encoder (8-bit RGB, no interlacing, filter type 0 on every row, zlib-compressed IDAT) and a decoder

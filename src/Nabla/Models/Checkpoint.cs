@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Nabla.Formats;
 using Nabla.NN;
 using Nabla.Optim;
 
-namespace Nabla.Serialization;
+namespace Nabla.Models;
 
 /// <summary>
 /// A training checkpoint in one safetensors file: the model's state dict under PyTorch's names (so

@@ -1,4 +1,4 @@
-namespace Nabla;
+namespace Nabla.Formats;
 
 /// <summary>
 /// "Did you mean …?" hints for a misspelt name: the nearest candidate by edit distance (Levenshtein,

@@ -1,44 +1,14 @@
-using Nabla.Analysis;
+using Nabla.Formats;
 using Nabla.NN;
 
-namespace Nabla.Serialization;
+namespace Nabla.Models;
 
 /// <summary>A model as the model file describes it: a name, the per-sample input shape and the layers, not yet built.</summary>
 /// <param name="Name">The model's name, or null.</param>
 /// <param name="InputShape">The per-sample input shape (<c>input: [1, 32, 32]</c>), or null when the file gives none.</param>
 /// <param name="Model">The layers (a Sequential at the top).</param>
-public sealed record ModelDefinition(string? Name, Shape? InputShape, LayerSpec Model)
-{
-    /// <summary>The largest model <see cref="Build"/> allocates by default (parameters plus buffers).</summary>
-    public const long DefaultMaxParameters = 2_000_000_000;
-
-    /// <summary>The summary for <paramref name="input"/> (default: the file's input shape), by shape arithmetic only.</summary>
-    /// <exception cref="ModelShapeException">The shapes do not fit.</exception>
-    public ModelSummary Summarize(Shape? input = null) =>
-        ModelSummary.Of(Model, input ?? InputShape ?? throw new ArgumentException($"{Name ?? "the model"}: no input shape: give 'input: [C, H, W]' in the file or pass one"), Name);
-
-    /// <summary>
-    /// Builds the module, after checking by shape arithmetic that its shapes fit and that it is not absurdly large
-    /// (nothing is allocated for a model over <paramref name="maxParameters"/>).
-    /// </summary>
-    /// <exception cref="ModelShapeException">The shapes do not fit, or the model is too large to allocate.</exception>
-    public Module Build(long maxParameters = DefaultMaxParameters)
-    {
-        if (InputShape is Shape input)
-        {
-            var t = Summarize(input).Totals;
-            long elements = t.Params + (t.NonTrainable - (t.Params - t.Trainable));
-            if (elements > maxParameters)
-            {
-                throw new ModelShapeException($"model '{Name ?? "model"}'",
-                    $"it has {SummaryRenderer.Count(t.Params)} parameters ({SummaryRenderer.Bytes(elements * 4)} in float32), more than the {SummaryRenderer.Count(maxParameters)} allowed; " +
-                    "nothing was allocated (its summary needs no allocation: nabla summary)");
-            }
-        }
-
-        return LayerRegistry.Build(Model);
-    }
-}
+/// <remarks>Summaries and checked building (<c>Summarize</c>, <c>Build</c>) are extension methods in <c>Nabla.Analysis</c>: they need the shape arithmetic.</remarks>
+public sealed record ModelDefinition(string? Name, Shape? InputShape, LayerSpec Model);
 
 /// <summary>
 /// Reads and writes the model file: YAML with the layers in PyTorch's names and arguments, and the input shape.
@@ -87,7 +57,7 @@ public static class ModelFile
     /// </exception>
     public static ModelDefinition Load(string path) => Parse(ConfinedFolder.ReadText(path), path);
 
-    /// <summary>Writes a built module as a model file (the inverse of <see cref="ModelDefinition.Build"/>).</summary>
+    /// <summary>Writes a built module as a model file (the inverse of building it).</summary>
     /// <exception cref="NotSupportedException">The module contains a type the model file cannot describe.</exception>
     public static string Write(Module module, Shape? inputShape = null, string? name = null) =>
         Write(new ModelDefinition(name, inputShape, LayerRegistry.Describe(module)));

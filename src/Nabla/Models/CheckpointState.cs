@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Nabla.Formats;
 using Nabla.NN;
 using Nabla.Optim;
 
-namespace Nabla.Serialization;
+namespace Nabla.Models;
 
 /// <summary>
 /// The checks of a checkpoint's metadata and optimizer state, done before anything is restored: every field the

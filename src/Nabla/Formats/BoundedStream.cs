@@ -1,4 +1,4 @@
-namespace Nabla.Serialization;
+namespace Nabla.Formats;
 
 /// <summary>
 /// A read-only wrapper around a decompressing stream (gzip, PNG's zlib) that throws an
