@@ -89,6 +89,22 @@ public static class LossesMore
                 [("input", mm1, true), ("target", mc1, false)], t => TF.multi_margin_loss(t[0], t[1], 1, 1.0, null, r)));
         }
 
+        // BCE with logits at exact zeros (slope σ(0) − y = ½ − y there), with hard and soft targets and pos_weight.
+        var z = Randn(314, 3, 4) * 2;
+        z[0] = torch.zeros(4, dtype: float64);
+        z[1, 1] = 0.0;
+        var zt = Rand(315, 3, 4);
+        zt[0, 0] = 0.0;
+        zt[0, 1] = 1.0;
+        var zpw = Rand(316, 4) * 2 + 0.5;
+        foreach (var (rn, r) in Reductions)
+        {
+            cases.Add(Make($"bce_logits_zeros_{rn}", "bce_logits", rn, [], [("input", z, true), ("target", zt, false)],
+                t => TF.binary_cross_entropy_with_logits(t[0], t[1], null, r)));
+            cases.Add(Make($"bce_logits_zeros_posweight_{rn}", "bce_logits", rn, [], [("input", z, true), ("target", zt, false), ("pos_weight", zpw, false)],
+                t => TF.binary_cross_entropy_with_logits(t[0], t[1], null, r, t[2])));
+        }
+
         // Soft margin, with an exact zero input (the slope there is −y/2).
         var s = Randn(312, 4, 5) * 2;
         s[1, 1] = 0.0;

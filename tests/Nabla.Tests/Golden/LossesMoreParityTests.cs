@@ -114,6 +114,7 @@ public sealed class LossesMoreParityTests
             "hinge_embedding" => new HingeEmbeddingLoss(c.Arg("margin", 1), r).Forward(x["input"], x["target"]),
             "multilabel_soft_margin" => new MultiLabelSoftMarginLoss(W(), r).Forward(x["input"], x["target"]),
             "multi_margin" => new MultiMarginLoss((int)c.Arg("p", 1), c.Arg("margin", 1), W(), r).Forward(x["input"], x["target"]),
+            "bce_logits" => new BCEWithLogitsLoss(W(), r, x.GetValueOrDefault("pos_weight")).Forward(x["input"], x["target"]),
             "soft_margin" => new SoftMarginLoss(r).Forward(x["input"], x["target"]),
             "cosine_embedding" => new CosineEmbeddingLoss(c.Arg("margin", 0), r).Forward(x["input1"], x["input2"], x["target"]),
             "triplet_margin" => new TripletMarginLoss(c.Arg("margin", 1), c.Arg("p", 2), c.Arg("eps", 1e-6), c.Flag("swap"), r)

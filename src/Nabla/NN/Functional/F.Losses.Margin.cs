@@ -142,18 +142,6 @@ public static partial class F
     public static Tensor SoftMarginLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
         Reduce(Softplus(-(target * input)), reduction);
 
-    // log(1 + eˣ) without overflow and with the slope σ(0) = 1/2 at 0 (max(x, 0) + log(1 + e^−|x|) has kinks there
-    // whose one-sided slopes do not add up to 1/2): x + log(1 + e⁻ˣ) for x > 0, log(1 + eˣ) otherwise, each branch fed
-    // only its own side so that the unused one has finite derivatives.
-    private static Tensor Softplus(Tensor x)
-    {
-        var positive = x.Detach().Gt(0.0);
-        var zeros = Tensor.ZerosLike(x);
-        var xp = Tensor.Where(positive, x, zeros);
-        var xn = Tensor.Where(positive, zeros, x);
-        return Tensor.Where(positive, xp + ((-xp).Exp() + 1.0).Log(), (xn.Exp() + 1.0).Log());
-    }
-
     // max(0, z) with clamp_min's gradient: 1 where z ≥ 0.
     private static Tensor Hinge(Tensor z) => Tensor.Where(z.Detach().Ge(0.0), z, Tensor.ZerosLike(z));
 }
