@@ -52,16 +52,11 @@ internal sealed class CtcLoss(long[][] targets, long[] inputLengths, int blank, 
             }
         });
 
-        var output = Wrap(losses, new Shape(batch), logProbs.DType);
-        if (grad is null)
-        {
-            return output;
-        }
-
-        var g = Wrap(grad, logProbs.Shape, logProbs.DType);
-        return Record(output, [logProbs], dy => GradMode.IsEnabled
+        // Record attaches the backward exactly when needGrad holds (grad mode on, lp requiring a gradient).
+        var g = grad is null ? null : Wrap(grad, logProbs.Shape, logProbs.DType);
+        return Record(Wrap(losses, new Shape(batch), logProbs.DType), [logProbs], dy => GradMode.IsEnabled
             ? throw new NotSupportedException("ctc_loss: second derivatives are not supported (its backward is a fused kernel, not tensor ops)")
-            : [g * dy.Reshape(1, batch, 1)]);
+            : [g! * dy.Reshape(1, batch, 1)]);
     }
 
     private static Tensor Wrap(double[] values, Shape shape, DType dtype) => dtype == DType.Float32
