@@ -64,6 +64,7 @@ internal static class OpRegistry
         new("gru_layer", typeof(GruLayer), "recurrent"),
         new("rnn_layer", typeof(RnnLayer), "recurrent"),
         new("scaled_dot_product_attention", typeof(ScaledDotProductAttentionOp), "attention"),
+        new("ctc_loss", typeof(CtcLoss), "loss"),
     ]);
 
     /// <summary>The entry for an op name, or null.</summary>

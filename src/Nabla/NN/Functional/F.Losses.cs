@@ -66,7 +66,9 @@ public static partial class F
         Reduction reduction = Reduction.Mean, Tensor? posWeight = null)
     {
         SameShape("binary_cross_entropy_with_logits", input, target);
-        var softplusNeg = ((-input.Abs()).Exp() + 1.0).Log() + (-input).Relu();
+
+        // softplus(−x) with the slope −½ at x = 0 (log(1 + e^−|x|) + max(−x, 0) has kinks there that gave −1).
+        var softplusNeg = Softplus(-input);
         var logWeight = posWeight is null ? null : 1.0 + ((posWeight - 1.0) * target);
         var loss = ((1.0 - target) * input) + (logWeight is null ? softplusNeg : logWeight * softplusNeg);
         return Reduce(weight is null ? loss : loss * weight, reduction);
@@ -198,6 +200,18 @@ public static partial class F
         Reduction.Mean => loss.Mean(),
         _ => throw new ArgumentException($"reduction {reduction} is only defined for KL divergence", nameof(reduction)),
     };
+
+    // log(1 + eˣ) without overflow and with the slope σ(0) = 1/2 at 0 (max(x, 0) + log(1 + e^−|x|) has kinks there
+    // whose one-sided slopes do not add up to 1/2): x + log(1 + e⁻ˣ) for x > 0, log(1 + eˣ) otherwise, each branch fed
+    // only its own side so that the unused one has finite derivatives.
+    private static Tensor Softplus(Tensor x)
+    {
+        var positive = x.Detach().Gt(0.0);
+        var zeros = Tensor.ZerosLike(x);
+        var xp = Tensor.Where(positive, x, zeros);
+        var xn = Tensor.Where(positive, zeros, x);
+        return Tensor.Where(positive, xp + ((-xp).Exp() + 1.0).Log(), (xn.Exp() + 1.0).Log());
+    }
 
     private static Tensor SameShape(string op, Tensor input, Tensor target)
     {
