@@ -10,6 +10,9 @@ public sealed partial class Tensor
     /// <summary>Natural logarithm element-wise.</summary>
     public Tensor Log() => Ops.Log.Instance.Apply(this);
 
+    /// <summary>ln(1 + x) element-wise, accurate where x is small (PyTorch's log1p).</summary>
+    public Tensor Log1p() => Ops.Log1p.Instance.Apply(this);
+
     /// <summary>Square root element-wise.</summary>
     public Tensor Sqrt() => Ops.Sqrt.Instance.Apply(this);
 
