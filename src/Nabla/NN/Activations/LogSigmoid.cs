@@ -6,7 +6,7 @@ public static partial class F
     /// Log-sigmoid: y = ln σ(x) = −softplus(−x), computed as min(x, 0) − log1p(e^(−|x|)) so that it is exact for large
     /// |x| (y ≈ −e^(−x) for large x, y ≈ x for very negative x); dy/dx = σ(−x), ½ at x = 0.
     /// </summary>
-    public static Tensor LogSigmoid(Tensor x) => -ActivationRules.StableSoftplus(-x);
+    public static Tensor LogSigmoid(Tensor x) => -(-x).Softplus();
 }
 
 /// <summary>Log-sigmoid: y = ln(1/(1 + e⁻ˣ)) (PyTorch's <c>nn.LogSigmoid</c>).</summary>

@@ -6,7 +6,7 @@ public static partial class F
     /// Mish: y = x·tanh(softplus(x)), softplus(x) = ln(1 + eˣ) computed without overflow for large x and without
     /// lost digits for very negative x (where y ≈ x·eˣ).
     /// </summary>
-    public static Tensor Mish(Tensor x) => x * ActivationRules.StableSoftplus(x).Tanh();
+    public static Tensor Mish(Tensor x) => x * x.Softplus().Tanh();
 }
 
 /// <summary>Mish: y = x·tanh(ln(1 + eˣ)) (PyTorch's <c>nn.Mish</c>).</summary>

@@ -19,7 +19,7 @@ public static partial class F
         }
 
         var z = beta == 1 ? x : x * beta;
-        var soft = ActivationRules.StableSoftplus(z);
+        var soft = z.Softplus();
         return Tensor.Where(z.Detach().Gt(threshold), x, beta == 1 ? soft : soft / beta);
     }
 }
