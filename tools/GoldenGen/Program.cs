@@ -37,6 +37,7 @@ public static class Program
         Write(outDir, "recurrent", Recurrent.All());
         Write(outDir, "attention", Attention.All());
         Write(outDir, "losses_more", LossesMore.All());
+        Write(outDir, "layers_more", LayersMore.All());
         return 0;
     }
 

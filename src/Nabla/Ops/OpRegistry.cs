@@ -18,6 +18,7 @@ internal static class OpRegistry
         new("neg", typeof(Neg), "unary"),
         new("exp", typeof(Exp), "unary"),
         new("log", typeof(Log), "unary"),
+        new("log1p", typeof(Log1p), "unary"),
         new("sqrt", typeof(Sqrt), "unary"),
         new("abs", typeof(Abs), "unary"),
         new("sign", typeof(Sign), "unary"),

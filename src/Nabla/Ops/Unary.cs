@@ -47,6 +47,28 @@ internal sealed class Log : UnaryOp
     public override Tensor Backward(Tensor dy, Tensor x, Tensor y) => dy / x;
 }
 
+/// <summary>y = ln(1 + x), accurate for small |x| where 1 + x rounds (PyTorch's log1p).</summary>
+internal sealed class Log1p : UnaryOp
+{
+    public static readonly Log1p Instance = new();
+    public override string Name => "log1p";
+    public override string Formula => "y = ln(1 + x)";
+    public override string GradFormula => "dx = dy / (1 + x)";
+
+    // Goldberg's correction: with u = fl(1 + x), ln(u)·x/(u − 1) is accurate to a few ulps, because the
+    // rounding error of u cancels between ln(u) and u − 1 (What Every Computer Scientist Should Know, Thm 4).
+    protected override void Kernel<T>(ReadOnlySpan<T> x, Span<T> y)
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            T u = T.One + x[i];
+            y[i] = u == T.One ? x[i] : T.IsPositiveInfinity(u) ? u : T.Log(u) * x[i] / (u - T.One);
+        }
+    }
+
+    public override Tensor Backward(Tensor dy, Tensor x, Tensor y) => dy / (x + 1.0);
+}
+
 /// <summary>y = √x.</summary>
 internal sealed class Sqrt : UnaryOp
 {

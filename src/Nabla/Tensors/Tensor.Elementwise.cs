@@ -10,6 +10,9 @@ public sealed partial class Tensor
     /// <summary>Natural logarithm element-wise.</summary>
     public Tensor Log() => Ops.Log.Instance.Apply(this);
 
+    /// <summary>ln(1 + x) element-wise, accurate where x is small (PyTorch's log1p).</summary>
+    public Tensor Log1p() => Ops.Log1p.Instance.Apply(this);
+
     /// <summary>Square root element-wise.</summary>
     public Tensor Sqrt() => Ops.Sqrt.Instance.Apply(this);
 
@@ -70,8 +73,12 @@ public sealed partial class Tensor
         ? 0.5 * this * (1.0 + ((this + (0.044715 * this.Pow(3))) * Math.Sqrt(2 / Math.PI)).Tanh())
         : 0.5 * this * (1.0 + (this * (1 / Math.Sqrt(2))).Erf());
 
-    /// <summary>Softplus log(1 + eˣ), computed stably as max(x, 0) + log(1 + e^−|x|).</summary>
-    public Tensor Softplus() => Relu() + ((-Abs()).Exp() + 1.0).Log();
+    /// <summary>
+    /// Softplus log(1 + eˣ), computed stably as max(x, 0) + log1p(e^−|x|) (no overflow for large x, no lost digits for
+    /// very negative x), with −|x| written as where(x &gt; 0, −x, x) so that the derivative at 0 is σ(0) = ½ (|x| would
+    /// give 0 there). Both branches are finite everywhere, so the gradient has no 0·∞.
+    /// </summary>
+    public Tensor Softplus() => Relu() + Where(Detach().Gt(0.0), -this, this).Exp().Log1p();
 
     /// <summary>Element-wise equality (Bool result, no gradient).</summary>
     public Tensor Eq(Tensor other) => Compare.Apply(this, other, Compare.Kind.Eq);

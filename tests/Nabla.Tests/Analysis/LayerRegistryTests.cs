@@ -20,6 +20,8 @@ public class LayerRegistryTests
         [typeof(RNNCell)] = "one time step with an explicit state; the sequence layers are RNN, LSTM and GRU",
         [typeof(LSTMCell)] = "one time step with an explicit state; the sequence layers are RNN, LSTM and GRU",
         [typeof(GRUCell)] = "one time step with an explicit state; the sequence layers are RNN, LSTM and GRU",
+        [typeof(Bilinear)] = "takes two inputs (x1, x2); a model file's layers take the one output of the layer before",
+        [typeof(CosineSimilarity)] = "takes two inputs (x1, x2); a model file's layers take the one output of the layer before",
     };
 
     public static TheoryData<string> LayerNames => [.. LayerRegistry.Names];

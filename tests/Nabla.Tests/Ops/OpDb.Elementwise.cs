@@ -11,11 +11,17 @@ internal static partial class OpDb
 
     private static Arg[][] Forward(params double[] values) => [S(new F([values.Length]) { Values = values })];
 
+    // ln(1 + x) independently of the kernel: the Taylor series x − x²/2 + x³/3 − x⁴/4 (relative error below x⁴/5)
+    // for |x| < 1e-4, where rounding 1 + x would lose the digits; plain Math.Log(1 + x) elsewhere.
+    private static double Log1pReference(double x) =>
+        Math.Abs(x) < 1e-4 ? x * (1 - (x * (0.5 - (x * ((1.0 / 3) - (x * 0.25)))))) : Math.Log(1 + x);
+
     private static IEnumerable<OpCase> UnaryCases()
     {
         yield return Unary("neg", x => -x, x => -x);
         yield return Unary("exp", x => x.Exp(), Math.Exp);
         yield return Unary("log", x => x.Log(), Math.Log, 0.2, 3);
+        yield return Unary("log1p", x => x.Log1p(), Log1pReference, -0.8, 3) with { ForwardOnly = Forward(1e-20, -1e-12, 3e-8, 1e30, -1) };
         yield return Unary("sqrt", x => x.Sqrt(), Math.Sqrt, 0.2, 3);
         yield return Unary("rsqrt", x => x.Rsqrt(), x => 1 / Math.Sqrt(x), 0.2, 3);
         yield return Unary("abs", x => x.Abs(), Math.Abs, minAbs: 0.1) with { ForwardOnly = Forward(0, -0.0, 1.5, -2) };
