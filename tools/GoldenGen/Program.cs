@@ -36,6 +36,8 @@ public static class Program
         Write(outDir, "blocks", BlockCases.All());
         Write(outDir, "recurrent", Recurrent.All());
         Write(outDir, "attention", Attention.All());
+        Write(outDir, "optimizers_more", OptimizersMore.All());
+        Write(outDir, "schedulers_more", SchedulersMore.All());
         return 0;
     }
 
