@@ -125,6 +125,15 @@ public sealed class LBFGS : Optimizer
         return origLoss;
     }
 
+    /// <summary>Refused once a step was taken: the curvature history is not per-parameter state and is not saved.</summary>
+    protected internal override void CheckSavable()
+    {
+        if (Iterations > 0)
+        {
+            throw new NotSupportedException("LBFGS keeps its curvature history (directions, steps, last gradient) outside the per-parameter state: saving it is not supported");
+        }
+    }
+
     /// <inheritdoc/>
     protected override void Update(Tensor param, Tensor grad, ParamGroup group, Dictionary<string, Tensor> state) =>
         throw new InvalidOperationException("LBFGS updates all parameters together in Step(closure)");

@@ -144,6 +144,12 @@ public abstract class Optimizer
     /// <summary>Updates one parameter in place from its gradient (contiguous), its group and its state.</summary>
     protected abstract void Update(Tensor param, Tensor grad, ParamGroup group, Dictionary<string, Tensor> state);
 
+    /// <summary>Throws when the optimizer holds state that <see cref="State"/> does not show (LBFGS after a step).</summary>
+    /// <exception cref="NotSupportedException">Saving would lose part of the state.</exception>
+    protected internal virtual void CheckSavable()
+    {
+    }
+
     /// <summary>The state tensor <paramref name="name"/>, created as zeros (or by <paramref name="init"/>) on first use.</summary>
     protected static Tensor StateTensor(Dictionary<string, Tensor> state, string name, Tensor like, Func<Tensor>? init = null)
     {
@@ -209,6 +215,7 @@ public abstract class Optimizer
     /// </summary>
     public OptimizerStateDict StateDict()
     {
+        CheckSavable();
         var groups = new List<ParamGroupState>();
         var state = new Dictionary<int, IReadOnlyDictionary<string, Tensor>>();
         int index = 0;

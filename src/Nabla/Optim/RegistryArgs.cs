@@ -151,12 +151,16 @@ public sealed class RegistryArgs
             case ArgKind.Int when v != "None" || s.Default != "None": ParseInt(v, s.Name); break;
             case ArgKind.Bool when v is not ("True" or "False" or "true" or "false" or "1" or "0"):
                 throw new ArgumentException($"{Owner}: {s.Name} must be True or False, got '{v}'");
-            case ArgKind.Pair when Items(v, '(', ')').Count != 2:
+            case ArgKind.Pair when !Bracketed(v, '(', ')') || Items(v, '(', ')').Count != 2:
                 throw new ArgumentException($"{Owner}: {s.Name} must be a pair (a, b), got '{v}'");
             case ArgKind.Pair: Pair2(v, s.Name); break;
+            case ArgKind.IntList when !Bracketed(v, '[', ']'):
+                throw new ArgumentException($"{Owner}: {s.Name} must be a list [a, b, ...], got '{v}'");
             case ArgKind.IntList: Items(v, '[', ']').ForEach(p => ParseInt(p, s.Name)); break;
+            case ArgKind.Schedulers when !Bracketed(v, '[', ']'):
+                throw new ArgumentException($"{Owner}: {s.Name} must be a list [Name(args), ...], got '{v}'");
             case ArgKind.Choice when !s.Choices!.Contains(Unquote(v)):
-                throw new ArgumentException($"{Owner}: {s.Name} is one of {string.Join(", ", s.Choices!)}, got '{v}'{DidYouMean.Suggest(Unquote(v), s.Choices!)}");
+                throw new ArgumentException($"{Owner}: {s.Name} is one of {string.Join(", ", s.Choices!)}, got '{Unquote(v)}'{DidYouMean.Suggest(Unquote(v), s.Choices!)}");
             case ArgKind.Schedulers: Items(v, '[', ']'); break;
         }
     }
@@ -187,6 +191,8 @@ public sealed class RegistryArgs
 
         return Split(v[1..^1]);
     }
+
+    private static bool Bracketed(string v, char open, char close) => v.Trim() is { Length: >= 2 } t && t[0] == open && t[^1] == close;
 
     private static string Unquote(string v) => v.Trim('\'', '"');
 
