@@ -143,6 +143,25 @@ public sealed class OptimizerRegistryTests
     }
 
     [Fact]
+    public void Adam_with_decoupled_weight_decay_is_AdamW()
+    {
+        Tensor[] a = [Tensor.FromArray([1.0, -2.0, 0.5]).RequireGrad()], b = [Tensor.FromArray([1.0, -2.0, 0.5]).RequireGrad()];
+        var adam = OptimizerRegistry.FromSpec("Adam(lr=0.1, weight_decay=0.2, decoupled_weight_decay=True)", a);
+        var adamw = OptimizerRegistry.FromSpec("AdamW(lr=0.1, weight_decay=0.2)", b);
+        for (int i = 0; i < 3; i++)
+        {
+            foreach (var (opt, p) in new[] { (adam, a[0]), (adamw, b[0]) })
+            {
+                opt.ZeroGrad();
+                (p * p * p).Sum().Backward();
+                opt.Step();
+            }
+        }
+
+        Assert.Equal(b[0].ToDoubleArray(), a[0].ToDoubleArray());
+    }
+
+    [Fact]
     public void FastForward_replays_from_the_schedulers_own_rates()
     {
         // After a checkpoint restored lr = 0.025 (epoch 4 of StepLR(2, 0.5) from 0.1), replaying must not halve it again.
