@@ -30,13 +30,14 @@ internal sealed record OptimizerSpec(string Type, IReadOnlyList<string> Params, 
     /// <summary>SGD without momentum or weight decay: the update is exactly θ − lr·g (the renderers show that formula).</summary>
     public bool IsPlainSgd => Type == "SGD" && Options.All(kv => kv.Value == 0 || kv.Key is "dampening");
 
+    /// <summary>Adam without weight decay, AMSGrad or maximize: the update is the textbook rule the renderers show.</summary>
+    public bool IsPlainAdam => Type == "Adam" && Options.All(kv => kv.Value == 0 || kv.Key is "beta1" or "beta2" or "eps");
+
     /// <summary>The update rule in one line of text: SGD's and Adam's spelt out, any other named after PyTorch's class.</summary>
-    public string RuleText => Type switch
-    {
-        "Adam" => "m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², m̂ = m/(1−β1^t), v̂ = v/(1−β2^t), θ ← θ − lr·m̂/(√v̂ + eps)",
-        _ when IsPlainSgd => "θ ← θ − lr·g",
-        _ => $"θ ← torch.optim.{Type}'s update of θ from g (its state after each step is listed)",
-    };
+    public string RuleText =>
+        IsPlainAdam ? "m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², m̂ = m/(1−β1^t), v̂ = v/(1−β2^t), θ ← θ − lr·m̂/(√v̂ + eps)"
+        : IsPlainSgd ? "θ ← θ − lr·g"
+        : $"θ ← torch.optim.{Type}'s update of θ from g (its state after each step is listed)";
 
     /// <summary>Adam's (β₁, β₂) as given (<c>beta1</c>, <c>beta2</c>) or PyTorch's defaults.</summary>
     public (double Beta1, double Beta2) Betas => (Options.GetValueOrDefault("beta1", 0.9), Options.GetValueOrDefault("beta2", 0.999));
