@@ -27,7 +27,8 @@ internal static class MomentumCycle
 /// s = x/r if x ≤ r else (x − 1)/(r − 1)
 /// lr = base_lr + (max_lr − base_lr)·s·scale;  momentum = max_m − (max_m − base_m)·s·scale
 /// </code>
-/// Construction sets the groups' rates to base_lr (and the base rates become base_lr), as PyTorch does.
+/// Construction sets the groups' rates to base_lr first (so the first scheduler's initial rate is base_lr) and the
+/// base rates become base_lr, as PyTorch does.
 /// </remarks>
 public sealed class CyclicLR : LRScheduler
 {
@@ -39,7 +40,7 @@ public sealed class CyclicLR : LRScheduler
     /// <exception cref="ArgumentException">An unknown mode, a step size below 1, or cycle_momentum with an optimizer that has no momentum.</exception>
     public CyclicLR(Optimizer optimizer, double baseLr, double maxLr, int stepSizeUp = 2000, int? stepSizeDown = null,
         string mode = "triangular", double gamma = 1.0, bool cycleMomentum = true, double baseMomentum = 0.8, double maxMomentum = 0.9)
-        : base(optimizer)
+        : base(AtRate(optimizer, baseLr))
     {
         if (mode is not ("triangular" or "triangular2" or "exp_range"))
         {
@@ -51,11 +52,6 @@ public sealed class CyclicLR : LRScheduler
         (this.baseLr, this.maxLr, this.mode, this.gamma) = (baseLr, maxLr, mode, gamma);
         totalSize = stepSizeUp + (double)(stepSizeDown ?? stepSizeUp);
         stepRatio = stepSizeUp / totalSize;
-        foreach (var g in optimizer.ParamGroups)
-        {
-            g.Lr = baseLr;
-        }
-
         BaseLrs = optimizer.ParamGroups.Select(_ => baseLr).ToArray();
         if (cycleMomentum)
         {
@@ -68,6 +64,18 @@ public sealed class CyclicLR : LRScheduler
         }
 
         InitialStep();
+    }
+
+    /// <summary>Sets every group's rate to base_lr before the base class reads it, as PyTorch does before <c>super().__init__</c>.</summary>
+    private static Optimizer AtRate(Optimizer optimizer, double lr)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        foreach (var g in optimizer.ParamGroups)
+        {
+            g.Lr = lr;
+        }
+
+        return optimizer;
     }
 
     /// <inheritdoc/>
@@ -140,7 +148,7 @@ public sealed class OneCycleLR : LRScheduler
             : [(up, initial, maxLr, maxMomentum, baseMomentum), (totalSteps - 1, maxLr, min, baseMomentum, maxMomentum)];
         foreach (var g in optimizer.ParamGroups)
         {
-            g.InitialLr = initial;
+            (g.InitialLr, g.InitialLrFixed) = (initial, true);
         }
 
         BaseLrs = optimizer.ParamGroups.Select(_ => initial).ToArray();

@@ -9,7 +9,8 @@ namespace Nabla.Optim;
 /// new rate from the group's current rate (the "chainable" form: <c>get_lr</c>), so that schedulers stacked on one
 /// optimizer (<see cref="ChainedScheduler"/>) compose; a jump to an epoch (<see cref="SequentialLR"/>'s
 /// milestones) uses the closed form from the base rates where the scheduler has one (<c>_get_closed_form_lr</c>).
-/// The base rates are the groups' <see cref="ParamGroup.InitialLr"/>.
+/// The base rates are the groups' <see cref="ParamGroup.InitialLr"/>, which the first scheduler sets to the rate
+/// it finds (PyTorch's <c>setdefault("initial_lr", lr)</c>).
 /// </remarks>
 public abstract class LRScheduler
 {
@@ -20,6 +21,11 @@ public abstract class LRScheduler
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         Optimizer = optimizer;
+        foreach (var g in optimizer.ParamGroups.Where(g => !g.InitialLrFixed))
+        {
+            (g.InitialLr, g.InitialLrFixed) = (g.Lr, true);
+        }
+
         BaseLrs = optimizer.ParamGroups.Select(g => g.InitialLr).ToArray();
         lastLr = optimizer.ParamGroups.Select(g => g.Lr).ToArray();
     }

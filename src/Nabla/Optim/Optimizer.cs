@@ -21,8 +21,14 @@ public sealed class ParamGroup
     /// <summary>The learning rate.</summary>
     public double Lr { get; set; }
 
-    /// <summary>The learning rate the group started with (schedulers compute from it).</summary>
+    /// <summary>
+    /// The learning rate schedulers compute from (PyTorch's <c>initial_lr</c>): the rate at the optimizer's
+    /// construction until the first scheduler attaches, which takes the rate then (PyTorch's <c>setdefault</c>).
+    /// </summary>
     public double InitialLr { get; internal set; }
+
+    /// <summary>True once a scheduler has fixed <see cref="InitialLr"/>.</summary>
+    internal bool InitialLrFixed { get; set; }
 
     /// <summary>Other hyper-parameters by name.</summary>
     public Dictionary<string, double> Options { get; }

@@ -174,6 +174,25 @@ public sealed class OptimizerRegistryTests
     }
 
     [Fact]
+    public void The_first_scheduler_takes_the_rate_it_finds_as_the_initial_rate()
+    {
+        // PyTorch: group.setdefault("initial_lr", group["lr"]) when a scheduler attaches; later ones keep it.
+        var opt = new SGD(Params(), 0.1);
+        opt.ParamGroups[0].Lr = 0.05;
+        var first = new StepLR(opt, 1, 0.5);
+        Assert.Equal(0.05, first.BaseLrs[0]);
+        Assert.Equal(0.05, first.LastLr[0]);
+        var second = new ExponentialLR(opt, 0.9);
+        Assert.Equal(0.05, second.BaseLrs[0]);
+        Assert.Equal(0.05, opt.ParamGroups[0].InitialLr);
+
+        // CyclicLR sets the rate to base_lr before attaching: its initial rate is base_lr.
+        var opt2 = new SGD(Params(), 0.1, momentum: 0.9);
+        _ = new CyclicLR(opt2, 0.01, 0.1, 2);
+        Assert.Equal(0.01, opt2.ParamGroups[0].InitialLr);
+    }
+
+    [Fact]
     public void ChainedScheduler_composes_the_chainable_forms()
     {
         // ConstantLR(0.5, 2) then ExponentialLR(0.9) from 0.1: 0.05, 0.05·0.9, 0.045·2·0.9 (ConstantLR ends at epoch 2), ·0.9.
