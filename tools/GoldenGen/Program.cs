@@ -38,6 +38,8 @@ public static class Program
         Write(outDir, "attention", Attention.All());
         Write(outDir, "losses_more", LossesMore.All());
         Write(outDir, "layers_more", LayersMore.All());
+        Write(outDir, "optimizers_more", OptimizersMore.All());
+        Write(outDir, "schedulers_more", SchedulersMore.All());
         return 0;
     }
 

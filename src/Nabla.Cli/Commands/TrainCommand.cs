@@ -60,8 +60,8 @@ internal static class TrainCommand
         data.CompletionSources.Add("synthetic", "mnist:", "fashion-mnist:", "csv:");
         var epochs = CliOptions.Int("--epochs", "N", "epochs in total (default 3 on synthetic, 10 otherwise)");
         var batch = CliOptions.Int("--batch-size", "N", "default 64");
-        var optimizer = CliOptions.Choice("--optimizer", "sgd (momentum 0.9) or adam", "sgd", true, "sgd", "adam");
-        var lr = CliOptions.Positive("--lr", "X", "learning rate (default 0.05 for sgd, 0.001 for adam)");
+        var optimizer = OptimizerOption();
+        var lr = CliOptions.Positive("--lr", "X", "learning rate (default 0.05 for sgd, else PyTorch's default for the optimizer)");
         var seed = CliOptions.Long("--seed", "S", "initialisation, shuffling and data seed (default 0)");
         var threads = CliOptions.Int("--threads", "N", "worker threads (default: all cores)");
         var trainSize = CliOptions.Int("--train-size", "N", "synthetic: training images (default 8000); others: use the first N");
@@ -82,7 +82,7 @@ internal static class TrainCommand
         command.SetAction(r => Run(
             new Options
             {
-                Model = r.GetValue(model) ?? "lenet5", Data = r.GetValue(data)!, Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
+                Model = r.GetValue(model) ?? "lenet5", Data = r.GetValue(data)!, Optimizer = r.GetValue(optimizer)!,
                 Epochs = r.GetValue(epochs), TrainSize = r.GetValue(trainSize), TestSize = r.GetValue(testSize),
                 BatchSize = r.GetValue(batch) ?? 64, Threads = r.GetValue(threads) ?? Environment.ProcessorCount, Lr = r.GetValue(lr),
                 DivergenceFactor = r.GetValue(divergence) ?? 1e3, DetectAnomaly = r.GetValue(anomaly), Seed = r.GetValue(seed) ?? 0,
@@ -147,7 +147,7 @@ internal static class TrainCommand
         Generator.Default.ManualSeed(o.Seed);
         var (model, inputSize) = CreateModel(o);
         var (train, test, description) = LoadData(o, inputSize);
-        Optimizer optimizer = o.Optimizer == "adam" ? new Adam(model.Parameters(), lr: o.Lr ?? 1e-3) : new SGD(model.Parameters(), lr: o.Lr ?? 0.05, momentum: 0.9);
+        var optimizer = CreateOptimizer(o.Optimizer, model.Parameters(), o.Lr);
         var trainLoader = new DataLoader(train, o.BatchSize, shuffle: true, generator: new Generator(o.Seed + 1));
         var testLoader = new DataLoader(test, 500);
         string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
@@ -266,6 +266,62 @@ internal static class TrainCommand
             $"{perEpoch:F2} s per epoch on average; {total.Elapsed.TotalSeconds:F1} s in all"));
         human.WriteLine($"run folder {outDir}: summary.txt, metrics.csv, metrics.json, "
             + string.Concat(plots.Select(p => Path.GetFileName(p) + ", ")) + "checkpoint.safetensors, model.safetensors");
+    }
+
+    /// <summary>
+    /// --optimizer: a name or spec from <see cref="OptimizerRegistry"/> (<c>sgd</c>, <c>adamw(weight_decay=0.1)</c>),
+    /// checked as it is parsed; LBFGS is refused (the trainer steps without a closure).
+    /// </summary>
+    private static Option<string> OptimizerOption()
+    {
+        var names = OptimizerRegistry.All.Where(e => !e.NeedsClosure).Select(e => e.Name.ToLowerInvariant()).ToArray();
+        var option = new Option<string>("--optimizer")
+        {
+            HelpName = "NAME[(ARGS)]",
+            Description = $"{string.Join(", ", names)}, optionally with PyTorch's arguments: adamw(weight_decay=0.1) (default sgd: momentum 0.9, lr 0.05)",
+            DefaultValueFactory = _ => "sgd",
+            CustomParser = r =>
+            {
+                string s = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+                try
+                {
+                    var (name, args) = RegistryArgs.ParseCall(s);
+                    var entry = OptimizerRegistry.Find(name);
+                    if (entry.NeedsClosure)
+                    {
+                        r.AddError($"--optimizer {entry.Name} needs a closure that re-evaluates the loss, which train does not give; choose another");
+                    }
+
+                    _ = new RegistryArgs(entry.Name, entry.Args, args);
+                }
+                catch (ArgumentException e)
+                {
+                    r.AddError($"--optimizer: {e.Message}");
+                }
+
+                return s;
+            },
+        };
+        option.CompletionSources.Add(names);
+        return option;
+    }
+
+    /// <summary>The optimizer from its spec; train's own defaults for SGD (momentum 0.9, lr 0.05), --lr over the spec's lr.</summary>
+    private static Optimizer CreateOptimizer(string spec, IEnumerable<Tensor> parameters, double? lr)
+    {
+        var (name, args) = RegistryArgs.ParseCall(spec);
+        if (OptimizerRegistry.Find(name).Name == "SGD")
+        {
+            args.TryAdd("momentum", "0.9");
+            args.TryAdd("lr", "0.05");
+        }
+
+        if (lr is double x)
+        {
+            args["lr"] = x.ToString("R", CultureInfo.InvariantCulture);
+        }
+
+        return OptimizerRegistry.Create(name, parameters, args);
     }
 
     private static string Describe(Optimizer opt) => string.Create(CultureInfo.InvariantCulture,

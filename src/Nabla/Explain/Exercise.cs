@@ -1,5 +1,6 @@
 using System.Globalization;
 using Nabla.Formats;
+using Nabla.Optim;
 
 namespace Nabla.Explain;
 
@@ -26,18 +27,59 @@ internal sealed record GivenValue(string Name, double[] Values, int[] Shape, Yam
 /// <summary>An optimizer to apply to the gradients of the loss.</summary>
 internal sealed record OptimizerSpec(string Type, IReadOnlyList<string> Params, double Lr, IReadOnlyDictionary<string, double> Options, int Steps)
 {
-    /// <summary>Runs an optimizer's constructor; a hyper-parameter it refuses (beta1 = 5) becomes an error of the exercise.</summary>
-    public static Nabla.Optim.Optimizer Create(OptimizerSpec spec, Func<Nabla.Optim.Optimizer> construct)
+    /// <summary>SGD without momentum or weight decay: the update is exactly θ − lr·g (the renderers show that formula).</summary>
+    public bool IsPlainSgd => Type == "SGD" && Options.All(kv => kv.Value == 0 || kv.Key is "dampening");
+
+    /// <summary>Adam without weight decay, AMSGrad or maximize: the update is the textbook rule the renderers show.</summary>
+    public bool IsPlainAdam => Type == "Adam" && Options.All(kv => kv.Value == 0 || kv.Key is "beta1" or "beta2" or "eps");
+
+    /// <summary>The update rule in one line of text: SGD's and Adam's spelt out, any other named after PyTorch's class.</summary>
+    public string RuleText =>
+        IsPlainAdam ? "m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², m̂ = m/(1−β1^t), v̂ = v/(1−β2^t), θ ← θ − lr·m̂/(√v̂ + eps)"
+        : IsPlainSgd ? "θ ← θ − lr·g"
+        : $"θ ← torch.optim.{Type}'s update of θ from g (its state after each step is listed)";
+
+    /// <summary>Adam's (β₁, β₂) as given (<c>beta1</c>, <c>beta2</c>) or PyTorch's defaults.</summary>
+    public (double Beta1, double Beta2) Betas => (Options.GetValueOrDefault("beta1", 0.9), Options.GetValueOrDefault("beta2", 0.999));
+
+    /// <summary>
+    /// The options as <see cref="OptimizerRegistry"/> arguments: PyTorch's names (camelCase is accepted:
+    /// weightDecay is weight_decay), numbers as text, <c>beta1</c>/<c>beta2</c> as PyTorch's <c>betas</c> pair.
+    /// </summary>
+    public static Dictionary<string, string> RegistryArgs(double lr, IReadOnlyDictionary<string, double> options)
+    {
+        static string N(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        var args = new Dictionary<string, string>(StringComparer.Ordinal) { ["lr"] = N(lr) };
+        foreach (var (k, v) in options)
+        {
+            if (k is not ("beta1" or "beta2"))
+            {
+                args[Snake(k)] = N(v);
+            }
+        }
+
+        if (options.ContainsKey("beta1") || options.ContainsKey("beta2"))
+        {
+            args["betas"] = $"({N(options.GetValueOrDefault("beta1", 0.9))}, {N(options.GetValueOrDefault("beta2", 0.999))})";
+        }
+
+        return args;
+    }
+
+    /// <summary>Creates the optimizer through the registry; a hyper-parameter it refuses (beta1 = 5) becomes an error of the exercise.</summary>
+    public Nabla.Optim.Optimizer Create(IEnumerable<Tensor> parameters)
     {
         try
         {
-            return construct();
+            return OptimizerRegistry.Create(Type, parameters, RegistryArgs(Lr, Options));
         }
         catch (ArgumentException e)
         {
-            throw new YamlException($"optimizer {spec.Type}: {e.Message.Split(" (Parameter")[0]}");
+            throw new YamlException($"optimizer {Type}: {e.Message.Split(" (Parameter")[0]}");
         }
     }
+
+    private static string Snake(string name) => string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
 }
 
 /// <summary>Hessian request: of a scalar w.r.t. given scalars, at listed points, optionally named.</summary>
@@ -279,10 +321,19 @@ internal sealed class Exercise
 
     internal static OptimizerSpec ReadOptimizer(YamlMapping o, IReadOnlyList<string> defaultParams)
     {
-        string type = Str(o["type"]) ?? "SGD";
-        if (type is not ("SGD" or "Adam"))
+        OptimizerEntry entry;
+        try
         {
-            throw new YamlException($"optimizer type '{type}' is not supported here (SGD or Adam)", o["type"]!);
+            entry = OptimizerRegistry.Find(Str(o["type"]) ?? "SGD");
+        }
+        catch (ArgumentException e)
+        {
+            throw new YamlException($"optimizer: {e.Message}", o["type"]!);
+        }
+
+        if (entry.NeedsClosure)
+        {
+            throw new YamlException($"optimizer type {entry.Name} re-evaluates the loss through a closure and is not supported here", o["type"]!);
         }
 
         var options = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -311,7 +362,16 @@ internal sealed class Exercise
         int steps = o["steps"] is not { } stepsNode ? 1
             : stepsNode is YamlScalar st && st.TryGetInt64(out var sv) && sv is >= 1 and <= Steps.Max ? (int)sv
             : throw new YamlException($"optimizer steps is a whole number from 1 to {Steps.Max}", stepsNode);
-        return new OptimizerSpec(type, ps, lr, options, steps);
+        try
+        {
+            _ = new RegistryArgs(entry.Name, entry.Args, OptimizerSpec.RegistryArgs(lr, options));
+        }
+        catch (ArgumentException e)
+        {
+            throw new YamlException($"optimizer {entry.Name}: {e.Message}", o);
+        }
+
+        return new OptimizerSpec(entry.Name, ps, lr, options, steps);
     }
 
     private static PerceptronSpec ReadPerceptron(YamlMapping p)

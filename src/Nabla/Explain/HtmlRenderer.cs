@@ -205,9 +205,10 @@ internal static class HtmlRenderer
 
         int d = sol.Digits;
         var spec = sol.Exercise.Optimizer!;
-        string rule = spec.Type == "Adam"
+        string rule = spec.IsPlainAdam
             ? "m \\leftarrow \\beta_1 m + (1-\\beta_1) g,\\; v \\leftarrow \\beta_2 v + (1-\\beta_2) g^2,\\; \\hat m = \\frac{m}{1-\\beta_1^t},\\; \\hat v = \\frac{v}{1-\\beta_2^t},\\; \\theta \\leftarrow \\theta - \\eta \\frac{\\hat m}{\\sqrt{\\hat v} + \\epsilon}"
-            : "\\theta \\leftarrow \\theta - \\eta\\, g";
+            : spec.IsPlainSgd ? "\\theta \\leftarrow \\theta - \\eta\\, g"
+            : $"\\theta \\leftarrow \\text{{{spec.Type}}}(\\theta, g)";
         w.Append($"<h2>Update ({Escape(spec.Type)}, {Math($"\\eta = {Format.Number(spec.Lr, d)}")})</h2>\n").Append(DisplayMath(rule));
         var rows = sol.OptimizerSteps.SelectMany(s => s.Params.Select(p => ((IReadOnlyList<string>)
         [

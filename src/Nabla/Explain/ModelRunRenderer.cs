@@ -45,9 +45,7 @@ internal static class ModelRunRenderer
             return;
         }
 
-        string rule = opt.Type == "Adam"
-            ? "m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², θ ← θ − lr·m̂/(√v̂ + eps)"
-            : "θ ← θ − lr·g";
+        string rule = opt.RuleText;
         H($"Model {run.Name}: update ({opt.Type}, lr = {Format.Number(opt.Lr, d)}, {run.StepLosses.Count} step{(run.StepLosses.Count == 1 ? string.Empty : "s")}): {rule}");
         TextRenderer.Table(w, markdown, ["parameter", "before", "after"],
             run.Layers.SelectMany(l => l.Params).Select(p => new[] { $"{p.Name}'", S(p.Value), S(p.After!) }).ToList(), leftAligned: true);

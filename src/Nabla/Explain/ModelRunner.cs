@@ -68,7 +68,7 @@ internal sealed class ModelRun
 /// <summary>
 /// Runs an exercise's layer model for real: builds the modules from the model file (<see cref="LayerRegistry"/>),
 /// converts them to Float64, loads the given weights, runs every top-level layer inside a <see cref="Trace"/> group,
-/// applies the loss, differentiates with <see cref="Autograd.Grad"/> and steps the real <see cref="SGD"/> / <see cref="Adam"/>.
+/// applies the loss, differentiates with <see cref="Autograd.Grad"/> and steps the real optimizer from <see cref="OptimizerRegistry"/>.
 /// </summary>
 internal static class ModelRunner
 {
@@ -417,10 +417,7 @@ internal static class ModelRunner
         var ps = run.Layers.SelectMany(l => l.Params).ToList();
         var tensors = ps.Select(p => p.Live).ToList();
         CheckTrajectorySize(run, spec);
-        double Option(string name, double fallback) => spec.Options.TryGetValue(name, out var v) ? v : spec.Options.GetValueOrDefault(ModelFileReader.Camel(name), fallback);
-        Optimizer opt = OptimizerSpec.Create(spec, () => spec.Type == "Adam"
-            ? new Adam(tensors, spec.Lr, Option("beta1", 0.9), Option("beta2", 0.999), Option("eps", 1e-8), Option("weight_decay", 0))
-            : new SGD(tensors, spec.Lr, Option("momentum", 0), Option("dampening", 0), Option("weight_decay", 0)));
+        Optimizer opt = spec.Create(tensors);
         IReadOnlyList<Tensor> grads = ps.Select(p => p.Grad!).ToList();
         double loss = run.Loss!.Value;
         for (int step = 1; step <= spec.Steps; step++)

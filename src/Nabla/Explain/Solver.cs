@@ -9,7 +9,7 @@ namespace Nabla.Explain;
 /// <summary>
 /// Solves an exercise with the engine: layer models by shape analysis (<see cref="Analysis.ModelSummary"/>),
 /// equations on Float64 tensors under an active <see cref="Nabla.Trace"/>, gradients by reverse-mode autograd,
-/// Jacobians and Hessians by <see cref="Autograd.Functional"/>, updates by the real <see cref="SGD"/> / <see cref="Adam"/>.
+/// Jacobians and Hessians by <see cref="Autograd.Functional"/>, updates by the real optimizers (<see cref="OptimizerRegistry"/>).
 /// </summary>
 internal static class Solver
 {

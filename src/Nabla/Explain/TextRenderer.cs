@@ -172,9 +172,7 @@ internal static class TextRenderer
         }
 
         var spec = sol.Exercise.Optimizer!;
-        string rule = spec.Type == "Adam"
-            ? "m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², m̂ = m/(1−β1^t), v̂ = v/(1−β2^t), θ ← θ − lr·m̂/(√v̂ + eps)"
-            : "θ ← θ − lr·g";
+        string rule = spec.RuleText;
         w.Append(markdown ? $"\n## Update ({spec.Type}, lr = {Format.Number(spec.Lr, d)})\n\n`{rule}`\n\n" : $"\nUpdate ({spec.Type}, lr = {Format.Number(spec.Lr, d)}): {rule}\n");
         foreach (var s in sol.OptimizerSteps)
         {
@@ -182,7 +180,7 @@ internal static class TextRenderer
             {
                 string state = string.Join(", ", p.State.Select(kv => $"{kv.Key} = {Format.Tensor(kv.Value, d)}"));
                 string updated = Steps.Name(p.Param, s.Step, sol.OptimizerSteps.Count);
-                string line = spec.Type == "SGD"
+                string line = spec.IsPlainSgd
                     ? $"step {s.Step}: {updated} = {Format.Tensor(p.Before, d)} − {Format.Number(spec.Lr, d)}·({Format.Tensor(p.Grad, d)}) = {Format.Tensor(p.After, d)}"
                     : $"step {s.Step}: g = {Format.Tensor(p.Grad, d)}, {state}; {updated} = {Format.Tensor(p.After, d)}";
                 w.Append(markdown ? $"- {line}\n" : $"  {line}\n");

@@ -37,7 +37,7 @@ internal static class Steps
 }
 
 /// <summary>
-/// Optimizer steps on an exercise's equations with the real <see cref="SGD"/> / <see cref="Adam"/>: after every step
+/// Optimizer steps on an exercise's equations with the real optimizer from <see cref="OptimizerRegistry"/>: after every step
 /// the equations run again at the new parameters, so each quantity, the loss and the gradients have a value per step
 /// (<see cref="Steps"/> names them); the <c>after:</c> equations then may use all of them.
 /// </summary>
@@ -53,10 +53,8 @@ internal static class Trajectory
         var ps = spec.Params.Select(n => given.TryGetValue(n, out var t)
             ? t.Detach().Clone().Named(n).RequireGrad()
             : throw new YamlException($"optimizer parameter '{n}' must be a given value")).ToList();
-        double b1 = spec.Options.GetValueOrDefault("beta1", 0.9), b2 = spec.Options.GetValueOrDefault("beta2", 0.999);
-        Optimizer opt = OptimizerSpec.Create(spec, () => spec.Type == "Adam"
-            ? new Adam(ps, spec.Lr, b1, b2, spec.Options.GetValueOrDefault("eps", 1e-8))
-            : new SGD(ps, spec.Lr, spec.Options.GetValueOrDefault("momentum", 0)));
+        var (b1, b2) = spec.Betas;
+        Optimizer opt = spec.Create(ps);
         var overrides = spec.Params.Zip(ps).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
         var current = RunAt(evaluator, overrides, 0);
         long perStep = current.Quantities.Sum(q => (long)q.Value.Numel);

@@ -47,6 +47,7 @@ public sealed partial class Checkpoint
         var metadata = new Dictionary<string, string> { ["format"] = "pt" };
         if (optimizer is not null)
         {
+            optimizer.CheckSavable();
             foreach (var (name, p) in model.NamedParameters())
             {
                 if (optimizer.State.TryGetValue(p, out var state))

@@ -98,13 +98,26 @@ public sealed partial class Checkpoint
                 continue;
             }
 
-            StateTensor(rest[(slash + 1)..], t, p, at);
+            StateTensor(rest[(slash + 1)..], t, p, at, optimizer.ScalarStateKeys);
         }
     }
 
-    /// <summary>A state tensor: <c>step</c> a scalar count, anything else the parameter's shape and dtype.</summary>
-    private void StateTensor(string key, Tensor t, Tensor p, string at)
+    /// <summary>
+    /// A state tensor: <c>step</c> a scalar count, the optimizer's other scalar entries (NAdam's <c>mu_product</c>,
+    /// ASGD's <c>eta</c> and <c>mu</c>) one finite number, anything else the parameter's shape and dtype.
+    /// </summary>
+    private void StateTensor(string key, Tensor t, Tensor p, string at, IReadOnlySet<string> scalars)
     {
+        if (key != "step" && scalars.Contains(key))
+        {
+            if (!(t.Numel == 1 && t.DType is DType.Float64 or DType.Float32 && double.IsFinite(t.Item())))
+            {
+                throw new InvalidFileException(Source, at, $"the optimizer's '{key}' must be one finite number, found shape {t.Shape} of {t.DType}");
+            }
+
+            return;
+        }
+
         if (key == "step")
         {
             double s = t.Numel == 1 && t.DType is DType.Float64 or DType.Float32 or DType.Int64 ? t.Item() : double.NaN;

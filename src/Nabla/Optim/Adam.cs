@@ -17,10 +17,10 @@ public class Adam : Optimizer
 {
     private readonly bool decoupled;
 
-    /// <summary>Creates the optimizer.</summary>
+    /// <summary>Creates the optimizer; <paramref name="decoupledWeightDecay"/> makes it AdamW (PyTorch's Adam argument of that name).</summary>
     public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
-        double eps = 1e-8, double weightDecay = 0, bool amsgrad = false, bool maximize = false)
-        : this([new ParamGroup(parameters)], lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, false)
+        double eps = 1e-8, double weightDecay = 0, bool amsgrad = false, bool maximize = false, bool decoupledWeightDecay = false)
+        : this([new ParamGroup(parameters)], lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay)
     {
     }
 

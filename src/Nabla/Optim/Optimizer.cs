@@ -21,8 +21,14 @@ public sealed class ParamGroup
     /// <summary>The learning rate.</summary>
     public double Lr { get; set; }
 
-    /// <summary>The learning rate the group started with (schedulers compute from it).</summary>
+    /// <summary>
+    /// The learning rate schedulers compute from (PyTorch's <c>initial_lr</c>): the rate at the optimizer's
+    /// construction until the first scheduler attaches, which takes the rate then (PyTorch's <c>setdefault</c>).
+    /// </summary>
     public double InitialLr { get; internal set; }
+
+    /// <summary>True once a scheduler has fixed <see cref="InitialLr"/>.</summary>
+    internal bool InitialLrFixed { get; set; }
 
     /// <summary>Other hyper-parameters by name.</summary>
     public Dictionary<string, double> Options { get; }
@@ -34,7 +40,7 @@ public sealed class ParamGroup
 
 /// <summary>
 /// The base of all optimizers: parameter groups, per-parameter state, <see cref="ZeroGrad"/> and
-/// <see cref="Step"/>. Each optimizer is one readable update loop (PyTorch's single-tensor path).
+/// <see cref="Step()"/>. Each optimizer is one readable update loop (PyTorch's single-tensor path).
 /// </summary>
 public abstract class Optimizer
 {
@@ -95,8 +101,31 @@ public abstract class Optimizer
         }
     }
 
+    /// <summary>
+    /// The per-parameter state entries that are one-element Float64 scalars (the step count, NAdam's
+    /// <c>mu_product</c>, ASGD's <c>eta</c> and <c>mu</c>); every other entry has its parameter's shape and dtype.
+    /// </summary>
+    public virtual IReadOnlySet<string> ScalarStateKeys { get; } = new HashSet<string>(StringComparer.Ordinal) { "step" };
+
+    /// <summary>
+    /// Evaluates <paramref name="closure"/> (which recomputes the loss and its gradients) with grad mode on, then
+    /// performs one <see cref="Step()"/>; returns the closure's loss (PyTorch's <c>optimizer.step(closure)</c>).
+    /// </summary>
+    public virtual Tensor Step(Func<Tensor> closure)
+    {
+        ArgumentNullException.ThrowIfNull(closure);
+        Tensor loss;
+        using (GradMode.Enable(true))
+        {
+            loss = closure();
+        }
+
+        Step();
+        return loss;
+    }
+
     /// <summary>Performs one update of every parameter that has a gradient.</summary>
-    public void Step()
+    public virtual void Step()
     {
         using (GradMode.NoGrad())
         {
@@ -121,6 +150,12 @@ public abstract class Optimizer
     /// <summary>Updates one parameter in place from its gradient (contiguous), its group and its state.</summary>
     protected abstract void Update(Tensor param, Tensor grad, ParamGroup group, Dictionary<string, Tensor> state);
 
+    /// <summary>Throws when the optimizer holds state that <see cref="State"/> does not show (LBFGS after a step).</summary>
+    /// <exception cref="NotSupportedException">Saving would lose part of the state.</exception>
+    protected internal virtual void CheckSavable()
+    {
+    }
+
     /// <summary>The state tensor <paramref name="name"/>, created as zeros (or by <paramref name="init"/>) on first use.</summary>
     protected static Tensor StateTensor(Dictionary<string, Tensor> state, string name, Tensor like, Func<Tensor>? init = null)
     {
@@ -130,6 +165,45 @@ public abstract class Optimizer
         }
 
         return t;
+    }
+
+    /// <summary>The one-element Float64 state entry <paramref name="name"/>, created as <paramref name="initial"/> on first use.</summary>
+    protected static double ScalarState(Dictionary<string, Tensor> state, string name, double initial)
+    {
+        if (!state.TryGetValue(name, out var t))
+        {
+            state[name] = t = Tensor.Scalar(initial, DType.Float64);
+        }
+
+        return t.Item();
+    }
+
+    /// <summary>Sets the one-element state entry <paramref name="name"/>.</summary>
+    protected static void SetScalarState(Dictionary<string, Tensor> state, string name, double value) =>
+        state[name].FillInPlace(value);
+
+    /// <summary>Throws unless the betas are in [0, 1) and eps, weight decay and the learning rate are ≥ 0 (PyTorch's checks).</summary>
+    protected static void CheckAdamLike(double lr, double beta1, double beta2, double eps, double weightDecay)
+    {
+        if (!(lr >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(lr), $"invalid learning rate: {lr}");
+        }
+
+        if (!(eps >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(eps), $"invalid epsilon value: {eps}");
+        }
+
+        if (!(beta1 is >= 0 and < 1) || !(beta2 is >= 0 and < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(beta1), $"betas must be in [0, 1), got ({beta1}, {beta2})");
+        }
+
+        if (!(weightDecay >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(weightDecay), $"invalid weight_decay value: {weightDecay}");
+        }
     }
 
     /// <summary>Increments and returns the step count kept in the state.</summary>
@@ -147,6 +221,7 @@ public abstract class Optimizer
     /// </summary>
     public OptimizerStateDict StateDict()
     {
+        CheckSavable();
         var groups = new List<ParamGroupState>();
         var state = new Dictionary<int, IReadOnlyDictionary<string, Tensor>>();
         int index = 0;
@@ -201,7 +276,7 @@ public abstract class Optimizer
             var p = byIndex[i];
             foreach (var (k, t) in s)
             {
-                if (k != "step" && t.Shape != p.Shape)
+                if (!ScalarStateKeys.Contains(k) && t.Shape != p.Shape)
                 {
                     throw new ArgumentException($"state '{k}' of parameter {i} has shape {t.Shape}, the parameter has {p.Shape}", nameof(stateDict));
                 }

@@ -94,7 +94,8 @@ public class CommandLineTests
         Assert.Equal(["--optimizer"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
         var (_, values, _) = Nabla("[suggest:18]", "train --optimizer ");
-        Assert.Equal(["adam", "sgd"], values.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Equal(["adadelta", "adagrad", "adam", "adamax", "adamw", "asgd", "nadam", "radam", "rmsprop", "rprop", "sgd"],
+            values.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
         var (_, models, _) = Nabla("[suggest:11]", "summary res");
         Assert.Equal(["resnet18"], models.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -115,7 +116,11 @@ public class CommandLineTests
         { ["train", "--epochs"], "--epochs needs a value" },
         { ["train", "--batch-size", "1.5"], "--batch-size must be a whole number of at least 1, got '1.5'" },
         { ["train", "--batch-size=0"], "--batch-size must be a whole number" },
-        { ["train", "--optimizer", "rmsprop"], "--optimizer must be sgd or adam, got 'rmsprop'" },
+        { ["train", "--optimizer", "adan"], "--optimizer: unknown optimizer 'adan'; did you mean 'Adam'?" },
+        { ["train", "--optimizer", "lbfgs"], "--optimizer LBFGS needs a closure" },
+        { ["train", "--optimizer", "adam(beta1=0.8)"], "--optimizer: Adam has no argument 'beta1'; did you mean 'betas'?" },
+        { ["train", "--optimizer", "adam(betas=0.8)"], "--optimizer: Adam: betas must be a pair (a, b), got '0.8'" },
+        { ["train", "--optimizer", "sgd(foreach=True)"], "--optimizer: SGD: argument 'foreach' is not supported" },
         { ["train", "--optimizer"], "--optimizer needs a value" },
         { ["train", "--lr", "abc"], "--lr must be a number above 0, got 'abc'" },
         { ["train", "--lr=-0.1"], "--lr must be a number above 0, got '-0.1'" },

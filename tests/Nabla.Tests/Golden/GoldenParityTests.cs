@@ -1,3 +1,4 @@
+using System.Globalization;
 using Nabla.NN;
 using Nabla.Optim;
 
@@ -118,19 +119,7 @@ public sealed class GoldenParityTests
         var w = c.T("w0", dtype).RequireGrad();
         var b = c.T("b0", dtype).RequireGrad();
         Tensor[] ps = [w, b];
-        double lr = c.Arg("lr", double.NaN);
-        Nabla.Optim.Optimizer opt = c.Op switch
-        {
-            "sgd" => new SGD(ps, lr, momentum: c.Arg("momentum", 0), dampening: c.Arg("dampening", 0),
-                weightDecay: c.Arg("weight_decay", 0), nesterov: c.Flag("nesterov"), maximize: c.Flag("maximize")),
-            "adam" => new Adam(ps, lr, weightDecay: c.Arg("weight_decay", 0), amsgrad: c.Flag("amsgrad"), maximize: c.Flag("maximize")),
-            "adamw" => new AdamW(ps, lr, weightDecay: c.Arg("weight_decay", 0.01), amsgrad: c.Flag("amsgrad"), maximize: c.Flag("maximize")),
-            "rmsprop" => new RMSprop(ps, lr, weightDecay: c.Arg("weight_decay", 0), momentum: c.Arg("momentum", 0), centered: c.Flag("centered")),
-            "adagrad" => new Adagrad(ps, lr, lrDecay: c.Arg("lr_decay", 0), weightDecay: c.Arg("weight_decay", 0),
-                initialAccumulatorValue: c.Arg("initial_accumulator_value", 0)),
-            "adadelta" => new Adadelta(ps, lr, rho: c.Arg("rho", 0.9), weightDecay: c.Arg("weight_decay", 0)),
-            _ => throw new InvalidOperationException($"unknown optimizer {c.Op}"),
-        };
+        var opt = OptimizerRegistry.Create(c.Op, ps, c.Args.ToDictionary(kv => kv.Key, kv => kv.Value.ToString("R", CultureInfo.InvariantCulture)));
 
         var steps = c.Tensors["w_steps"].Shape[0];
         for (int step = 0; step < steps; step++)
@@ -150,16 +139,7 @@ public sealed class GoldenParityTests
     {
         var c = GoldenData.Load("schedulers")[name];
         var opt = new SGD([Tensor.Zeros(new Shape(2), dtype).RequireGrad()], c.Arg("lr0", 0.1));
-        LRScheduler sched = c.Op switch
-        {
-            "step_lr" => new StepLR(opt, (int)c.Arg("step_size", 1), c.Arg("gamma", 0.1)),
-            "multistep_lr" => new MultiStepLR(opt, [(int)c.Arg("m0", 0), (int)c.Arg("m1", 0), (int)c.Arg("m2", 0)], c.Arg("gamma", 0.1)),
-            "exponential_lr" => new ExponentialLR(opt, c.Arg("gamma", 0.1)),
-            "cosine_annealing_lr" => new CosineAnnealingLR(opt, (int)c.Arg("t_max", 1), c.Arg("eta_min", 0)),
-            "one_cycle_lr" => new OneCycleLR(opt, c.Arg("max_lr", 0.1), (int)c.Arg("total_steps", 1), c.Arg("pct_start", 0.3),
-                c.Flag("linear") ? "linear" : "cos", c.Arg("div_factor", 25), c.Arg("final_div_factor", 1e4)),
-            _ => throw new InvalidOperationException($"unknown scheduler {c.Op}"),
-        };
+        var sched = SchedulerRegistry.Create(c.Op, opt, SchedulerArgs(c));
 
         var expected = c.Tensors["lr"];
         var lrs = new double[expected.Data.Length];
@@ -171,6 +151,35 @@ public sealed class GoldenParityTests
 
         // Learning rates are computed in double whatever the parameters' dtype: compare at float64 tolerance.
         GoldenData.AssertClose(expected, Tensor.FromArray(lrs), DType.Float64, $"{name} lr");
+    }
+
+    /// <summary>schedulers.json's numeric args as PyTorch's keywords (it predates the registry's spec strings).</summary>
+    private static Dictionary<string, string> SchedulerArgs(GoldenCase c)
+    {
+        string N(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        var args = new Dictionary<string, string>();
+        foreach (var (k, v) in c.Args)
+        {
+            switch (k)
+            {
+                case "lr0" or "m0" or "m1" or "m2": break;
+                case "t_max": args["T_max"] = N(v); break;
+                case "linear": args["anneal_strategy"] = v != 0 ? "linear" : "cos"; break;
+                default: args[k] = N(v); break;
+            }
+        }
+
+        if (c.Op == "multistep_lr")
+        {
+            args["milestones"] = $"[{N(c.Arg("m0", 0))}, {N(c.Arg("m1", 0))}, {N(c.Arg("m2", 0))}]";
+        }
+
+        if (c.Op == "one_cycle_lr")
+        {
+            args["cycle_momentum"] = "False"; // as GoldenGen ran it
+        }
+
+        return args;
     }
 
     private static GoldenTensor Slice(GoldenTensor stacked, int i)
