@@ -24,13 +24,17 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
     {
         if (root.Type == "Sequential" && root.Opaque is null)
         {
-            return Chain(root.Layers.Select((l, i) => (Child(string.Empty, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), l)), 1, input);
+            return Chain(Children(string.Empty, root), 1, input);
         }
 
         return Run(root, string.Empty, 1, input);
     }
 
-    private static string Child(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
+    // A child's path; a container keyed "" (a block's inline part) adds no segment.
+    private static string Child(string path, string name) => name.Length == 0 ? path : path.Length == 0 ? name : $"{path}.{name}";
+
+    private static IEnumerable<(string Path, LayerSpec Spec)> Children(string path, LayerSpec sequential) =>
+        sequential.Layers.Select((l, i) => (Child(path, LayerSpec.ChildName(l, i)), l));
 
     private static Shape PerSample(Shape batched) => new(batched.ToArray()[1..]);
 
@@ -47,6 +51,12 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
 
     private Flow Run(LayerSpec spec, string path, int depth, Flow input)
     {
+        if (spec.Opaque is null && IsContainer(spec.Type) && spec.Key is { Length: 0 })
+        {
+            // An inline part of a block's expansion: its children are the block's, one level below it.
+            return RunContainer(spec, path, depth - 1, input);
+        }
+
         if (spec.Opaque is null && IsContainer(spec.Type))
         {
             int at = rows.Count;
@@ -86,21 +96,24 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
         switch (s.Type)
         {
             case "Sequential":
-                return Chain(s.Layers.Select((l, i) => (Child(path, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), l)), d, input);
+                return Chain(Children(path, s), d, input);
             case "Branches":
-                return Join(s, path, s.Str("join"), s.Int("dim"), [.. s.Branches.Select(b => new Branch(b.Key, [(Child(path, b.Key), b.Value)]))], d, input);
+                return Join(s, path, s.Str("join"), s.Int("dim"), [.. s.Branches.Select(b => new Branch(b.Key, [(Child(path, b.Value.Key ?? b.Key), b.Value)]))], d, input);
             case "Residual":
             {
                 var body = s.Block("body") ?? throw new ModelShapeException(s.Label(path), "a Residual needs a body");
                 var shortcut = s.Block("shortcut");
-                var y = Join(s, path, "add", 1, [new("body", [(Child(path, "body"), body)]), new("shortcut", shortcut is null ? [] : [(Child(path, "shortcut"), shortcut)])], d, input);
-                return s.Block("activation") is { } act ? Run(act, Child(path, "activation"), d, y) : y;
+                var y = Join(s, path, "add", 1,
+                    [new("body", [(Child(path, body.Key ?? "body"), body)]), new("shortcut", shortcut is null ? [] : [(Child(path, shortcut.Key ?? "shortcut"), shortcut)])], d, input);
+                return s.Block("activation") is { } act ? Run(act, Child(path, act.Key ?? "activation"), d, y) : y;
             }
 
-            case "BasicBlock" or "Bottleneck":
-                return ResNetBlock(s, path, d, input);
             default:
-                return Inception(s, path, d, input);
+                // Every other block is walked through its expansion into the three above (ContainerDescriptor.Expand);
+                // the block's own row stands for the expansion's root.
+                var expanded = LayerRegistry.Find(s.Type)!.Expand(s)
+                    ?? throw new InvalidOperationException($"the container {s.Type} has no expansion into Sequential, Branches and Residual");
+                return RunContainer(expanded, path, depth, input);
         }
     }
 
@@ -145,42 +158,5 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
         // Note [Receptive field of branches]: the output unit sees the union of its branches' fields, so the largest wins.
         var rf = outs.Select(o => o.Rf).Where(r => r is not null).MaxBy(r => r!.Size);
         return new Flow(shape, rf, outs[0].Flattened);
-    }
-
-    private Flow ResNetBlock(LayerSpec s, string path, int depth, Flow input)
-    {
-        int inPlanes = s.Int("inPlanes"), planes = s.Int("planes"), stride = s.Int("stride");
-        bool bottleneck = s.Type == "Bottleneck";
-        int outPlanes = bottleneck ? planes * Bottleneck.Expansion : planes;
-        static LayerSpec Conv(int i, int o, int k, int st, int p) => LayerSpec.Of("Conv2d", ("inChannels", i), ("outChannels", o), ("kernelSize", k), ("stride", st), ("padding", p), ("bias", false));
-        static LayerSpec Bn(int c) => LayerSpec.Of("BatchNorm2d", ("numFeatures", c));
-        var main = bottleneck
-            ? new List<(string, LayerSpec)>
-            {
-                (Child(path, "conv1"), Conv(inPlanes, planes, 1, 1, 0)), (Child(path, "bn1"), Bn(planes)),
-                (Child(path, "conv2"), Conv(planes, planes, 3, stride, 1)), (Child(path, "bn2"), Bn(planes)),
-                (Child(path, "conv3"), Conv(planes, outPlanes, 1, 1, 0)), (Child(path, "bn3"), Bn(outPlanes)),
-            }
-            : [(Child(path, "conv1"), Conv(inPlanes, planes, 3, stride, 1)), (Child(path, "bn1"), Bn(planes)),
-                (Child(path, "conv2"), Conv(planes, planes, 3, 1, 1)), (Child(path, "bn2"), Bn(planes))];
-        var shortcut = stride != 1 || inPlanes != outPlanes
-            ? new List<(string, LayerSpec)> { (Child(path, "downsample"), LayerSpec.Sequential(Conv(inPlanes, outPlanes, 1, stride, 0), Bn(outPlanes))) }
-            : [];
-        return Join(s, path, "add", 1, [new("main", main), new("shortcut", shortcut)], depth, input);
-    }
-
-    private Flow Inception(LayerSpec s, string path, int depth, Flow input)
-    {
-        int inC = s.Int("inChannels");
-        static LayerSpec Conv(int i, int o, int k, int p) => LayerSpec.Of("Conv2d", ("inChannels", i), ("outChannels", o), ("kernelSize", k), ("padding", p));
-        var relu = new LayerSpec("ReLU");
-        LayerSpec[][] branches =
-        [
-            [Conv(inC, s.Int("ch1x1"), 1, 0), relu],
-            [Conv(inC, s.Int("ch3x3Reduce"), 1, 0), relu, Conv(s.Int("ch3x3Reduce"), s.Int("ch3x3"), 3, 1), relu],
-            [Conv(inC, s.Int("ch5x5Reduce"), 1, 0), relu, Conv(s.Int("ch5x5Reduce"), s.Int("ch5x5"), 5, 2), relu],
-            [LayerSpec.Of("MaxPool2d", ("kernelSize", 3), ("stride", 1), ("padding", 1)), Conv(inC, s.Int("poolProj"), 1, 0), relu],
-        ];
-        return Join(s, path, "concat", 1, [.. branches.Select((b, i) => new Branch($"branch{i + 1}", [(Child(path, $"branch{i + 1}"), LayerSpec.Sequential(b))]))], depth, input);
     }
 }

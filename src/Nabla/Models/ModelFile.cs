@@ -83,7 +83,7 @@ public static class ModelFile
 
     private static YamlSequence List(LayerSpec sequential) => new([.. sequential.Layers.Select(Node)]);
 
-    private static YamlNode LayerOrList(LayerSpec s) => s.Type == "Sequential" && s.Opaque is null && s.Name is null ? List(s) : Node(s);
+    private static YamlNode LayerOrList(LayerSpec s) => s.Type == "Sequential" && s.Opaque is null && s.Name is null && s.Key is null ? List(s) : Node(s);
 
     private static YamlNode Node(LayerSpec s)
     {
@@ -119,7 +119,7 @@ public static class ModelFile
                 args.AddRange(s.Branches.Select(b => new KeyValuePair<YamlScalar, YamlNode>(new YamlScalar(b.Key), LayerOrList(b.Value))));
             }
 
-            if (args.Count == 0 && s.Name is null)
+            if (args.Count == 0 && s.Name is null && s.Key is null)
             {
                 return new YamlScalar(s.Type);
             }
@@ -131,6 +131,11 @@ public static class ModelFile
         if (s.Name is string label)
         {
             entries.Add(new(new YamlScalar("name"), new YamlScalar(label)));
+        }
+
+        if (s.Key is string key)
+        {
+            entries.Add(new(new YamlScalar("as"), new YamlScalar(key)));
         }
 
         return new YamlMapping(entries);

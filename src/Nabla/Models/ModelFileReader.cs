@@ -33,12 +33,55 @@ internal static class ModelFileReader
     /// <summary>A list of layers (a Sequential) or a single layer node.</summary>
     private static LayerSpec Layers(YamlNode node, string what) => node switch
     {
-        YamlSequence seq => LayerSpec.Sequential([.. seq.Items.Select(Layer)]) with { Line = seq.Line, Column = seq.Column },
+        YamlSequence seq => LayerSpec.Sequential(Keyed(seq)) with { Line = seq.Line, Column = seq.Column },
         YamlScalar { IsNull: true } => LayerSpec.Sequential() with { Line = node.Line, Column = node.Column },
         _ => throw new YamlException($"'{what}' must be a list of layers (lines starting with '- '); found {node.Describe()}", node),
     };
 
-    private static LayerSpec LayerOrList(YamlNode node, string what) => node is YamlSequence or YamlScalar { IsNull: true } ? Layers(node, what) : Layer(node);
+    private static LayerSpec LayerOrList(YamlNode node, string what)
+    {
+        if (node is YamlSequence or YamlScalar { IsNull: true })
+        {
+            return Layers(node, what);
+        }
+
+        var layer = Layer(node);
+        return layer.Key is null ? layer
+            : throw new YamlException($"'as:' names a layer in a list; this block is named '{what}' already", ((YamlMapping)node).Entries.First(e => e.Key.Value == "as").Key);
+    }
+
+    /// <summary>The layers of a list, each named (its 'as:', else its position) uniquely among its siblings.</summary>
+    private static LayerSpec[] Keyed(YamlSequence seq)
+    {
+        var layers = seq.Items.Select(Layer).ToArray();
+        var seen = new Dictionary<string, int>();
+        for (int i = 0; i < layers.Length; i++)
+        {
+            string name = LayerSpec.ChildName(layers[i], i);
+            if (!seen.TryAdd(name, i))
+            {
+                var at = seq.Items[i] is YamlMapping m && m["as"] is { } a ? a : seq.Items[i];
+                throw new YamlException($"two layers of this list are named '{name}' (items {seen[name] + 1} and {i + 1}); state-dict names must be unique among siblings", at);
+            }
+        }
+
+        return layers;
+    }
+
+    // A state-dict name: an identifier (conv1, layer1, fc) or a position (0).
+    private static string? Key(YamlMapping m)
+    {
+        if (m["as"] is not { } node)
+        {
+            return null;
+        }
+
+        return node is YamlScalar { IsNull: false } s && IsKey(s.Value) ? s.Value
+            : throw new YamlException($"'as' must be a state-dict name such as conv1 (letters, digits and '_', not starting with a digit) or a position such as 0; found {node.Describe()}", node);
+    }
+
+    private static bool IsKey(string k) =>
+        k.Length is > 0 and <= 128 && (k.All(char.IsAsciiDigit) || ((char.IsAsciiLetter(k[0]) || k[0] == '_') && k.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')));
 
     private static LayerSpec Layer(YamlNode node)
     {
@@ -53,7 +96,7 @@ internal static class ModelFileReader
             throw new YamlException($"expected a layer ('ReLU' or 'Conv2d: {{...}}'); found {node.Describe()}", node);
         }
 
-        var typeEntries = m.Entries.Where(e => e.Key.Value != "name").ToList();
+        var typeEntries = m.Entries.Where(e => e.Key.Value is not ("name" or "as")).ToList();
         if (typeEntries.Count != 1)
         {
             throw new YamlException(typeEntries.Count == 0
@@ -64,7 +107,7 @@ internal static class ModelFileReader
         var (typeKey, body) = (typeEntries[0].Key, typeEntries[0].Value);
         var k = Kind(typeKey.Value, typeKey);
         string? label = m["name"] is YamlScalar { IsNull: false } ns ? ns.Value : null;
-        var spec = new LayerSpec(k.Name) { Name = label, Line = typeKey.Line, Column = typeKey.Column };
+        var spec = new LayerSpec(k.Name) { Name = label, Key = Key(m), Line = typeKey.Line, Column = typeKey.Column };
         if (k.Name == "Sequential" && body is YamlSequence)
         {
             return spec with { Layers = Layers(body, "Sequential").Layers };
@@ -93,7 +136,7 @@ internal static class ModelFileReader
             throw new YamlException($"the arguments of {k.Name} must be a mapping such as {{name: value}}; found {body.Describe()}", body);
         }
 
-        return Finish(k, new LayerSpec(k.Name, args) { Name = label, Line = spec.Line, Column = spec.Column, Layers = spec.Layers, Branches = blocks }, typeKey);
+        return Finish(k, new LayerSpec(k.Name, args) { Name = label, Key = spec.Key, Line = spec.Line, Column = spec.Column, Layers = spec.Layers, Branches = blocks }, typeKey);
     }
 
     private static IReadOnlyList<string> BlockKeys(string kind) => LayerRegistry.Find(kind)?.BlockKeys ?? [];

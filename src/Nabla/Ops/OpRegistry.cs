@@ -25,6 +25,7 @@ internal static class OpRegistry
         new("tanh", typeof(Tanh), "unary"),
         new("sigmoid", typeof(Sigmoid), "unary"),
         new("relu", typeof(Relu), "unary"),
+        new("relu6", typeof(Relu6), "unary"),
         new("sin", typeof(Sin), "unary"),
         new("cos", typeof(Cos), "unary"),
         new("erf", typeof(Erf), "unary"),

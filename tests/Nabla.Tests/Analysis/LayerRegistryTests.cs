@@ -96,6 +96,11 @@ public class LayerRegistryTests
             Assert.Equal(module.Parameters().Sum(p => p.Numel), summary.Totals.Params);
             long statistics = module.Buffers().Where(t => t.DType is DType.Float32 or DType.Float64).Sum(t => t.Numel);
             Assert.Equal(statistics, summary.Totals.NonTrainable);
+
+            // The rows name the layers as the module's state dict does (a block's expansion included), each once.
+            var owners = module.NamedParameters().Select(p => p.Name.Contains('.', StringComparison.Ordinal) ? p.Name[..p.Name.LastIndexOf('.')] : string.Empty).Distinct().Order();
+            Assert.Equal(owners, summary.Layers.Where(r => r.Params > 0).Select(r => r.Path).Order());
+            Assert.Equal(module.NamedModules().Select(m => m.Name).Where(n => n.Length > 0).Order(), summary.Rows.Select(r => r.Path).Where(n => n.Length > 0).Order());
         }
     }
 

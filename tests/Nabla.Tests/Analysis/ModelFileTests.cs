@@ -34,6 +34,38 @@ public class ModelFileTests
     }
 
     [Fact]
+    public void As_gives_a_layer_its_state_dict_name_and_is_written_back()
+    {
+        const string Yaml = "name: keyed\ninput: [4]\nlayers:\n  - Linear: {inFeatures: 4, outFeatures: 3}\n    as: fc1\n  - ReLU: {}\n    as: relu\n" +
+            "  - Sequential:\n      - Linear: {inFeatures: 3, outFeatures: 2}\n      - Tanh\n    as: head\n";
+        var def = ModelFile.Parse(Yaml);
+        var model = def.Build();
+        Assert.Equal(["fc1.bias", "fc1.weight", "head.0.bias", "head.0.weight"], model.StateDict().Keys.Order());
+        Assert.Equal(["fc1", "relu", "head"], ((Sequential)model).Names);
+        Assert.Equal(Yaml, ModelFile.Write(model, new Shape(4), "keyed"));
+        Assert.Equal(["fc1", "relu", "head", "head.0", "head.1"], def.Summarize().Rows.Select(r => r.Path));
+
+        // Sequential(OrderedDict) in code: the same names.
+        var named = new Sequential([("fc1", (Module)new Linear(4, 3)), ("relu", new ReLU())]);
+        Assert.Equal(["fc1.bias", "fc1.weight"], named.StateDict().Keys.Order());
+        Assert.Same(named[1], named["relu"]);
+        Assert.Throws<ArgumentException>(() => new Sequential([("a", (Module)new ReLU()), ("a", new Tanh())]));
+    }
+
+    [Theory]
+    [InlineData("layers:\n  - ReLU: {}\n    as: conv.1\n", 3, 9, "'as' must be a state-dict name such as conv1")]
+    [InlineData("layers:\n  - ReLU: {}\n    as: 1a\n", 3, 9, "'as' must be a state-dict name")]
+    [InlineData("layers:\n  - ReLU: {}\n    as: relu\n  - Tanh: {}\n    as: relu\n", 5, 9, "two layers of this list are named 'relu' (items 1 and 2)")]
+    [InlineData("layers:\n  - Tanh\n  - ReLU: {}\n    as: 0\n", 4, 9, "named '0' (items 1 and 2)")]
+    [InlineData("layers:\n  - Residual:\n      body:\n        Tanh: {}\n        as: t\n", 5, 9, "'as:' names a layer in a list")]
+    public void Bad_as_names_get_line_and_column(string yaml, int line, int column, string what)
+    {
+        var e = Assert.Throws<YamlException>(() => ModelFile.Parse(yaml));
+        Assert.Contains(what, e.Message, StringComparison.Ordinal);
+        Assert.Equal((line, column), (e.Line, e.Column));
+    }
+
+    [Fact]
     public void Frozen_parameters_count_as_non_trainable()
     {
         var model = new Sequential(new Linear(4, 3), new Linear(3, 2));
@@ -103,7 +135,7 @@ public class ModelFileTests
     [InlineData("json", "\"receptive_field\"")]
     public void Cli_prints_each_builtin_in_each_format(string format, string marker)
     {
-        foreach (var name in new[] { "lenet5", "alexnet", "vgg16", "resnet18", "inception_block", "fcn_segmentation", "lstm_classifier" })
+        foreach (var name in new[] { "lenet5", "alexnet", "vgg16", "resnet18", "inception_block", "fcn_segmentation", "lstm_classifier", "densenet121", "googlenet" })
         {
             var (code, output, err) = RunCli(name, "--format", format);
             Assert.True(code == 0, $"{name}: {err}");

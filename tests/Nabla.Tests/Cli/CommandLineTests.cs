@@ -98,7 +98,7 @@ public class CommandLineTests
             values.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
         var (_, models, _) = Nabla("[suggest:11]", "summary res");
-        Assert.Equal(["resnet18"], models.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Equal(["resnet18", "resnet34", "resnet50"], models.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 
     /// <summary>Every option of every command, given a bad value (or none, or an unknown one), and a piece of the line it must print.</summary>

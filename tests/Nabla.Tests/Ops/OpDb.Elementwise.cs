@@ -35,6 +35,10 @@ internal static partial class OpDb
             ForwardOnly = Forward(-30, 30, 0),
         };
         yield return Unary("relu", x => x.Relu(), x => Math.Max(x, 0), minAbs: 0.1) with { ForwardOnly = Forward(0, -1, 1, double.NaN) };
+        yield return Unary("relu6", x => new Nabla.NN.ReLU6().Forward(x), x => Math.Min(Math.Max(x, 0), 6), -3, 3, minAbs: 0.1) with
+        {
+            ForwardOnly = Forward(0, -1, 6, 7.5, 3, double.NaN),
+        };
         yield return Unary("sin", x => x.Sin(), Math.Sin, -3, 3);
         yield return Unary("cos", x => x.Cos(), Math.Cos, -3, 3);
         yield return Unary("erf", x => x.Erf(), R.Erf, -2.5, 2.5) with { ForwardOnly = Forward(0, 0.5, -1, 3) };

@@ -130,6 +130,15 @@ public abstract class LayerDescriptor
     /// <summary>Whether the analysis walks it as a container of other layers.</summary>
     public virtual bool IsContainer => false;
 
+    /// <summary>
+    /// For a block (a container other than <c>Sequential</c>, <c>Branches</c> and <c>Residual</c>): the same block as
+    /// those three basic containers, its layers keyed by the names the module gives them (see
+    /// <see cref="LayerSpec.Key"/>; <see cref="LayerSpec.Inline"/> for a part whose layers the block names directly).
+    /// The analysis walks this expansion, so a block's shapes, parameters, MACs, receptive field and row paths come
+    /// from the same leaf descriptors as everything else. Null for leaves and the basic containers.
+    /// </summary>
+    public virtual LayerSpec? Expand(LayerSpec spec) => null;
+
     /// <summary>Specs and inputs the completeness test exercises (non-default arguments included).</summary>
     public abstract IReadOnlyList<LayerExample> Examples { get; }
 

@@ -31,6 +31,18 @@ public sealed record LayerSpec
     /// <summary>An optional label (the model file's <c>name:</c>), shown in summaries; paths stay PyTorch-like.</summary>
     public string? Name { get; init; }
 
+    /// <summary>
+    /// The layer's name in its parent's state dict (the model file's <c>as:</c>), as <c>nn.Sequential(OrderedDict(...))</c>
+    /// or a module attribute names it (torchvision's <c>conv1</c>, <c>layer1</c>, <c>fc</c>); null for the default: its
+    /// position in a Sequential, its branch's name in a block.
+    /// </summary>
+    /// <remarks>
+    /// In a block's expansion (<see cref="LayerDescriptor.Expand"/>) the empty string marks a container
+    /// whose children are named directly in the block, as torchvision's blocks name theirs (<c>conv1</c>, not
+    /// <c>body.conv1</c>); a model file cannot give it.
+    /// </remarks>
+    public string? Key { get; init; }
+
     /// <summary>Children of a <c>Sequential</c>, in order.</summary>
     public IReadOnlyList<LayerSpec> Layers { get; init; } = [];
 
@@ -48,6 +60,18 @@ public sealed record LayerSpec
 
     /// <summary>A Sequential of the given layers.</summary>
     public static LayerSpec Sequential(params LayerSpec[] layers) => new("Sequential") { Layers = layers };
+
+    /// <summary>
+    /// A Sequential whose children are named in its parent's namespace (<see cref="Key"/> ""), for a block's
+    /// expansion: torchvision's <c>BasicBlock</c> runs <c>conv1</c>, <c>bn1</c>, … in its own forward.
+    /// </summary>
+    public static LayerSpec Inline(params LayerSpec[] layers) => new("Sequential") { Layers = layers, Key = string.Empty };
+
+    /// <summary>This spec under the state-dict name <paramref name="key"/>.</summary>
+    public LayerSpec As(string key) => this with { Key = key };
+
+    /// <summary>The name of the child at <paramref name="index"/> of a Sequential: its key, else its position.</summary>
+    public static string ChildName(LayerSpec child, int index) => child.Key ?? index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Shorthand: a spec from a type and (name, value) argument pairs.</summary>
     public static LayerSpec Of(string type, params (string Name, object Value)[] args) =>

@@ -1,10 +1,15 @@
 namespace Nabla.NN;
 
 /// <summary>Runs its children in order, each on the previous one's output (PyTorch's <c>nn.Sequential</c>).</summary>
-/// <remarks>Children are named "0", "1", …; a shape error in a child is reported with its index and type.</remarks>
+/// <remarks>
+/// Children are named "0", "1", … by position, or by the names given (as <c>nn.Sequential(OrderedDict(...))</c> names
+/// them: torchvision's <c>conv1</c>, <c>layer1</c>, <c>fc</c>), which are the prefixes of their state-dict keys. A shape
+/// error in a child is reported with its name and type.
+/// </remarks>
 public sealed class Sequential : Module
 {
     private readonly List<Module> layers = [];
+    private readonly List<string> names = [];
 
     /// <summary>Creates the container from layers, named by position.</summary>
     public Sequential(params Module[] layers)
@@ -15,16 +20,40 @@ public sealed class Sequential : Module
         }
     }
 
+    /// <summary>Creates the container from named layers (PyTorch's <c>nn.Sequential(OrderedDict(...))</c>).</summary>
+    /// <exception cref="ArgumentException">A name is empty, contains '.', or is given twice.</exception>
+    public Sequential(IEnumerable<(string Name, Module Module)> layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        foreach (var (name, layer) in layers)
+        {
+            Append(name, layer);
+        }
+    }
+
     /// <summary>Number of layers.</summary>
     public int Count => layers.Count;
 
     /// <summary>The layer at position <paramref name="index"/>.</summary>
     public Module this[int index] => layers[index];
 
+    /// <summary>The layer named <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No child has that name.</exception>
+    public Module this[string name] => names.IndexOf(name) is int i and >= 0 ? layers[i]
+        : throw new KeyNotFoundException($"Sequential has no layer named '{name}' (it has: {string.Join(", ", names)})");
+
+    /// <summary>The children's names, in order ("0", "1", … unless named).</summary>
+    public IReadOnlyList<string> Names => names;
+
     /// <summary>Appends a layer named by its position.</summary>
-    public Sequential Append(Module layer)
+    public Sequential Append(Module layer) => Append(layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
+
+    /// <summary>Appends a layer under <paramref name="name"/> (its state-dict prefix).</summary>
+    /// <exception cref="ArgumentException">The name is empty, contains '.', or is taken.</exception>
+    public Sequential Append(string name, Module layer)
     {
-        layers.Add(RegisterModule(layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), layer));
+        layers.Add(RegisterModule(name, layer));
+        names.Add(name);
         return this;
     }
 
@@ -36,12 +65,12 @@ public sealed class Sequential : Module
         {
             try
             {
-                using var group = Trace.Group($"{i}: {layers[i].TypeName}");
+                using var group = Trace.Group($"{names[i]}: {layers[i].TypeName}");
                 x = layers[i].Forward(x);
             }
             catch (ArgumentException e) when (!e.Message.StartsWith("Sequential", StringComparison.Ordinal))
             {
-                throw new ArgumentException($"Sequential layer {i} ({layers[i].TypeName}): {e.Message}", e);
+                throw new ArgumentException($"Sequential layer {names[i]} ({layers[i].TypeName}): {e.Message}", e);
             }
         }
 
@@ -60,7 +89,7 @@ public sealed class Sequential : Module
             }
             catch (ArgumentException e) when (!e.Message.StartsWith("Sequential", StringComparison.Ordinal))
             {
-                throw new ArgumentException($"Sequential layer {i} ({layers[i].TypeName}): {e.Message}", e);
+                throw new ArgumentException($"Sequential layer {names[i]} ({layers[i].TypeName}): {e.Message}", e);
             }
         }
 
@@ -68,8 +97,7 @@ public sealed class Sequential : Module
     }
 
     /// <inheritdoc/>
-    protected override void OnModuleReplaced(string name, Module module) =>
-        layers[int.Parse(name, System.Globalization.CultureInfo.InvariantCulture)] = module;
+    protected override void OnModuleReplaced(string name, Module module) => layers[names.IndexOf(name)] = module;
 }
 
 /// <summary>Holds modules in a list, registered as "0", "1", … (PyTorch's <c>nn.ModuleList</c>); it has no Forward of its own.</summary>

@@ -22,6 +22,27 @@ public abstract class ContainerDescriptor<TModule>(IReadOnlyList<ArgDef> args, p
     protected static KeyValuePair<string, LayerSpec>[] NamedChildren(Module m) =>
         [.. m.NamedChildren().Select(c => new KeyValuePair<string, LayerSpec>(c.Name, LayerRegistry.Describe(c.Module)))];
 
+    /// <summary>A residual <c>activation(body(x) + shortcut(x))</c> for an expansion (shortcut and activation optional).</summary>
+    protected static LayerSpec Residual(LayerSpec body, LayerSpec? shortcut, LayerSpec? activation) => new("Residual")
+    {
+        Branches = [new("body", body), .. shortcut is null ? [] : new[] { new KeyValuePair<string, LayerSpec>("shortcut", shortcut) },
+            .. activation is null ? [] : new[] { new KeyValuePair<string, LayerSpec>("activation", activation) }],
+    };
+
+    /// <summary>Named branches joined by concatenation along the channels, for an expansion.</summary>
+    protected static LayerSpec Concat(params (string Name, LayerSpec Branch)[] branches) =>
+        new("Branches", new Dictionary<string, object> { ["join"] = "concat" }) { Branches = [.. branches.Select(b => new KeyValuePair<string, LayerSpec>(b.Name, b.Branch))] };
+
+    /// <summary>A <c>Conv2d</c> spec (PyTorch's defaults left out).</summary>
+    protected static LayerSpec Conv(int inC, int outC, int k, int stride = 1, int padding = 0, int groups = 1, bool bias = true) =>
+        LayerRegistry.Find("Conv2d")!.SpecOf(("inChannels", inC), ("outChannels", outC), ("kernelSize", k), ("stride", stride), ("padding", padding), ("groups", groups), ("bias", bias));
+
+    /// <summary>A <c>BatchNorm2d</c> spec.</summary>
+    protected static LayerSpec Bn(int c, double eps = 1e-5) => LayerRegistry.Find("BatchNorm2d")!.SpecOf(("numFeatures", c), ("eps", eps));
+
+    /// <summary>A layer without arguments (<c>ReLU</c>) under a state-dict name.</summary>
+    protected static LayerSpec Plain(string type, string key) => new LayerSpec(type).As(key);
+
     /// <summary>A spec's sub-block, built.</summary>
     protected static Module? BuildBlock(LayerSpec s, string name) => s.Block(name) is { } b ? LayerRegistry.Build(b) : null;
 }
@@ -31,16 +52,25 @@ public sealed class SequentialDescriptor() : ContainerDescriptor<Sequential>([],
 {
     /// <inheritdoc/>
     public override IReadOnlyList<LayerExample> Examples =>
-        [new(LayerSpec.Sequential(LayerSpec.Of("Linear", ("inFeatures", 4), ("outFeatures", 3)), new LayerSpec("ReLU")), new Shape(4))];
+    [
+        new(LayerSpec.Sequential(LayerSpec.Of("Linear", ("inFeatures", 4), ("outFeatures", 3)), new LayerSpec("ReLU")), new Shape(4)),
+        new(LayerSpec.Sequential(
+            LayerSpec.Of("Linear", ("inFeatures", 4), ("outFeatures", 3)).As("fc1"), new LayerSpec("ReLU").As("relu"),
+            LayerSpec.Sequential(LayerSpec.Of("Linear", ("inFeatures", 3), ("outFeatures", 2)), new LayerSpec("Tanh").As("act")).As("head")), new Shape(4)),
+    ];
 
     /// <inheritdoc/>
-    public override Module Build(LayerSpec s) => new Sequential([.. s.Layers.Select(LayerRegistry.Build)]);
+    public override Module Build(LayerSpec s) => new Sequential(s.Layers.Select((l, i) => (LayerSpec.ChildName(l, i), LayerRegistry.Build(l))));
 
     /// <inheritdoc/>
     public override string Formula(LayerSpec spec, Module layer, bool train) => $"y = the {spec.Layers.Count} layers applied in order";
 
     /// <inheritdoc/>
-    protected override LayerSpec Describe(Sequential s) => new("Sequential") { Layers = [.. s.Children().Select(LayerRegistry.Describe)] };
+    protected override LayerSpec Describe(Sequential s) => new("Sequential")
+    {
+        // A child named by its position needs no key; any other name is written as 'as:'.
+        Layers = [.. s.NamedChildren().Select((c, i) => LayerRegistry.Describe(c.Module) is var d && c.Name != LayerSpec.ChildName(d, i) ? d.As(c.Name) : d)],
+    };
 }
 
 /// <summary>Named branches applied to the same input and joined by <c>add</c> or <c>concat</c> (along <c>dim</c>).</summary>
@@ -97,70 +127,4 @@ public sealed class ResidualDescriptor() : ContainerDescriptor<Residual>([], "bo
 
     /// <inheritdoc/>
     protected override LayerSpec Describe(Residual r) => new("Residual") { Branches = NamedChildren(r) };
-}
-
-/// <summary>The ResNet blocks' arguments.</summary>
-internal static class ResNetArgs
-{
-    public static readonly ArgDef[] Args = [new("inPlanes", ArgKind.Int, null, true), new("planes", ArgKind.Int, null, true), new("stride", ArgKind.Int, 1)];
-}
-
-/// <summary>ResNet's basic block (two 3x3 convolutions), torchvision's names.</summary>
-public sealed class BasicBlockDescriptor() : ContainerDescriptor<BasicBlock>(ResNetArgs.Args)
-{
-    /// <inheritdoc/>
-    public override IReadOnlyList<LayerExample> Examples =>
-        [new(LayerSpec.Of("BasicBlock", ("inPlanes", 2), ("planes", 4), ("stride", 2)), new Shape(2, 6, 6)), new(LayerSpec.Of("BasicBlock", ("inPlanes", 3), ("planes", 3)), new Shape(3, 4, 4))];
-
-    /// <inheritdoc/>
-    public override Module Build(LayerSpec s) => new BasicBlock(s.Int("inPlanes"), s.Int("planes"), s.Int("stride"));
-
-    /// <inheritdoc/>
-    public override string Formula(LayerSpec spec, Module layer, bool train) => "y = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))";
-
-    /// <inheritdoc/>
-    protected override LayerSpec Describe(BasicBlock b) => SpecOf(("inPlanes", b.Conv1.InChannels), ("planes", b.Conv1.OutChannels), ("stride", b.Conv1.Geometry.Stride.H));
-}
-
-/// <summary>ResNet's bottleneck block (1x1, 3x3, 1x1 with expansion 4), torchvision's names.</summary>
-public sealed class BottleneckDescriptor() : ContainerDescriptor<Bottleneck>(ResNetArgs.Args)
-{
-    /// <inheritdoc/>
-    public override IReadOnlyList<LayerExample> Examples => [new(LayerSpec.Of("Bottleneck", ("inPlanes", 4), ("planes", 2), ("stride", 2)), new Shape(4, 5, 5))];
-
-    /// <inheritdoc/>
-    public override Module Build(LayerSpec s) => new Bottleneck(s.Int("inPlanes"), s.Int("planes"), s.Int("stride"));
-
-    /// <inheritdoc/>
-    public override string Formula(LayerSpec spec, Module layer, bool train) => "y = relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut(x))";
-
-    /// <inheritdoc/>
-    protected override LayerSpec Describe(Bottleneck b) => SpecOf(("inPlanes", b.Conv1.InChannels), ("planes", b.Conv1.OutChannels), ("stride", b.Conv2.Geometry.Stride.H));
-}
-
-/// <summary>GoogLeNet's Inception module as in the paper (convolutions with bias, ReLU).</summary>
-public sealed class InceptionV1Descriptor() : ContainerDescriptor<InceptionV1>(
-    [.. new[] { "inChannels", "ch1x1", "ch3x3Reduce", "ch3x3", "ch5x5Reduce", "ch5x5", "poolProj" }.Select(n => new ArgDef(n, ArgKind.Int, null, true))])
-{
-    /// <inheritdoc/>
-    public override IReadOnlyList<LayerExample> Examples =>
-    [
-        new(LayerSpec.Of("InceptionV1", ("inChannels", 3), ("ch1x1", 2), ("ch3x3Reduce", 2), ("ch3x3", 3), ("ch5x5Reduce", 1), ("ch5x5", 2), ("poolProj", 2)), new Shape(3, 6, 6)),
-    ];
-
-    /// <inheritdoc/>
-    public override Module Build(LayerSpec s) =>
-        new InceptionV1(s.Int("inChannels"), s.Int("ch1x1"), s.Int("ch3x3Reduce"), s.Int("ch3x3"), s.Int("ch5x5Reduce"), s.Int("ch5x5"), s.Int("poolProj"));
-
-    /// <inheritdoc/>
-    public override string Formula(LayerSpec spec, Module layer, bool train) => "y = concatenation of 1x1, 3x3, 5x5 and pooled branches along channels";
-
-    /// <inheritdoc/>
-    protected override LayerSpec Describe(InceptionV1 i)
-    {
-        static Conv2d Conv(Sequential s, int index) => (Conv2d)s[index];
-        return SpecOf(("inChannels", Conv(i.Branch1, 0).InChannels), ("ch1x1", Conv(i.Branch1, 0).OutChannels),
-            ("ch3x3Reduce", Conv(i.Branch2, 0).OutChannels), ("ch3x3", Conv(i.Branch2, 2).OutChannels),
-            ("ch5x5Reduce", Conv(i.Branch3, 0).OutChannels), ("ch5x5", Conv(i.Branch3, 2).OutChannels), ("poolProj", Conv(i.Branch4, 1).OutChannels));
-    }
 }
