@@ -36,6 +36,7 @@ public static class Program
         Write(outDir, "blocks", BlockCases.All());
         Write(outDir, "recurrent", Recurrent.All());
         Write(outDir, "attention", Attention.All());
+        Write(outDir, "transformer", TransformerCases.All());
         return 0;
     }
 
