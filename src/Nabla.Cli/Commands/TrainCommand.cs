@@ -145,6 +145,11 @@ internal static class TrainCommand
         if (o.Model == GptTraining.ModelName)
         {
             // gpt-tiny: --train-size = steps per epoch, --test-size = validation batches; AdamW whatever --optimizer says.
+            if (o.Resume is not null || o.Json || o.DetectAnomaly)
+            {
+                throw new ArgumentException($"{GptTraining.ModelName} does not take --resume, --json or --detect-anomaly");
+            }
+
             return GptTraining.Run(new(o.Data, o.Epochs ?? 5, o.TrainSize ?? 200, o.TestSize ?? 20, o.BatchSize, o.Lr ?? 2e-3, o.Seed, outDir), human, stderr);
         }
 

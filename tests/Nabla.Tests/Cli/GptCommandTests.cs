@@ -62,6 +62,9 @@ public sealed class GptCommandTests
         Assert.Equal(2, Nabla("train", "--model", "gpt-tiny", "--data", "mnist:" + dir, "--out", Path.Combine(dir, "r1")).Rc);
         Assert.Equal(2, Nabla("train", "--data", "text:" + other, "--out", Path.Combine(dir, "r2")).Rc);
         Assert.False(Directory.Exists(Path.Combine(dir, "r1")));
+        var (jrc, _, jerr) = Nabla("train", "--model", "gpt-tiny", "--json", "--out", Path.Combine(dir, "r3"));
+        Assert.Equal(2, jrc);
+        Assert.Contains("does not take --resume, --json or --detect-anomaly", jerr, StringComparison.Ordinal);
     }
 
     [Fact]
