@@ -71,7 +71,7 @@ internal static class NablaCommandLine
         typeof(Tensor).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? "unknown";
 
-    /// <summary>Builds the command tree: the six commands, help with examples on each, and <c>--version</c>.</summary>
+    /// <summary>Builds the command tree: the commands, help with examples on each, and <c>--version</c>.</summary>
     internal static RootCommand Build()
     {
         var root = new RootCommand("nabla: deep learning in pure .NET, with its work shown.");
@@ -81,6 +81,7 @@ internal static class NablaCommandLine
             (TrainCommand.Create(), TrainCommand.Examples), (SummaryCommand.Create(), SummaryCommand.Examples),
             (ExplainCommand.Create(), ExplainCommand.Examples), (CheckCommand.Create(), CheckCommand.Examples),
             (ExerciseCommand.Create(), ExerciseCommand.Examples), (DemoCommand.Create(), DemoCommand.Examples),
+            (GenerateCommand.Create(), GenerateCommand.Examples),
         ];
         foreach (var (command, text) in commands)
         {

@@ -23,6 +23,11 @@ public static class Program
 {
     public static int Main(string[] argv)
     {
+        if (argv.Length > 1 && argv[0] == "--gpt-tiny")
+        {
+            return GptReference.Run(argv); // not a golden file: trains PyTorch's gpt-tiny and prints its losses
+        }
+
         string outDir = argv.Length > 0 ? argv[0] : FindOutDir();
         torch.set_default_dtype(float64);
         torch.set_num_threads(1);
@@ -40,6 +45,7 @@ public static class Program
         Write(outDir, "layers_more", LayersMore.All());
         Write(outDir, "optimizers_more", OptimizersMore.All());
         Write(outDir, "schedulers_more", SchedulersMore.All());
+        Write(outDir, "transformer", TransformerCases.All());
         return 0;
     }
 

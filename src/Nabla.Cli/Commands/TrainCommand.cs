@@ -26,6 +26,8 @@ internal static class TrainCommand
           nabla train --model mlp --data mnist:data/mnist --batch-size=128 --json > epochs.jsonl
           nabla train --model examples/models/lenet5.yaml --data csv:digits.csv
           nabla train --resume runs/adam --epochs 10    (continue to 10 epochs in all)
+          nabla train --model gpt-tiny --out runs/gpt   (a character-level GPT on the built-in text; then nabla generate runs/gpt)
+          nabla train --model gpt-tiny --data text:book.txt --epochs 3 --train-size 100
 
         Exit status: 0 trained; 1 training failed (NaN, Inf or divergence: the last good checkpoint is kept) or a
         file could not be read or written; 2 a bad argument. A run that fails before training starts leaves no folder.
@@ -50,14 +52,14 @@ internal static class TrainCommand
     /// <summary>The <c>train</c> command: its options (each checked as it is parsed) and the action that runs <see cref="Run(Options, TextWriter, TextWriter)"/>.</summary>
     internal static Command Create()
     {
-        var model = CliOptions.Text("--model", "NAME|FILE", $"{string.Join(", ", BuiltinModels.Names)}, or a model file (.yaml, see nabla summary) for 1xHxW inputs (default lenet5)");
-        model.CompletionSources.Add([.. BuiltinModels.Names]);
+        var model = CliOptions.Text("--model", "NAME|FILE", $"{string.Join(", ", BuiltinModels.Names)}, {GptTraining.ModelName} (a character-level GPT, trained on text), or a model file (.yaml, see nabla summary) for 1xHxW inputs (default lenet5)");
+        model.CompletionSources.Add([.. BuiltinModels.Names, GptTraining.ModelName]);
         var data = new Option<string>("--data")
         {
-            HelpName = "SPEC", Description = "synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE (label first, 784 pixels)",
+            HelpName = "SPEC", Description = "synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE (label first, 784 pixels); for gpt-tiny text:FILE (default: the built-in text)",
             DefaultValueFactory = _ => "synthetic", CustomParser = DataSpec,
         };
-        data.CompletionSources.Add("synthetic", "mnist:", "fashion-mnist:", "csv:");
+        data.CompletionSources.Add("synthetic", "mnist:", "fashion-mnist:", "csv:", "text:");
         var epochs = CliOptions.Int("--epochs", "N", "epochs in total (default 3 on synthetic, 10 otherwise)");
         var batch = CliOptions.Int("--batch-size", "N", "default 64");
         var optimizer = OptimizerOption();
@@ -141,6 +143,17 @@ internal static class TrainCommand
 
     private static int Train(Options o, string outDir, TextWriter human, TextWriter stdout, TextWriter stderr)
     {
+        if (o.Model == GptTraining.ModelName)
+        {
+            // gpt-tiny: --train-size = steps per epoch, --test-size = validation batches; AdamW whatever --optimizer says.
+            if (o.Resume is not null || o.Json || o.DetectAnomaly)
+            {
+                throw new ArgumentException($"{GptTraining.ModelName} does not take --resume, --json or --detect-anomaly");
+            }
+
+            return GptTraining.Run(new(o.Data, o.Epochs ?? 5, o.TrainSize ?? 200, o.TestSize ?? 20, o.BatchSize, o.Lr ?? 2e-3, o.Seed, outDir), human, stderr);
+        }
+
         var total = Stopwatch.StartNew();
         int epochs = o.Epochs ?? (o.Data.Split(':')[0] == "synthetic" ? 3 : 10);
 
@@ -401,6 +414,8 @@ internal static class TrainCommand
                 (train, test) = (all.Slice(0, cut), all.Slice(cut, all.Count - cut));
                 description = $"{arg} ({train.Count} train, {test.Count} test rows: first 80% / last 20%)";
                 break;
+            case "text":
+                throw new ArgumentException($"--data {o.Data}: text trains the {GptTraining.ModelName} model only (--model {GptTraining.ModelName})");
             default:
                 throw new ArgumentException($"unknown --data '{o.Data}' (synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE)");
         }
@@ -473,10 +488,10 @@ internal static class TrainCommand
         string s = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
         int colon = s.IndexOf(':', StringComparison.Ordinal);
         string kind = colon > 0 ? s[..colon] : s;
-        bool ok = colon < 0 ? s == "synthetic" : kind is "mnist" or "fashion-mnist" or "csv" && colon < s.Length - 1;
+        bool ok = colon < 0 ? s == "synthetic" : kind is "mnist" or "fashion-mnist" or "csv" or "text" && colon < s.Length - 1;
         if (!ok)
         {
-            r.AddError($"--data must be synthetic, mnist:DIR, fashion-mnist:DIR or csv:FILE, got '{s}'");
+            r.AddError($"--data must be synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE or text:FILE, got '{s}'");
         }
 
         return s;

@@ -29,6 +29,7 @@ public class CommandLineTests
     [InlineData("exercise new")]
     [InlineData("exercise list")]
     [InlineData("demo")]
+    [InlineData("generate")]
     public void Help_exits_0_and_shows_usage_and_an_example(string command)
     {
         string[] words = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -51,7 +52,7 @@ public class CommandLineTests
     {
         var (rc, output, _) = Nabla();
         Assert.Equal(0, rc);
-        foreach (string command in new[] { "train", "summary", "explain", "check", "exercise", "demo" })
+        foreach (string command in new[] { "train", "summary", "explain", "check", "exercise", "demo", "generate" })
         {
             Assert.Contains($"\n  {command}", output, StringComparison.Ordinal);
         }
@@ -106,7 +107,7 @@ public class CommandLineTests
     {
         { ["frobnicate"], "unknown command 'frobnicate'" },
         { ["--frobnicate"], "unknown option '--frobnicate'" },
-        { ["train", "--data", "foo"], "--data must be synthetic, mnist:DIR, fashion-mnist:DIR or csv:FILE, got 'foo'" },
+        { ["train", "--data", "foo"], "--data must be synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE or text:FILE, got 'foo'" },
         { ["train", "--data=csv:"], "--data must be synthetic" },
         { ["train", "--epochs", "abc"], "--epochs must be a whole number of at least 1, got 'abc'" },
         { ["train", "--epochs=abc"], "--epochs must be a whole number of at least 1, got 'abc'" },
