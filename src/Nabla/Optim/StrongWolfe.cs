@@ -85,23 +85,7 @@ internal sealed class StrongWolfe(LBFGS opt, Func<Tensor> closure, double[] x, d
             double bMax = Math.Max(bracket[0], bracket[1]), bMin = Math.Min(bracket[0], bracket[1]);
             double eps = 0.1 * (bMax - bMin);
 
-            // Too close to an end of the bracket: move away from it unless the last step already made progress.
-            if (Math.Min(bMax - t, t - bMin) < eps)
-            {
-                if (insufProgress || t >= bMax || t <= bMin)
-                {
-                    t = Math.Abs(t - bMax) < Math.Abs(t - bMin) ? bMax - eps : bMin + eps;
-                    insufProgress = false;
-                }
-                else
-                {
-                    insufProgress = true;
-                }
-            }
-            else
-            {
-                insufProgress = false;
-            }
+            (t, insufProgress) = AwayFromEnds(t, bMin, bMax, eps, insufProgress);
 
             var (fNew, gNew) = Evaluate(t);
             double gtdNew = LBFGS.Dot(gNew, d);
@@ -129,6 +113,17 @@ internal sealed class StrongWolfe(LBFGS opt, Func<Tensor> closure, double[] x, d
         }
 
         return low;
+    }
+
+    // Too close to an end of the bracket: move away from it unless the last step already made progress.
+    private static (double T, bool InsufProgress) AwayFromEnds(double t, double bMin, double bMax, double eps, bool insufProgress)
+    {
+        if (Math.Min(bMax - t, t - bMin) >= eps)
+        {
+            return (t, false);
+        }
+
+        return insufProgress || t >= bMax || t <= bMin ? (Math.Abs(t - bMax) < Math.Abs(t - bMin) ? bMax - eps : bMin + eps, false) : (t, true);
     }
 
     private void Set(int i, double t, double f, double[] g, double gtd) =>
