@@ -23,8 +23,9 @@ namespace Nabla.NN;
 /// <para><b>Buffers.</b> With <c>broadcastBuffers</c> (the default), each training forward first copies rank 0's
 /// buffers (batch-norm running statistics) to every process, as PyTorch does.</para>
 /// </remarks>
-public sealed class DistributedDataParallel : Module
+public sealed class DistributedDataParallel : Module, IDisposable
 {
+    private readonly List<IDisposable> hooks = [];
     private readonly List<Bucket> buckets = [];
     private readonly Dictionary<Tensor, (Bucket Bucket, int Slot)> slots = new(ReferenceEqualityComparer.Instance);
     private readonly bool broadcastBuffers;
@@ -57,7 +58,7 @@ public sealed class DistributedDataParallel : Module
         BuildBuckets(parameters, (long)(bucketCapMb * 1024 * 1024));
         foreach (var p in parameters)
         {
-            p.RegisterPostAccumulateGradHook(OnGradReady);
+            hooks.Add(p.RegisterPostAccumulateGradHook(OnGradReady));
         }
     }
 
@@ -85,6 +86,17 @@ public sealed class DistributedDataParallel : Module
         }
 
         return Module.Forward(input);
+    }
+
+    /// <summary>Removes the gradient hooks: later backward passes no longer communicate (the replica stays as it is).</summary>
+    public void Dispose()
+    {
+        foreach (var h in hooks)
+        {
+            h.Dispose();
+        }
+
+        hooks.Clear();
     }
 
     /// <inheritdoc/>

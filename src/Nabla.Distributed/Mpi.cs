@@ -41,7 +41,8 @@ internal static unsafe class Mpi
     public static void Load()
     {
         nint lib = 0;
-        foreach (var name in LibraryNames)
+        string? chosen = Environment.GetEnvironmentVariable("NABLA_MPI_LIBRARY"); // another MPI install, by path
+        foreach (var name in chosen is { Length: > 0 } ? [chosen] : LibraryNames)
         {
             if (NativeLibrary.TryLoad(name, out lib))
             {
@@ -52,7 +53,7 @@ internal static unsafe class Mpi
         if (lib == 0)
         {
             throw new DistributedException(
-                "libmpi (Open MPI) was not found: install it with `apt-get install openmpi-bin` (Debian/Ubuntu) or your system's Open MPI package");
+                $"libmpi (Open MPI) was not found ({(chosen is { Length: > 0 } ? chosen : string.Join(", ", LibraryNames))}): install it with `apt-get install openmpi-bin` (Debian/Ubuntu) or your system's Open MPI package");
         }
 
         nint F(string symbol) => NativeLibrary.TryGetExport(lib, symbol, out var p) ? p

@@ -25,6 +25,7 @@ internal static class TrainCommand
           nabla train --model mlp --data mnist:data/mnist --batch-size=128 --json > epochs.jsonl
           nabla train --model examples/models/lenet5.yaml --data csv:digits.csv
           nabla train --resume runs/adam --epochs 10    (continue to 10 epochs in all)
+          mpirun -np 2 nabla train --distributed        (data-parallel on 2 processes; --batch-size is the global batch)
 
         Exit status: 0 trained; 1 training failed (NaN, Inf or divergence: the last good checkpoint is kept) or a
         file could not be read or written; 2 a bad argument. A run that fails before training starts leaves no folder.
@@ -40,7 +41,7 @@ internal static class TrainCommand
         public bool DetectAnomaly;
         public long Seed;
         public string? Resume, Out;
-        public bool Json;
+        public bool Json, Distributed;
     }
 
     /// <summary>Runs <c>nabla train</c> with <paramref name="args"/> (the words after <c>train</c>): 0 trained, 1 training failed or a file error, 2 bad arguments.</summary>
@@ -74,18 +75,19 @@ internal static class TrainCommand
         };
         var anomaly = CliOptions.Flag("--detect-anomaly", "check every op for NaN/Inf as it runs (slower; a failing batch is checked anyway)");
         var json = CliOptions.Flag("--json", "one JSON object per epoch on stdout; the human output goes to stderr");
+        var distributed = CliOptions.Flag("--distributed", "data-parallel training on the processes of mpirun -np N (docs/distributed.md)");
         var command = new Command("train", "Train a model; with no options, LeNet-5 on built-in synthetic digits (a few seconds).")
         {
-            model, data, epochs, batch, optimizer, lr, seed, threads, trainSize, testSize, resume, outDir, divergence, anomaly, json,
+            model, data, epochs, batch, optimizer, lr, seed, threads, trainSize, testSize, resume, outDir, divergence, anomaly, json, distributed,
         };
         command.SetAction(r => Run(
             new Options
             {
                 Model = r.GetValue(model) ?? "lenet5", Data = r.GetValue(data)!, Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
                 Epochs = r.GetValue(epochs), TrainSize = r.GetValue(trainSize), TestSize = r.GetValue(testSize),
-                BatchSize = r.GetValue(batch) ?? 64, Threads = r.GetValue(threads) ?? Environment.ProcessorCount, Lr = r.GetValue(lr),
+                BatchSize = r.GetValue(batch) ?? 64, Threads = r.GetValue(threads) ?? TrainDistributed.DefaultThreads(), Lr = r.GetValue(lr),
                 DivergenceFactor = r.GetValue(divergence) ?? 1e3, DetectAnomaly = r.GetValue(anomaly), Seed = r.GetValue(seed) ?? 0,
-                Resume = r.GetValue(resume), Out = r.GetValue(outDir), Json = r.GetValue(json),
+                Resume = r.GetValue(resume), Out = r.GetValue(outDir), Json = r.GetValue(json), Distributed = r.GetValue(distributed),
             },
             r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
@@ -93,14 +95,27 @@ internal static class TrainCommand
 
     private static int Run(Options o, TextWriter stdout, TextWriter stderr)
     {
-        TextWriter human = o.Json ? stderr : stdout;
+        if (o.Distributed && TrainDistributed.Start(o.BatchSize, stderr) is int code)
+        {
+            return code;
+        }
+
+        bool main = !o.Distributed || Distributed.IsMainProcess; // rank 0 alone prints and writes the run folder
+        (stdout, stderr) = main ? (stdout, stderr) : (TextWriter.Null, stderr);
+        TextWriter human = !main ? TextWriter.Null : o.Json ? stderr : stdout;
         int threads = Threads.Count;
         Threads.Count = o.Threads;
         string outDir = OutDir(o);
         bool existed = Directory.Exists(outDir);
         try
         {
-            return Train(o, outDir, human, stdout, stderr);
+            int result = Train(o, outDir, human, stdout, stderr);
+            if (o.Distributed)
+            {
+                Distributed.Finalize();
+            }
+
+            return result;
         }
         catch (Exception e) when (e is InvalidFileException or InvalidDataException or IOException or UnauthorizedAccessException)
         {
@@ -145,12 +160,15 @@ internal static class TrainCommand
 
         Generator.Default.ManualSeed(o.Seed);
         var (model, inputSize) = CreateModel(o);
+        model = o.Distributed ? SyncBatchNorm.ConvertSyncBatchNorm(model) : model;
         var (train, test, description) = LoadData(o, inputSize);
+        bool main = !o.Distributed || Distributed.IsMainProcess;
         Optimizer optimizer = o.Optimizer == "adam" ? new Adam(model.Parameters(), lr: o.Lr ?? 1e-3) : new SGD(model.Parameters(), lr: o.Lr ?? 0.05, momentum: 0.9);
-        var trainLoader = new DataLoader(train, o.BatchSize, shuffle: true, generator: new Generator(o.Seed + 1));
+        var trainLoader = o.Distributed ? TrainDistributed.Loader(train, o.BatchSize, new Generator(o.Seed + 1))
+            : new DataLoader(train, o.BatchSize, shuffle: true, generator: new Generator(o.Seed + 1));
         var testLoader = new DataLoader(test, 500);
         string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
-        var trainer = NewTrainer(o, model, optimizer, ckpt, outDir, human, stdout);
+        var trainer = NewTrainer(o, model, optimizer, main ? ckpt : null, outDir, human, stdout);
         string? resumed = null;
         if (o.Resume is { } resume)
         {
@@ -167,11 +185,18 @@ internal static class TrainCommand
             }
         }
 
+        using var ddp = o.Distributed ? TrainDistributed.Wrap(model, trainer) : null;
+
         // Everything that can be wrong with the arguments, the data or the checkpoint has been found by now: the run starts.
-        Directory.CreateDirectory(outDir);
         string summary = Summarize(model, new Shape(train.Inputs.Shape.ToArray()[1..]), Path.GetFileNameWithoutExtension(o.Model));
-        AtomicFile.WriteText(Path.Combine(outDir, "summary.txt"), $"{model}\n\n{summary}");
-        human.WriteLine($"nabla train: {o.Model} on {description}, {epochs} epochs, batch {o.BatchSize}, {Describe(optimizer)}, {Threads.Count} threads, seed {o.Seed}");
+        if (main)
+        {
+            Directory.CreateDirectory(outDir);
+            AtomicFile.WriteText(Path.Combine(outDir, "summary.txt"), $"{model}\n\n{summary}");
+        }
+
+        string processes = o.Distributed ? TrainDistributed.Describe(o.BatchSize) : $", {Threads.Count} threads";
+        human.WriteLine($"nabla train: {o.Model} on {description}, {epochs} epochs, batch {o.BatchSize}, {Describe(optimizer)}{processes}, seed {o.Seed}");
         human.WriteLine();
         human.Write(summary);
         human.WriteLine();
@@ -180,7 +205,12 @@ internal static class TrainCommand
             human.WriteLine($"resumed from {resumed} after epoch {trainer.Epoch}");
         }
 
-        trainer.Fit(trainLoader, epochs, testLoader);
+        trainer.Fit(trainLoader, epochs, main ? testLoader : null);
+        if (!main)
+        {
+            return trainer.Failure is null ? 0 : 1;
+        }
+
         if (trainer.Failure is { } failure)
         {
             ReportFailure(o, outDir, trainer, failure);
@@ -194,12 +224,18 @@ internal static class TrainCommand
     }
 
     /// <summary>The trainer with the run folder's callbacks: metrics CSV, checkpoint, and the --json lines.</summary>
-    private static Trainer NewTrainer(Options o, Module model, Optimizer optimizer, string ckpt, string outDir, TextWriter human, TextWriter stdout)
+    /// <remarks>Without <paramref name="ckpt"/> (a distributed run's ranks but 0) the trainer writes nothing.</remarks>
+    private static Trainer NewTrainer(Options o, Module model, Optimizer optimizer, string? ckpt, string outDir, TextWriter human, TextWriter stdout)
     {
         var trainer = new Trainer(model, optimizer)
         {
             Log = human, Progress = new ProgressBar(human), DivergenceFactor = o.DivergenceFactor, DetectAnomaly = o.DetectAnomaly,
         };
+        if (ckpt is null)
+        {
+            return trainer;
+        }
+
         trainer.Callbacks.Add(new CsvLogger(Path.Combine(outDir, "metrics.csv")));
         trainer.Callbacks.Add(new ModelCheckpoint(ckpt));
         if (o.Json)

@@ -27,33 +27,57 @@ public class MpiTests
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':')
             .Select(d => Path.Combine(d, "mpirun")).FirstOrDefault(File.Exists);
 
-    /// <summary>Runs the runner with <paramref name="scenarios"/> on 2 ranks: exit code, output, seconds.</summary>
-    internal static (int ExitCode, string Output, double Seconds) Launch(int timeoutSeconds, params string[] scenarios)
+    /// <summary>Starts <c>mpirun -np 2 --oversubscribe</c> on <paramref name="command"/>, as root if need be, output redirected.</summary>
+    internal static Process StartMpirun(IEnumerable<string> command, IReadOnlyDictionary<string, string>? environment = null)
     {
-        string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
-        string dll = Path.Combine(TestPaths.RepoRoot(), "tests", "Nabla.Distributed.TestRunner", "bin", config, "net10.0", "Nabla.Distributed.TestRunner.dll");
-        Assert.True(File.Exists(dll), $"{dll} not found: it is built with the test project");
         var psi = new ProcessStartInfo(Mpirun()!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in (string[])["-np", "2", "--oversubscribe", "dotnet", dll, .. scenarios])
+        foreach (var a in (string[])["-np", "2", "--oversubscribe", .. command])
         {
             psi.ArgumentList.Add(a);
         }
 
-        // Open MPI refuses to run as root unless told (CI containers run as root); one thread per rank.
+        // Open MPI refuses to run as root unless told (CI containers run as root).
         psi.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
         psi.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
-        var clock = Stopwatch.StartNew();
-        using var p = Process.Start(psi)!;
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+
+        return Process.Start(psi)!;
+    }
+
+    /// <summary>Waits for <paramref name="p"/> (killing it past the timeout): exit code and all of its output.</summary>
+    internal static (int ExitCode, string Output) Finish(Process p, int timeoutSeconds, string what)
+    {
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEndAsync();
         if (!p.WaitForExit(timeoutSeconds * 1000))
         {
             p.Kill(entireProcessTree: true);
-            Assert.Fail($"mpirun {string.Join(' ', scenarios)} did not end within {timeoutSeconds} s");
+            Assert.Fail($"{what} did not end within {timeoutSeconds} s");
         }
 
         p.WaitForExit();
-        return (p.ExitCode, stdout.Result + stderr.Result, clock.Elapsed.TotalSeconds);
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    /// <summary>A built project's dll under tests/ or src/ (Release or Debug, as this test run).</summary>
+    internal static string Dll(string folder, string project)
+    {
+        string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+        string dll = Path.Combine(TestPaths.RepoRoot(), folder, project, "bin", config, "net10.0", project + ".dll");
+        Assert.True(File.Exists(dll), $"{dll} not found: it is built with the test project");
+        return dll;
+    }
+
+    /// <summary>Runs the test runner with <paramref name="scenarios"/> on 2 ranks: exit code, output, seconds.</summary>
+    internal static (int ExitCode, string Output, double Seconds) Launch(int timeoutSeconds, params string[] scenarios)
+    {
+        var clock = Stopwatch.StartNew();
+        using var p = StartMpirun(["dotnet", Dll("tests", "Nabla.Distributed.TestRunner"), .. scenarios]);
+        var (code, output) = Finish(p, timeoutSeconds, $"mpirun {string.Join(' ', scenarios)}");
+        return (code, output, clock.Elapsed.TotalSeconds);
     }
 
     [MpiFact]

@@ -127,7 +127,7 @@ public class SingleProcessTests
         var model = new Sequential(new Linear(3, 2, generator: new Generator(1), dtype: DType.Float64));
         var unused = new Linear(2, 2, dtype: DType.Float64);
         var both = new Sequential(model, unused);
-        var ddp = new DistributedDataParallel(both, bucketCapMb: 1e-5); // one parameter per bucket
+        using var ddp = new DistributedDataParallel(both, bucketCapMb: 1e-5); // one parameter per bucket
         Assert.Equal([1, 1, 1, 1], ddp.BucketSizes);
         var x = Tensor.Randn(new Shape(4, 3), new Generator(2), DType.Float64);
         model.Forward(x).Square().Sum().Backward(); // only the first Linear takes part
