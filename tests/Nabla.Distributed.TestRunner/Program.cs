@@ -20,7 +20,9 @@ try
             "nosync" => DdpEquivalence.RunNoSync(),
             "kill" => Faults.Kill(),
             "hang" => Faults.Hang(),
-            _ => ["usage: Nabla.Distributed.TestRunner SCENARIO... (collectives, ddp-float64, ddp-float32, nosync, kill, hang)"],
+            _ when scenario.StartsWith("scale-", StringComparison.Ordinal) =>
+                Scaling.Run(scenario.Split('-')[1], !scenario.EndsWith("-nooverlap", StringComparison.Ordinal)),
+            _ => ["usage: Nabla.Distributed.TestRunner SCENARIO... (collectives, ddp-float64, ddp-float32, nosync, kill, hang, scale-lenet5|mlp|resnet8[-nooverlap])"],
         });
     }
 

@@ -169,22 +169,7 @@ internal static class TrainCommand
         var testLoader = new DataLoader(test, 500);
         string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
         var trainer = NewTrainer(o, model, optimizer, main ? ckpt : null, outDir, human, stdout);
-        string? resumed = null;
-        if (o.Resume is { } resume)
-        {
-            resumed = Directory.Exists(resume) ? Path.Combine(resume, "checkpoint.safetensors") : resume;
-            trainer.LoadCheckpoint(resumed);
-
-            // The checkpoint restores the optimizer's learning rate; an --lr given with --resume is the user's newer word.
-            if (o.Lr is double lr)
-            {
-                foreach (var group in optimizer.ParamGroups)
-                {
-                    group.Lr = lr;
-                }
-            }
-        }
-
+        string? resumed = Resume(o, trainer);
         using var ddp = o.Distributed ? TrainDistributed.Wrap(model, trainer) : null;
 
         // Everything that can be wrong with the arguments, the data or the checkpoint has been found by now: the run starts.
@@ -221,6 +206,29 @@ internal static class TrainCommand
 
         Report(o, outDir, trainer, testLoader, human, total);
         return 0;
+    }
+
+    /// <summary>Loads the --resume checkpoint (every rank of a distributed run reads rank 0's); returns its path, or null.</summary>
+    private static string? Resume(Options o, Trainer trainer)
+    {
+        if (o.Resume is not { } resume)
+        {
+            return null;
+        }
+
+        string path = Directory.Exists(resume) ? Path.Combine(resume, "checkpoint.safetensors") : resume;
+        trainer.LoadCheckpoint(path);
+
+        // The checkpoint restores the optimizer's learning rate; an --lr given with --resume is the user's newer word.
+        if (o.Lr is double lr)
+        {
+            foreach (var group in trainer.Optimizer.ParamGroups)
+            {
+                group.Lr = lr;
+            }
+        }
+
+        return path;
     }
 
     /// <summary>The trainer with the run folder's callbacks: metrics CSV, checkpoint, and the --json lines.</summary>

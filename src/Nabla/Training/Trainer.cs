@@ -188,14 +188,13 @@ public sealed class Trainer
         Model.Train();
         progress?.Begin();
         double lossSum = 0;
-        long samples = 0, correct = 0, localSamples = 0;
+        long samples = 0, correct = 0;
         bool classification = true;
         int b = 0, batches = train.Count;
         foreach (var (x, y) in train)
         {
             b++;
             var (output, l, n) = RunBatch(x, y, epoch, b);
-            localSamples += x.Shape[0];
             lossSum += l * n;
             samples += n;
             classification &= output is not null && IsClassification(output, y);
@@ -225,7 +224,7 @@ public sealed class Trainer
 
         if (AllReduceSum is { } reduce && classification)
         {
-            double[] counts = [correct, localSamples];
+            double[] counts = [correct]; // the samples are already global: RunBatch reduced them
             reduce(counts);
             correct = (long)counts[0];
         }
