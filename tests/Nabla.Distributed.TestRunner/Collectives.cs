@@ -15,6 +15,10 @@ internal static class Collectives
     {
         var failures = new List<string>();
         int n = Distributed.WorldSize, r = Distributed.Rank;
+        if (!Distributed.UsesMpi || Distributed.LocalRank != r || Distributed.LocalWorldSize != n) // one machine: local = world
+        {
+            failures.Add($"UsesMpi {Distributed.UsesMpi}, local rank {Distributed.LocalRank} of {Distributed.LocalWorldSize}, rank {r} of {n}");
+        }
         foreach (var dtype in new[] { DType.Float32, DType.Float64 })
         {
             foreach (int size in Sizes)

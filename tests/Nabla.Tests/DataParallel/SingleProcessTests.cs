@@ -136,4 +136,26 @@ public class SingleProcessTests
         Assert.True((w.Grad! - expected).Abs().Max().Item() < 1e-12);
         Assert.All(unused.Parameters(), p => Assert.Null(p.Grad));
     }
+
+    [Fact]
+    public void Trainer_logs_the_global_batch_metrics_that_AllReduceSum_returns()
+    {
+        // Two identical "ranks" simulated by doubling every sum: loss and accuracy stay those of one rank, while each
+        // batch counts twice the samples. The reducer sees [loss·n, n] per batch and [correct] per epoch.
+        var x = Tensor.Randn(new Shape(8, 3), new Generator(1), DType.Float64);
+        var y = Tensor.FromArray(new long[] { 0, 1, 0, 1, 1, 0, 0, 1 });
+        Nabla.Training.History Run(Action<double[]>? reduce)
+        {
+            var model = new Linear(3, 2, generator: new Generator(2), dtype: DType.Float64);
+            var trainer = new Nabla.Training.Trainer(model, new Nabla.Optim.SGD(model.Parameters(), lr: 0.1)) { AllReduceSum = reduce };
+            return trainer.Fit(new DataLoader(new TensorDataset(x, y), 4, prefetch: 0), epochs: 2);
+        }
+
+        var calls = new List<int>();
+        var plain = Run(null);
+        var doubled = Run(v => { calls.Add(v.Length); for (int i = 0; i < v.Length; i++) { v[i] *= 2; } });
+        Assert.Equal([2, 2, 1, 2, 2, 1], calls);
+        Assert.All(plain["loss"].Zip(doubled["loss"]), p => Assert.Equal(p.First, p.Second, 1e-14)); // l·n·2/(2n): rounding only
+        Assert.Equal(plain["accuracy"], doubled["accuracy"]);
+    }
 }
