@@ -59,7 +59,9 @@ public class MpiTests
         }
 
         p.WaitForExit();
-        return (p.ExitCode, stdout.Result + stderr.Result);
+
+        // .NET's console writes the terminal's keypad-mode sequence (terminfo keypad_xmit) when TERM is set: not output.
+        return (p.ExitCode, (stdout.Result + stderr.Result).Replace("\u001b[?1h\u001b=", string.Empty, StringComparison.Ordinal));
     }
 
     /// <summary>A built project's dll under tests/ or src/ (Release or Debug, as this test run).</summary>
