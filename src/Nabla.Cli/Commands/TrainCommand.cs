@@ -28,6 +28,7 @@ internal static class TrainCommand
           nabla train --resume runs/adam --epochs 10    (continue to 10 epochs in all)
           nabla train --model gpt-tiny --out runs/gpt   (a character-level GPT on the built-in text; then nabla generate runs/gpt)
           nabla train --model gpt-tiny --data text:book.txt --epochs 3 --train-size 100
+          mpirun -np 2 nabla train --distributed        (data-parallel on 2 processes; --batch-size is the global batch)
 
         Exit status: 0 trained; 1 training failed (NaN, Inf or divergence: the last good checkpoint is kept) or a
         file could not be read or written; 2 a bad argument. A run that fails before training starts leaves no folder.
@@ -43,7 +44,7 @@ internal static class TrainCommand
         public bool DetectAnomaly;
         public long Seed;
         public string? Resume, Out;
-        public bool Json;
+        public bool Json, Distributed;
     }
 
     /// <summary>Runs <c>nabla train</c> with <paramref name="args"/> (the words after <c>train</c>): 0 trained, 1 training failed or a file error, 2 bad arguments.</summary>
@@ -77,18 +78,19 @@ internal static class TrainCommand
         };
         var anomaly = CliOptions.Flag("--detect-anomaly", "check every op for NaN/Inf as it runs (slower; a failing batch is checked anyway)");
         var json = CliOptions.Flag("--json", "one JSON object per epoch on stdout; the human output goes to stderr");
+        var distributed = CliOptions.Flag("--distributed", "data-parallel training on the processes of mpirun -np N (docs/distributed.md)");
         var command = new Command("train", "Train a model; with no options, LeNet-5 on built-in synthetic digits (a few seconds).")
         {
-            model, data, epochs, batch, optimizer, lr, seed, threads, trainSize, testSize, resume, outDir, divergence, anomaly, json,
+            model, data, epochs, batch, optimizer, lr, seed, threads, trainSize, testSize, resume, outDir, divergence, anomaly, json, distributed,
         };
         command.SetAction(r => Run(
             new Options
             {
                 Model = r.GetValue(model) ?? "lenet5", Data = r.GetValue(data)!, Optimizer = r.GetValue(optimizer)!,
                 Epochs = r.GetValue(epochs), TrainSize = r.GetValue(trainSize), TestSize = r.GetValue(testSize),
-                BatchSize = r.GetValue(batch) ?? 64, Threads = r.GetValue(threads) ?? Environment.ProcessorCount, Lr = r.GetValue(lr),
+                BatchSize = r.GetValue(batch) ?? 64, Threads = r.GetValue(threads) ?? TrainDistributed.DefaultThreads(), Lr = r.GetValue(lr),
                 DivergenceFactor = r.GetValue(divergence) ?? 1e3, DetectAnomaly = r.GetValue(anomaly), Seed = r.GetValue(seed) ?? 0,
-                Resume = r.GetValue(resume), Out = r.GetValue(outDir), Json = r.GetValue(json),
+                Resume = r.GetValue(resume), Out = r.GetValue(outDir), Json = r.GetValue(json), Distributed = r.GetValue(distributed),
             },
             r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
@@ -96,14 +98,27 @@ internal static class TrainCommand
 
     private static int Run(Options o, TextWriter stdout, TextWriter stderr)
     {
-        TextWriter human = o.Json ? stderr : stdout;
+        if (o.Distributed && TrainDistributed.Start(o.BatchSize, stderr) is int code)
+        {
+            return code;
+        }
+
+        bool main = !o.Distributed || Distributed.IsMainProcess; // rank 0 alone prints and writes the run folder
+        (stdout, stderr) = main ? (stdout, stderr) : (TextWriter.Null, stderr);
+        TextWriter human = !main ? TextWriter.Null : o.Json ? stderr : stdout;
         int threads = Threads.Count;
         Threads.Count = o.Threads;
         string outDir = OutDir(o);
         bool existed = Directory.Exists(outDir);
         try
         {
-            return Train(o, outDir, human, stdout, stderr);
+            int result = Train(o, outDir, human, stdout, stderr);
+            if (o.Distributed)
+            {
+                Distributed.Finalize();
+            }
+
+            return result;
         }
         catch (Exception e) when (e is InvalidFileException or InvalidDataException or IOException or UnauthorizedAccessException)
         {
@@ -159,19 +174,28 @@ internal static class TrainCommand
 
         Generator.Default.ManualSeed(o.Seed);
         var (model, inputSize) = CreateModel(o);
+        model = o.Distributed ? SyncBatchNorm.ConvertSyncBatchNorm(model) : model;
         var (train, test, description) = LoadData(o, inputSize);
+        bool main = !o.Distributed || Distributed.IsMainProcess;
         var optimizer = CreateOptimizer(o.Optimizer, model.Parameters(), o.Lr);
-        var trainLoader = new DataLoader(train, o.BatchSize, shuffle: true, generator: new Generator(o.Seed + 1));
+        var trainLoader = o.Distributed ? TrainDistributed.Loader(train, o.BatchSize, new Generator(o.Seed + 1))
+            : new DataLoader(train, o.BatchSize, shuffle: true, generator: new Generator(o.Seed + 1));
         var testLoader = new DataLoader(test, 500);
         string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
-        var trainer = NewTrainer(o, model, optimizer, ckpt, outDir, human, stdout);
-        string? resumed = Resume(o, trainer, optimizer);
+        var trainer = NewTrainer(o, model, optimizer, main ? ckpt : null, outDir, human, stdout);
+        string? resumed = Resume(o, trainer);
+        using var ddp = o.Distributed ? TrainDistributed.Wrap(model, trainer) : null;
 
         // Everything that can be wrong with the arguments, the data or the checkpoint has been found by now: the run starts.
-        Directory.CreateDirectory(outDir);
         string summary = Summarize(model, new Shape(train.Inputs.Shape.ToArray()[1..]), Path.GetFileNameWithoutExtension(o.Model));
-        AtomicFile.WriteText(Path.Combine(outDir, "summary.txt"), $"{model}\n\n{summary}");
-        human.WriteLine($"nabla train: {o.Model} on {description}, {epochs} epochs, batch {o.BatchSize}, {Describe(optimizer)}, {Threads.Count} threads, seed {o.Seed}");
+        if (main)
+        {
+            Directory.CreateDirectory(outDir);
+            AtomicFile.WriteText(Path.Combine(outDir, "summary.txt"), $"{model}\n\n{summary}");
+        }
+
+        string processes = o.Distributed ? TrainDistributed.Describe(o.BatchSize) : $", {Threads.Count} threads";
+        human.WriteLine($"nabla train: {o.Model} on {description}, {epochs} epochs, batch {o.BatchSize}, {Describe(optimizer)}{processes}, seed {o.Seed}");
         human.WriteLine();
         human.Write(summary);
         human.WriteLine();
@@ -180,7 +204,12 @@ internal static class TrainCommand
             human.WriteLine($"resumed from {resumed} after epoch {trainer.Epoch}");
         }
 
-        trainer.Fit(trainLoader, epochs, testLoader);
+        trainer.Fit(trainLoader, epochs, main ? testLoader : null);
+        if (!main)
+        {
+            return trainer.Failure is null ? 0 : 1;
+        }
+
         if (trainer.Failure is { } failure)
         {
             ReportFailure(o, outDir, trainer, failure);
@@ -193,8 +222,8 @@ internal static class TrainCommand
         return 0;
     }
 
-    /// <summary>Loads --resume's checkpoint (a run folder or a file) into the trainer; its path, or null without --resume.</summary>
-    private static string? Resume(Options o, Trainer trainer, Optimizer optimizer)
+    /// <summary>Loads the --resume checkpoint (every rank of a distributed run reads rank 0's); returns its path, or null.</summary>
+    private static string? Resume(Options o, Trainer trainer)
     {
         if (o.Resume is not { } resume)
         {
@@ -207,7 +236,7 @@ internal static class TrainCommand
         // The checkpoint restores the optimizer's learning rate; an --lr given with --resume is the user's newer word.
         if (o.Lr is double lr)
         {
-            foreach (var group in optimizer.ParamGroups)
+            foreach (var group in trainer.Optimizer.ParamGroups)
             {
                 group.Lr = lr;
             }
@@ -217,12 +246,18 @@ internal static class TrainCommand
     }
 
     /// <summary>The trainer with the run folder's callbacks: metrics CSV, checkpoint, and the --json lines.</summary>
-    private static Trainer NewTrainer(Options o, Module model, Optimizer optimizer, string ckpt, string outDir, TextWriter human, TextWriter stdout)
+    /// <remarks>Without <paramref name="ckpt"/> (a distributed run's ranks but 0) the trainer writes nothing.</remarks>
+    private static Trainer NewTrainer(Options o, Module model, Optimizer optimizer, string? ckpt, string outDir, TextWriter human, TextWriter stdout)
     {
         var trainer = new Trainer(model, optimizer)
         {
             Log = human, Progress = new ProgressBar(human), DivergenceFactor = o.DivergenceFactor, DetectAnomaly = o.DetectAnomaly,
         };
+        if (ckpt is null)
+        {
+            return trainer;
+        }
+
         trainer.Callbacks.Add(new CsvLogger(Path.Combine(outDir, "metrics.csv")));
         trainer.Callbacks.Add(new ModelCheckpoint(ckpt));
         if (o.Json)

@@ -11,11 +11,14 @@ internal static class Engine
     /// <summary>
     /// Back-propagates <paramref name="gradOutputs"/> from <paramref name="outputs"/>. Returns the gradient of
     /// every leaf reached (by tensor) and, when <paramref name="capture"/> is given, of those tensors too.
+    /// With <paramref name="onLeafReady"/>, each leaf's gradient is handed to it instead, as soon as it is final
+    /// (see <see cref="LeafStream"/>), and the returned leaf dictionary is empty.
     /// </summary>
     public static (Dictionary<Tensor, Tensor> Leaves, Dictionary<Tensor, Tensor> Captured) Run(
         IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor> gradOutputs, bool retainGraph, bool createGraph,
-        IReadOnlyCollection<Tensor>? capture = null)
+        IReadOnlyCollection<Tensor>? capture = null, Action<Tensor, Tensor>? onLeafReady = null)
     {
+        var stream = onLeafReady is null ? null : LeafStream.Build(outputs);
         var leaves = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
         var captured = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
         var pending = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance);
@@ -38,6 +41,7 @@ internal static class Engine
 
             while (queue.TryDequeue(out var node, out _))
             {
+                stream?.ReleaseAbove(node.Generation, leaves, onLeafReady!);
                 var dy = pending[node];
                 pending.Remove(node);
                 if (captureByNode.TryGetValue(node, out var t))
@@ -85,6 +89,8 @@ internal static class Engine
                     Accumulate(input, g, pending, leaves, queue);
                 }
             }
+
+            stream?.ReleaseAbove(int.MinValue, leaves, onLeafReady!);
         }
 
         foreach (var t in capture ?? [])
@@ -117,6 +123,74 @@ internal static class Engine
         else if (t.RequiresGrad)
         {
             leaves[t] = leaves.TryGetValue(t, out var acc) ? acc + g : g;
+        }
+    }
+
+    /// <summary>
+    /// Finds when a leaf's gradient is final during a backward pass, for post-accumulate-grad hooks (so that, for
+    /// example, data-parallel training can start sending a gradient while backward goes on).
+    /// </summary>
+    /// <remarks>
+    /// Nodes run in decreasing generation, and a node is only ever queued by a consumer of higher generation, so
+    /// when a node of generation g is dequeued no node above g will run again. A leaf whose every consumer in the
+    /// graph has a generation above g has therefore received all of its gradient.
+    /// </remarks>
+    private sealed class LeafStream
+    {
+        private readonly List<(Tensor Leaf, int MinGeneration)> order;
+        private int next;
+
+        private LeafStream(List<(Tensor, int)> order) => this.order = order;
+
+        /// <summary>Walks the graph once: each leaf with the lowest generation among the nodes that consume it.</summary>
+        public static LeafStream Build(IReadOnlyList<Tensor> outputs)
+        {
+            var minGen = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
+            var seen = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+            var stack = new Stack<Node>(outputs.Select(o => o.GradFn).OfType<Node>());
+            while (stack.TryPop(out var node))
+            {
+                if (!seen.Add(node))
+                {
+                    continue;
+                }
+
+                foreach (var t in node.Inputs)
+                {
+                    if (t?.GradFn is { } n)
+                    {
+                        stack.Push(n);
+                    }
+                    else if (t is not null)
+                    {
+                        minGen[t] = minGen.TryGetValue(t, out var g) ? Math.Min(g, node.Generation) : node.Generation;
+                    }
+                }
+            }
+
+            return new LeafStream(minGen.Select(kv => (kv.Key, kv.Value)).OrderByDescending(l => l.Value).ToList());
+        }
+
+        /// <summary>Hands over (and removes) every leaf whose consumers all have a generation above <paramref name="generation"/>.</summary>
+        public void ReleaseAbove(int generation, Dictionary<Tensor, Tensor> leaves, Action<Tensor, Tensor> onLeafReady)
+        {
+            while (next < order.Count && order[next].MinGeneration > generation)
+            {
+                var leaf = order[next++].Leaf;
+                if (leaves.Remove(leaf, out var g))
+                {
+                    onLeafReady(leaf, g);
+                }
+            }
+
+            if (generation == int.MinValue)
+            {
+                foreach (var (leaf, g) in leaves.ToList()) // outputs that are leaves themselves
+                {
+                    leaves.Remove(leaf);
+                    onLeafReady(leaf, g);
+                }
+            }
         }
     }
 }

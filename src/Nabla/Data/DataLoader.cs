@@ -28,8 +28,10 @@ public sealed class DataLoader : IEnumerable<Batch>
     /// <param name="dropLast">Drop the last incomplete batch.</param>
     /// <param name="transform">Applied to each batch's input (augmentation, normalisation).</param>
     /// <param name="prefetch">How many batches a background thread prepares ahead (0: none, in the caller's thread).</param>
+    /// <param name="sampler">Chooses each epoch's sample indices instead of the plain (shuffled) order, for example
+    /// one process's shard in data-parallel training; it draws from <paramref name="generator"/>.</param>
     public DataLoader(Dataset dataset, int batchSize = 1, bool shuffle = false, Generator? generator = null, bool dropLast = false,
-        Transform? transform = null, int prefetch = 2)
+        Transform? transform = null, int prefetch = 2, Sampler? sampler = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(prefetch);
@@ -40,7 +42,11 @@ public sealed class DataLoader : IEnumerable<Batch>
         DropLast = dropLast;
         Transform = transform;
         Prefetch = prefetch;
+        Sampler = sampler;
     }
+
+    /// <summary>The sampler, or null for the plain order (shuffled when <see cref="Shuffle"/>).</summary>
+    public Sampler? Sampler { get; }
 
     /// <summary>The samples.</summary>
     public Dataset Dataset { get; }
@@ -64,7 +70,10 @@ public sealed class DataLoader : IEnumerable<Batch>
     public int Prefetch { get; }
 
     /// <summary>Number of batches per epoch (<c>len(loader)</c>).</summary>
-    public int Count => DropLast ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize;
+    public int Count => DropLast ? Samples / BatchSize : (Samples + BatchSize - 1) / BatchSize;
+
+    /// <summary>Samples per epoch: the dataset's, or the sampler's share of it.</summary>
+    public int Samples => Sampler?.Length(Dataset.Count) ?? Dataset.Count;
 
     /// <summary>A random permutation of 0..n-1 (Fisher-Yates, from the end, as <c>torch.randperm</c> on CPU does in spirit).</summary>
     public static int[] RandPerm(int n, Generator generator)
@@ -88,7 +97,8 @@ public sealed class DataLoader : IEnumerable<Batch>
     public IEnumerator<Batch> GetEnumerator()
     {
         // Draw everything random now, on the caller's thread (see remarks).
-        int[] order = Shuffle ? RandPerm(Dataset.Count, Generator) : Enumerable.Range(0, Dataset.Count).ToArray();
+        int[] order = Sampler?.Order(Dataset.Count, Shuffle, Generator)
+            ?? (Shuffle ? RandPerm(Dataset.Count, Generator) : Enumerable.Range(0, Dataset.Count).ToArray());
         var transformGen = Transform is null ? null : new Generator(unchecked((long)Generator.NextUInt64()));
         int batches = Count;
         return Prefetch == 0 ? Sequential(order, batches, transformGen) : Prefetched(order, batches, transformGen);

@@ -107,6 +107,13 @@ public sealed class Trainer
     /// <summary>The training loader of the running <see cref="Fit"/>.</summary>
     public DataLoader? TrainLoader { get; private set; }
 
+    /// <summary>
+    /// In data-parallel training, sums an array element-wise across the processes, in place (set by
+    /// <c>Nabla.Distributed</c>); null in one process. Batch losses and accuracy are then those of the global batch,
+    /// so every process applies the stop rules alike and logs the same numbers.
+    /// </summary>
+    public Action<double[]>? AllReduceSum { get; set; }
+
     /// <summary>Training seconds over all epochs, including those before a resume.</summary>
     public double ElapsedSeconds { get; private set; }
 
@@ -188,8 +195,7 @@ public sealed class Trainer
         foreach (var (x, y) in train)
         {
             b++;
-            var (output, l) = RunBatch(x, y, epoch, b);
-            int n = x.Shape[0];
+            var (output, l, n) = RunBatch(x, y, epoch, b);
             lossSum += l * n;
             samples += n;
             classification &= output is not null && IsClassification(output, y);
@@ -217,14 +223,22 @@ public sealed class Trainer
             }
         }
 
+        if (AllReduceSum is { } reduce && classification)
+        {
+            double[] counts = [correct]; // the samples are already global: RunBatch reduced them
+            reduce(counts);
+            correct = (long)counts[0];
+        }
+
         return (samples == 0 ? double.NaN : lossSum / samples, classification && samples > 0 ? (double)correct / samples : double.NaN);
     }
 
     /// <summary>
     /// One batch: forward, loss, backward, the stop rules, and the optimizer step unless a rule fired (then
-    /// <see cref="Failure"/> is set). Returns the output (null when anomaly detection stopped the forward pass) and the loss.
+    /// <see cref="Failure"/> is set). Returns the output (null when anomaly detection stopped the forward pass), the loss and
+    /// the number of samples (of the global batch in data-parallel training).
     /// </summary>
-    private (Tensor? Output, double Loss) RunBatch(Tensor x, Tensor y, int epoch, int batch)
+    private (Tensor? Output, double Loss, int Samples) RunBatch(Tensor x, Tensor y, int epoch, int batch)
     {
         Optimizer.ZeroGrad();
         Tensor output, loss;
@@ -241,10 +255,18 @@ public sealed class Trainer
         {
             var kind = e.Phase == TracePhase.Forward ? FailureKind.NonFiniteLoss : FailureKind.NonFiniteGradient;
             Failure = new TrainingFailure(kind, epoch, batch, double.NaN, $"a {e.Phase.ToString().ToLowerInvariant()} value is not finite", e.Op, e.Layer, e);
-            return (null, double.NaN);
+            return (null, double.NaN, x.Shape[0]);
         }
 
         double l = loss.Item();
+        int n = x.Shape[0];
+        if (AllReduceSum is { } reduce)
+        {
+            double[] global = [l * n, n];
+            reduce(global);
+            (l, n) = (global[0] / global[1], (int)global[1]);
+        }
+
         Failure = CheckBatch(x, y, l, epoch, batch);
         if (Failure is null)
         {
@@ -252,7 +274,7 @@ public sealed class Trainer
             Failure = CheckWeights(l, epoch, batch);
         }
 
-        return (output, l);
+        return (output, l, n);
     }
 
     /// <summary>The stop rules before the step: a non-finite loss or gradient, then divergence.</summary>
