@@ -81,6 +81,7 @@ internal static class NablaCommandLine
             (TrainCommand.Create(), TrainCommand.Examples), (SummaryCommand.Create(), SummaryCommand.Examples),
             (ExplainCommand.Create(), ExplainCommand.Examples), (CheckCommand.Create(), CheckCommand.Examples),
             (ExerciseCommand.Create(), ExerciseCommand.Examples), (DemoCommand.Create(), DemoCommand.Examples),
+            (ExportCommand.Create(), ExportCommand.Examples),
         ];
         foreach (var (command, text) in commands)
         {

@@ -65,6 +65,9 @@ public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 
     /// <summary>The divisor used instead of the window size, or null.</summary>
     public int? DivisorOverride => divisorOverride;
 
+    /// <summary>Whether the zero padding counts in each window's divisor.</summary>
+    public bool CountIncludePad => countIncludePad;
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) =>
         F.AvgPool2d(input, Geometry.Kernel, Geometry.Stride, Geometry.Padding, CeilMode, countIncludePad, divisorOverride);
@@ -74,6 +77,9 @@ public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 
 public sealed class AvgPool1d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true)
     : PoolBase(new((1, kernelSize), (1, stride ?? kernelSize), (0, padding), (1, 1)), ceilMode, 1)
 {
+    /// <summary>Whether the zero padding counts in each window's divisor.</summary>
+    public bool CountIncludePad => countIncludePad;
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) =>
         F.AvgPool1d(input, Geometry.Kernel.W, Geometry.Stride.W, Geometry.Padding.W, CeilMode, countIncludePad);
@@ -151,6 +157,9 @@ public sealed class ZeroPad2d(int left, int right, int top, int bottom) : Module
         : this(padding, padding, padding, padding)
     {
     }
+
+    /// <summary>The padding of each side: (left, right, top, bottom).</summary>
+    public (int Left, int Right, int Top, int Bottom) Padding => (left, right, top, bottom);
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => input.Pad([left, right, top, bottom]);
