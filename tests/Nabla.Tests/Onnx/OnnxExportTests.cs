@@ -92,4 +92,13 @@ public class OnnxExportTests
         var e = Assert.ThrowsAny<ArgumentException>(() => OnnxExport.ToBytes(new Linear(4, 2, generator: new Generator(1)), new Shape(5)));
         Assert.Contains("Linear", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Every_layer_of_the_model_file_has_an_emitter()
+    {
+        // A layer added to the model file's catalog needs an emitter (or an entry here, with the reason, and in docs/onnx.md).
+        string[] notExported = [];
+        var missing = Nabla.Analysis.LayerCatalog.All.Keys.Except(OnnxEmitters.Table.Keys.Select(t => t.Name)).Except(notExported).ToArray();
+        Assert.True(missing.Length == 0, "no ONNX emitter for: " + string.Join(", ", missing));
+    }
 }

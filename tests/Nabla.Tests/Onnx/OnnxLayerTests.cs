@@ -1,4 +1,5 @@
 using Nabla.NN;
+using Xunit.Abstractions;
 
 namespace Nabla.Tests.Onnx;
 
@@ -6,7 +7,7 @@ namespace Nabla.Tests.Onnx;
 /// Each layer kind the export writes, with arguments away from the defaults, exported and run in ONNX Runtime: its
 /// outputs match Nabla's at batch sizes 1 and 3 (the dynamic batch).
 /// </summary>
-public class OnnxLayerTests
+public class OnnxLayerTests(ITestOutputHelper output)
 {
     private static readonly Dictionary<string, (Func<Generator, Module> Build, int[] PerSample)> Cases = new()
     {
@@ -113,7 +114,7 @@ public class OnnxLayerTests
     {
         var (build, perSample) = Cases[name];
         var model = OnnxParity.Perturb(build(new Generator(42)));
-        OnnxParity.AssertMatches(model, new Shape(perSample));
+        output.WriteLine($"{name}: largest difference {OnnxParity.AssertMatches(model, new Shape(perSample)):E2}");
     }
 
     [Fact]
