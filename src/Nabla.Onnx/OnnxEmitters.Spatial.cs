@@ -40,15 +40,24 @@ public static partial class OnnxEmitters
             ("output_padding", new[] { c.OutputPadding, c.OutputPadding }), ("group", c.Groups));
     }
 
+    /// <summary>
+    /// MaxPool in floor mode: PyTorch's ceil mode (a last window that would start in the right padding dropped) is
+    /// written as extra padding at the end (<see cref="PoolWindows"/>), which the max ignores, so that the output size does
+    /// not depend on how a runtime reads ceil_mode (ONNX tools before 1.16 keep that last window).
+    /// </summary>
     private static string MaxPool(Module m, OnnxGraph g, string x)
     {
-        var p = (PoolBase)m;
-        var (kernel, strides, pads) = PoolGeometry(p, m is MaxPool1d);
-        var d = p.Geometry.Dilation;
-        return g.Node("MaxPool", x, ("kernel_shape", kernel), ("strides", strides), ("pads", pads),
-            ("dilations", m is MaxPool1d ? [d.W] : new[] { d.H, d.W }), ("ceil_mode", p.CeilMode ? 1 : 0));
+        var w = PoolWindows((PoolBase)m, g.ShapeOf(x));
+        return g.Node("MaxPool", x, ("kernel_shape", w.Kernel), ("strides", w.Strides), ("pads", w.Pads), ("dilations", w.Dilations),
+            ("ceil_mode", w.CeilMode ? 1 : 0));
     }
 
+    /// <summary>
+    /// AveragePool in floor mode (see <see cref="MaxPool"/>). The divisor: the elements inside the input
+    /// (count_include_pad 0); the window counting the padding but not what sticks out past it in ceil mode (PyTorch's
+    /// count_include_pad): an explicit zero Pad, then an AveragePool that counts only what is inside the padded input;
+    /// a divisor override d: the mean over the full window (no ceil mode) times k_h·k_w/d.
+    /// </summary>
     private static string AvgPool(Module m, OnnxGraph g, string x)
     {
         var p = (PoolBase)m;
@@ -58,24 +67,58 @@ public static partial class OnnxEmitters
             AvgPool1d a => (a.CountIncludePad, (int?)null),
             _ => throw g.Refuse(m, "not an average pool"),
         };
-        var (kernel, strides, pads) = PoolGeometry(p, m is AvgPool1d);
         if (divisor is not null && p.CeilMode)
         {
             throw g.Refuse(m, "divisorOverride with ceilMode: windows cut by the edge have no ONNX equivalent");
         }
 
-        string y = g.Node("AveragePool", x, ("kernel_shape", kernel), ("strides", strides), ("pads", pads),
-            ("ceil_mode", p.CeilMode ? 1 : 0), ("count_include_pad", countIncludePad || divisor is not null ? 1 : 0));
+        var w = PoolWindows(p, g.ShapeOf(x));
+        int n = w.Kernel.Length, rank = g.ShapeOf(x).Count;
+        bool overhang = w.Pads.Skip(n).Zip(w.Pads).Any(e => e.First > e.Second);
+        if (countIncludePad && overhang && !w.CeilMode)
+        {
+            var pads = new long[2 * rank];
+            for (int a = 0; a < n; a++)
+            {
+                (pads[rank - n + a], pads[(2 * rank) - n + a]) = (w.Pads[a], w.Pads[a]);
+            }
+
+            x = g.Node("Pad", [x, g.Int64s("pads", pads)], ("mode", "constant"));
+            w = w with { Pads = [.. new int[n], .. w.Pads.Skip(n).Zip(w.Pads).Select(e => e.First - e.Second)] };
+            countIncludePad = false;
+        }
+
+        string y = g.Node("AveragePool", x, ("kernel_shape", w.Kernel), ("strides", w.Strides), ("pads", w.Pads),
+            ("ceil_mode", w.CeilMode ? 1 : 0), ("count_include_pad", countIncludePad || divisor is not null ? 1 : 0));
 
         // Without ceil mode every window, padding counted, has k_h·k_w elements: sum / d = mean · (k_h·k_w / d).
-        return divisor is int div ? g.Node("Mul", [y, g.Scalar("divisor_override", kernel.Aggregate(1, (a, b) => a * b) / (float)div)]) : y;
+        return divisor is int div ? g.Node("Mul", [y, g.Scalar("divisor_override", w.Kernel.Aggregate(1, (a, b) => a * b) / (float)div)]) : y;
     }
 
-    /// <summary>ONNX's kernel_shape, strides and pads (begins, then ends) of a 1-D or 2-D pool.</summary>
-    private static (int[] Kernel, int[] Strides, int[] Pads) PoolGeometry(PoolBase p, bool oneD)
+    /// <summary>A pool's ONNX window: kernel_shape, strides, dilations, pads (begins, then ends), and ceil_mode.</summary>
+    private sealed record Windows(int[] Kernel, int[] Strides, int[] Dilations, int[] Pads, bool CeilMode);
+
+    /// <summary>
+    /// The window of a 1-D or 2-D pool on <paramref name="shape"/>, in floor mode: each axis gets at its end the padding
+    /// p + e with e = max(0, (o − 1)·s + d·(k − 1) + 1 − (n + 2p)), o PyTorch's output size, so that
+    /// ⌊(n + 2p + e − d·(k − 1) − 1)/s⌋ + 1 = o. Where p + e would reach the kernel size (a dilated kernel), ONNX
+    /// runtimes refuse such padding, and ceil mode (as ONNX now defines it, the same as PyTorch) is written instead.
+    /// </summary>
+    private static Windows PoolWindows(PoolBase p, IReadOnlyList<int> shape)
     {
-        var (k, s, pad) = (p.Geometry.Kernel, p.Geometry.Stride, p.Geometry.Padding);
-        return oneD ? ([k.W], [s.W], [pad.W, pad.W]) : ([k.H, k.W], [s.H, s.W], [pad.H, pad.W, pad.H, pad.W]);
+        var g = p.Geometry;
+        bool oneD = p is MaxPool1d or AvgPool1d;
+        (int K, int S, int P, int D)[] axes = oneD ? [(g.Kernel.W, g.Stride.W, g.Padding.W, g.Dilation.W)]
+            : [(g.Kernel.H, g.Stride.H, g.Padding.H, g.Dilation.H), (g.Kernel.W, g.Stride.W, g.Padding.W, g.Dilation.W)];
+        int first = shape.Count - axes.Length;
+        int[] ends = [.. axes.Select((a, i) =>
+        {
+            int n = shape[first + i], o = SpatialGeometry.OutSize(n, a.K, a.S, a.P, a.D, p.CeilMode);
+            return a.P + Math.Max(0, ((o - 1) * a.S) + (a.D * (a.K - 1)) + 1 - (n + (2 * a.P)));
+        })];
+        bool ceil = ends.Zip(axes).Any(e => e.First >= e.Second.K);
+        return new([.. axes.Select(a => a.K)], [.. axes.Select(a => a.S)], [.. axes.Select(a => a.D)],
+            [.. axes.Select(a => a.P), .. ceil ? axes.Select(a => a.P) : ends], ceil);
     }
 
     /// <summary>

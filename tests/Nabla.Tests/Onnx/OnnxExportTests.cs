@@ -42,6 +42,18 @@ public class OnnxExportTests
         Assert.Equal(model.StateDict()["3.weight"].ToFloatArray(), System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(weight.RawData.Span).ToArray());
     }
 
+    [Theory]
+    [InlineData(5, 1, 1)] // ceil: 3 windows; PyTorch drops a 4th that would start in the right padding; floor gives 3 with no extra padding
+    [InlineData(10, 1, 2)] // k 3, s 2, p 1 on 10: ceil gives 6 windows, floor 5: one more row of padding at the end
+    public void Ceil_mode_pools_are_written_in_floor_mode_with_end_padding(int size, int padding, int endPadding)
+    {
+        var pool = new MaxPool2d(size == 5 ? 2 : 3, 2, padding, ceilMode: true);
+        var proto = ModelProto.Parser.ParseFrom(OnnxExport.ToBytes(pool, new Shape(1, size, size)));
+        var node = Assert.Single(proto.Graph.Node);
+        Assert.Equal(0, node.Attribute.Single(a => a.Name == "ceil_mode").I);
+        Assert.Equal([padding, padding, endPadding, endPadding], node.Attribute.Single(a => a.Name == "pads").Ints);
+    }
+
     [Fact]
     public void Export_leaves_the_model_in_training_mode_and_writes_a_file_onnx_runtime_loads()
     {

@@ -29,6 +29,7 @@ public class OnnxLayerTests(ITestOutputHelper output)
         ["MaxPool2d ceil mode, no padding"] = (_ => new MaxPool2d(2, 2, ceilMode: true), [2, 7, 5]),
         ["MaxPool2d ceil mode, last window dropped"] = (_ => new MaxPool2d(2, 2, 1, ceilMode: true), [2, 5, 5]), // PyTorch drops a window starting in the right padding
         ["AvgPool2d ceil mode, last window dropped"] = (_ => new AvgPool2d(2, 2, 1, ceilMode: true), [2, 5, 5]),
+        ["MaxPool2d ceil mode, dilated"] = (_ => new MaxPool2d(2, 2, 1, dilation: 3, ceilMode: true), [2, 7, 7]), // end padding would reach the kernel: ceil_mode
         ["MaxPool1d ceil mode"] = (_ => new MaxPool1d(3, 2, 1, ceilMode: true), [3, 10]),
         ["AvgPool2d padding"] = (_ => new AvgPool2d(3, 2, 1), [2, 9, 8]),
         ["AvgPool2d padding not counted"] = (_ => new AvgPool2d(3, 2, 1, countIncludePad: false), [2, 9, 8]),
