@@ -15,7 +15,14 @@ public class OnnxModelTests(ITestOutputHelper output)
 {
     public static TheoryData<string> TrainModels => [.. BuiltinModels.Names];
 
-    public static TheoryData<string> ModelFiles => [.. SummaryCommand.Builtins];
+    // The zoo's models that use layers with no emitter yet (docs/onnx.md), and its larger ones whose layer kinds the
+    // models here already cover (vgg11, resnet34, resnet50: tens of seconds each in ONNX Runtime on 2 cores).
+    private static readonly string[] NotExported = ["googlenet", "mobilenet_v2", "densenet121", "squeezenet1_0", "squeezenet1_1"];
+    private static readonly string[] CoveredByOthers = ["vgg11", "resnet34", "resnet50"];
+
+    public static TheoryData<string> ModelFiles => [.. SummaryCommand.Builtins.Except(NotExported).Except(CoveredByOthers)];
+
+    public static TheoryData<string> RefusedModelFiles => [.. NotExported];
 
     [Theory]
     [MemberData(nameof(TrainModels))]
@@ -38,5 +45,14 @@ public class OnnxModelTests(ITestOutputHelper output)
         int vocabulary = model.NamedModules().Select(m => m.Module).OfType<Embedding>().FirstOrDefault()?.NumEmbeddings ?? 0;
         double worst = OnnxParity.AssertMatches(model, input, [1, 2], vocabulary);
         output.WriteLine($"{name} {input}: largest difference {worst:E2}");
+    }
+
+    [Theory]
+    [MemberData(nameof(RefusedModelFiles))]
+    public void Model_file_with_a_layer_without_emitter_is_refused_naming_it(string name)
+    {
+        var model = SummaryCommand.Resolve(name).Build();
+        var e = Assert.Throws<NotSupportedException>(() => Nabla.Onnx.OnnxExport.ToBytes(model, SummaryCommand.Resolve(name).InputShape!.Value));
+        Assert.Contains("ONNX export has no emitter for", e.Message, StringComparison.Ordinal);
     }
 }
