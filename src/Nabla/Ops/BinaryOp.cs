@@ -62,9 +62,6 @@ internal abstract class BinaryOp : Op
     /// </summary>
     public abstract (Tensor? Da, Tensor? Db) Backward(Tensor dy, Tensor a, Tensor b, Tensor y);
 
-    /// <summary>One operation per output element.</summary>
-    public virtual long Flops(Shape a, Shape b) => Shape.Broadcast(a, b).Numel;
-
     private enum Layout
     {
         Full,

@@ -105,9 +105,6 @@ internal sealed class Conv2dInputGrad(ConvGeometry g, Shape inputShape) : Op
             [dy.RequiresGrad ? new Conv2d(g).Apply(gx, w, null) : null,
              w.RequiresGrad ? new Conv2dWeightGrad(g, ws).Apply(gx, dy) : null]);
     }
-
-    /// <summary>The same MAC count as the forward convolution it is the adjoint of.</summary>
-    public long Flops(Shape w) => new Conv2d(g).Flops(inputShape, w);
 }
 
 /// <summary>dw = conv2d_weight_grad(x, dy): the adjoint of conv2d in its weight, Σₙ of dy correlated with x.</summary>
@@ -146,9 +143,6 @@ internal sealed class Conv2dWeightGrad(ConvGeometry g, Shape weightShape) : Op
             [x.RequiresGrad ? new Conv2dInputGrad(g, xs).Apply(dy, gw) : null,
              dy.RequiresGrad ? new Conv2d(g).Apply(x, gw, null) : null]);
     }
-
-    /// <summary>The same MAC count as the forward convolution it is the adjoint of.</summary>
-    public long Flops(Shape x) => new Conv2d(g).Flops(x, weightShape);
 }
 
 /// <summary>Shape and dtype validation shared by the convolution ops (messages name the op and both shapes).</summary>

@@ -92,9 +92,6 @@ internal abstract class UnaryOp : Op
 
     /// <summary>dL/dx from dL/dy, the input and the output, in tensor ops.</summary>
     public abstract Tensor Backward(Tensor dy, Tensor x, Tensor y);
-
-    /// <summary>Floating-point operations for an input of this shape (one per element by default).</summary>
-    public virtual long Flops(Shape x) => x.Numel;
 }
 
 /// <summary>Splits element-wise work between threads when it is large enough to pay for the scheduling.</summary>

@@ -57,9 +57,6 @@ internal sealed class MaxPool2d(PoolPlan plan) : Op
         var xs = x.Shape;
         return (Record(y, [x], dy => [new MaxPool2dBackward(xs).Apply(dy, idx)]), idx);
     }
-
-    /// <summary>One comparison per window element.</summary>
-    public long Flops(Shape x) => plan.OutputShape(x).Numel * plan.H.Size.Max() * plan.W.Size.Max();
 }
 
 /// <summary>dx = zeros(input shape), dx[n, c, idx[n,c,i,j]] += dy[n,c,i,j] (the adjoint of max pooling's gather).</summary>
@@ -122,9 +119,6 @@ internal sealed class AvgPool2d(PoolPlan plan) : Op
         var xs = x.Shape;
         return Record(y, [x], dy => [new AvgPool2dBackward(plan, xs).Apply(dy)]);
     }
-
-    /// <summary>One addition per window element.</summary>
-    public long Flops(Shape x) => plan.OutputShape(x).Numel * plan.H.Size.Max() * plan.W.Size.Max();
 }
 
 /// <summary>dx = Aᵀ dy, the adjoint of average pooling: each dy / divisor is added to every element of its window.</summary>

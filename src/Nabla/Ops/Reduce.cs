@@ -39,8 +39,6 @@ internal sealed class Sum(int[] dims, bool keepDim) : Op
         return Record(y, [x], dy => [(keepDim ? dy : dy.Reshape(kept)).Expand(shape)]);
     }
 
-    public long Flops(Shape x) => x.Numel;
-
     internal static bool[] Normalize(Shape s, int[] dims)
     {
         var r = new bool[s.Rank];
