@@ -82,6 +82,7 @@ internal static class NablaCommandLine
             (ExplainCommand.Create(), ExplainCommand.Examples), (CheckCommand.Create(), CheckCommand.Examples),
             (ExerciseCommand.Create(), ExerciseCommand.Examples), (DemoCommand.Create(), DemoCommand.Examples),
             (GenerateCommand.Create(), GenerateCommand.Examples),
+            (ExportCommand.Create(), ExportCommand.Examples),
         ];
         foreach (var (command, text) in commands)
         {

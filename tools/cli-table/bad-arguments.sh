@@ -23,6 +23,8 @@ cases=(
   "exercise" "exercise old" "exercise list extra" "exercise new" "exercise new no-such-topic"
   "exercise new bptt --seed -1" "exercise new bptt --seed=x" "exercise new bptt --out" "exercise new bptt --bogus"
   "demo --steps 0" "demo --steps=abc" "demo --seed x" "demo --steps" "demo --bogus"
+  "export" "export no-such-model" "export lenet5 --seed x" "export lenet5 --input 0x32x32" "export lenet5 --out"
+  "export lenet5 --weights" "export lenet5 --weights /tmp/no-such.safetensors" "export lenet5 --bogus"
 )
 echo "| command line | exit | stderr (the whole of it) |"
 echo "| --- | --- | --- |"

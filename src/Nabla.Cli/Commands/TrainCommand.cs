@@ -160,13 +160,7 @@ internal static class TrainCommand
     {
         if (o.Model == GptTraining.ModelName)
         {
-            // gpt-tiny: --train-size = steps per epoch, --test-size = validation batches; AdamW whatever --optimizer says.
-            if (o.Resume is not null || o.Json || o.DetectAnomaly)
-            {
-                throw new ArgumentException($"{GptTraining.ModelName} does not take --resume, --json or --detect-anomaly");
-            }
-
-            return GptTraining.Run(new(o.Data, o.Epochs ?? 5, o.TrainSize ?? 200, o.TestSize ?? 20, o.BatchSize, o.Lr ?? 2e-3, o.Seed, outDir), human, stderr);
+            return TrainGpt(o, outDir, human, stderr);
         }
 
         var total = Stopwatch.StartNew();
@@ -220,6 +214,17 @@ internal static class TrainCommand
 
         Report(o, outDir, trainer, testLoader, human, total);
         return 0;
+    }
+
+    // gpt-tiny: --train-size = steps per epoch, --test-size = validation batches; AdamW whatever --optimizer says.
+    private static int TrainGpt(Options o, string outDir, TextWriter human, TextWriter stderr)
+    {
+        if (o.Resume is not null || o.Json || o.DetectAnomaly)
+        {
+            throw new ArgumentException($"{GptTraining.ModelName} does not take --resume, --json or --detect-anomaly");
+        }
+
+        return GptTraining.Run(new(o.Data, o.Epochs ?? 5, o.TrainSize ?? 200, o.TestSize ?? 20, o.BatchSize, o.Lr ?? 2e-3, o.Seed, outDir), human, stderr);
     }
 
     /// <summary>Loads the --resume checkpoint (every rank of a distributed run reads rank 0's); returns its path, or null.</summary>

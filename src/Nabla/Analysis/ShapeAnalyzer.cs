@@ -10,6 +10,9 @@ namespace Nabla.Analysis;
 internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? frozenByPath)
 {
     private const int BytesPerElement = 4;
+
+    /// <summary>The most rows (layers and containers) an analysis walks: <see cref="LayerDescriptor.MaxLayers"/>.</summary>
+    public const int MaxRows = LayerDescriptor.MaxLayers;
     private readonly List<LayerRow> rows = [];
 
     public IReadOnlyList<LayerRow> Rows => rows;
@@ -51,6 +54,11 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
 
     private Flow Run(LayerSpec spec, string path, int depth, Flow input)
     {
+        if (rows.Count >= MaxRows)
+        {
+            throw new ModelShapeException(spec.Label(path), $"the model has more than {MaxRows:N0} layers (a block count too large?); nothing was built");
+        }
+
         if (spec.Opaque is null && IsContainer(spec.Type) && spec.Key is { Length: 0 })
         {
             // An inline part of a block's expansion: its children are the block's, one level below it.

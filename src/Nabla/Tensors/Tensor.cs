@@ -212,7 +212,9 @@ public sealed partial class Tensor
     }
 
     /// <summary>The elements in row-major order as float.</summary>
-    public float[] ToFloatArray() => Array.ConvertAll(ToDoubleArray(), v => (float)v);
+    public float[] ToFloatArray() => Contiguous() is { Data: float[] f } c
+        ? f.AsSpan(c.Offset, (int)c.Numel).ToArray() // a float tensor: one copy, no detour through double (large weights)
+        : Array.ConvertAll(ToDoubleArray(), v => (float)v);
 
     /// <summary>The elements in row-major order as long (truncating floats).</summary>
     public long[] ToInt64Array() => Array.ConvertAll(ToDoubleArray(), v => (long)v);

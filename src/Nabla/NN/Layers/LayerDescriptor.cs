@@ -101,6 +101,13 @@ public sealed record LayerExample(LayerSpec Spec, Shape Input, int IndexBound = 
 /// </remarks>
 public abstract class LayerDescriptor
 {
+    /// <summary>
+    /// The most layers a model may expand to (blocks counted by their parts): far above any real model (DenseNet-121
+    /// has about 900, a 96-layer Transformer a few thousand), and a bound on the work a hostile file's block counts can
+    /// ask of the analysis. A block checks its count against it before expanding.
+    /// </summary>
+    public const int MaxLayers = 10_000;
+
     private readonly Dictionary<string, ArgDef> byName;
 
     /// <summary>Creates a descriptor.</summary>
@@ -161,6 +168,16 @@ public abstract class LayerDescriptor
     /// <param name="layer">The built layer (whether it has a bias, for example).</param>
     /// <param name="train">Whether the model runs in training mode.</param>
     public virtual string Formula(LayerSpec spec, Module layer, bool train) => $"y = {Name}(x)";
+
+    /// <summary>Refuses a block whose <paramref name="count"/> parts of <paramref name="layersEach"/> layers would pass <see cref="MaxLayers"/>.</summary>
+    /// <exception cref="ModelShapeException">The block is too large.</exception>
+    protected static void CheckExpansion(string what, int count, int layersEach)
+    {
+        if (count < 0 || (long)count * layersEach > MaxLayers)
+        {
+            throw new ModelShapeException($"{what} = {count} would make {(long)count * layersEach:N0} layers, more than the {MaxLayers:N0} a model may have");
+        }
+    }
 
     /// <summary>The per-sample part of a batched shape, for messages.</summary>
     protected static Shape PerSample(Shape batched) => new(batched.ToArray()[1..]);

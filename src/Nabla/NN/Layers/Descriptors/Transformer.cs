@@ -78,6 +78,7 @@ public sealed class TransformerEncoderDescriptor() : ContainerDescriptor<Transfo
     public override LayerSpec Expand(LayerSpec s)
     {
         var layer = s.Block("encoderLayer") ?? throw new ModelShapeException("a TransformerEncoder needs 'encoderLayer:', a TransformerEncoderLayer");
+        CheckExpansion("numLayers", s.Int("numLayers"), 1);
         var layers = LayerSpec.Sequential([.. Enumerable.Range(0, s.Int("numLayers")).Select(_ => layer with { Key = null })]).As("layers");
         return s.Block("norm") is { } norm ? LayerSpec.Inline(layers, norm.As("norm")) : LayerSpec.Inline(layers);
     }

@@ -152,6 +152,7 @@ public sealed class DenseBlockDescriptor() : ContainerDescriptor<DenseBlock>(
     {
         int n = s.Int("numLayers"), c = s.Int("numInputFeatures"), bn = s.Int("bnSize"), g = s.Int("growthRate");
         double drop = s.Double("dropRate");
+        CheckExpansion("numLayers", n, 8);
         var layers = Enumerable.Range(0, n).Select(i =>
         {
             int inC = c + (i * g);
