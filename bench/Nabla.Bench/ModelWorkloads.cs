@@ -9,7 +9,7 @@ namespace Nabla.Bench;
 
 internal static class ModelWorkloads
 {
-    public static IEnumerable<Workload> All() => [LeNet5Train(), MlpTrain(), ResNet8Train()];
+    public static IEnumerable<Workload> All() => [LeNet5Train(), MlpTrain(), ResNet8Train(), ResNet18Fwd()];
 
     private static JsonArray Arr(params int[] dims) => new(dims.Select(d => (JsonNode)d).ToArray());
 
@@ -90,6 +90,47 @@ internal static class ModelWorkloads
                 new AdaptiveAvgPool2d(1), new Flatten(), new Linear(64, 10, generator: g));
             var opt = new SGD(model.Parameters(), lr: 0.01, momentum: 0.9);
             return TrainLoop(model, opt, Tensor.Randn(new Shape(bs, 3, 32, 32), g), Tensor.Randint(0, 10, new Shape(bs), g));
+        });
+    }
+
+    // torchvision's ResNet-18 (11,689,512 parameters), forward only under NoGrad in eval mode (BN with running
+    // statistics), batch [8,3,224,224]; built in code with the same blocks as examples/models/resnet18.yaml.
+    private static Workload ResNet18Fwd()
+    {
+        const int bs = 8;
+        const long torchvisionParams = 11_689_512;
+        double macs = (64 * 112 * 112 * 147.0)                                                          // conv1 7x7/2 3->64
+            + (4 * (64 * 56 * 56 * 576.0))                                                               // layer1
+            + (128 * 28 * 28 * 576.0) + (3 * (128 * 28 * 28 * 1152.0)) + (128 * 28 * 28 * 64.0)         // layer2 + 1x1 projection
+            + (256 * 14 * 14 * 1152.0) + (3 * (256 * 14 * 14 * 2304.0)) + (256 * 14 * 14 * 128.0)       // layer3
+            + (512 * 7 * 7 * 2304.0) + (3 * (512 * 7 * 7 * 4608.0)) + (512 * 7 * 7 * 256.0)             // layer4
+            + (512 * 1000);                                                                              // fc
+        var p = new JsonObject
+        {
+            ["batch"] = bs, ["input"] = Arr(bs, 3, 224, 224),
+            ["model"] = "torchvision ResNet-18: conv7x7/2 3->64 + BN + ReLU + maxpool 3x3/2 pad 1; BasicBlock stages [2,2,2,2] of 64/128/256/512 channels, "
+                      + "first block of stages 2-4 stride 2 with 1x1 conv+BN projection; global avg pool; linear 512->1000",
+            ["params_count"] = torchvisionParams,
+            ["iteration"] = "forward only under NoGrad, eval mode (BN uses running statistics); same random batch every iteration",
+            ["fwd_macs_per_sample"] = macs, ["approx_gflops_convention"] = "2*fwd_macs*batch per iteration",
+        };
+        return new Workload("resnet18_fwd", p, "images/s", bs, 2 * macs * bs, () =>
+        {
+            var g = new Generator(0);
+            Sequential Stage(int cin, int cout, int stride) => new(new BasicBlock(cin, cout, stride, g), new BasicBlock(cout, cout, 1, g));
+            var model = new Sequential(
+                new Conv2d(3, 64, 7, 2, 3, bias: false, generator: g), new BatchNorm2d(64), new ReLU(), new MaxPool2d(3, 2, 1),
+                Stage(64, 64, 1), Stage(64, 128, 2), Stage(128, 256, 2), Stage(256, 512, 2),
+                new AdaptiveAvgPool2d(1), new Flatten(), new Linear(512, 1000, generator: g));
+            long count = model.Parameters().Sum(t => t.Numel);
+            if (count != torchvisionParams) throw new InvalidOperationException($"resnet18_fwd: {count} parameters, torchvision has {torchvisionParams}");
+            model.Eval();
+            var x = Tensor.Randn(new Shape(bs, 3, 224, 224), g);
+            return new Bench(() =>
+            {
+                using var _ = GradMode.NoGrad();
+                model.Forward(x);
+            });
         });
     }
 }

@@ -1,7 +1,7 @@
 // The workload list. Each workload is one entry: a name (the reference's name), its parameters
 // (printed in the JSON), the throughput unit and work per iteration, and a Setup that allocates the
 // inputs once and returns the step (one iteration). To add a workload (conv, lenet5_train, mlp_train,
-// lstm, resnet8, ...), write one method returning a Workload, with the same name, shapes and
+// lstm, resnet8, attention, ...), write one method returning a Workload, with the same name, shapes and
 // definition of one iteration as in ../../shared/bench/README.md, and add it to All().
 using System.Text.Json.Nodes;
 using Nabla.Ops.Kernels;
@@ -17,6 +17,7 @@ internal static class Workloads
         list.AddRange(ConvWorkloads.All());
         list.AddRange(ModelWorkloads.All());
         list.AddRange(LstmWorkloads.All());
+        list.AddRange(AttentionWorkloads.All());
         return list;
     }
 
