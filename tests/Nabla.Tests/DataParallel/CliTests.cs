@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Nabla.Cli.Commands;
-using Nabla.Serialization;
+using Nabla.Formats;
+using Nabla.Models;
 using Nabla.Tests.Training;
 using Nabla.Training;
 
