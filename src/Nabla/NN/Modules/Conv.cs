@@ -230,14 +230,23 @@ public sealed class Conv1d : ConvBase
 /// </summary>
 public sealed class ConvTranspose2d : ConvBase
 {
-    /// <summary>Creates the layer.</summary>
+    /// <summary>Creates the layer with the same kernel, stride, padding, output padding and dilation for height and width.</summary>
     public ConvTranspose2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0,
         int outputPadding = 0, int groups = 1, bool bias = true, int dilation = 1, Generator? generator = null, DType dtype = DType.Float32)
-        : base(new Shape(inChannels, outChannels / Math.Max(groups, 1), kernelSize, kernelSize), bias, outChannels, generator, dtype)
+        : this(inChannels, outChannels, (kernelSize, kernelSize), (stride, stride), (padding, padding), (outputPadding, outputPadding), groups, bias,
+            (dilation, dilation), generator, dtype)
     {
-        Conv2d.CheckedWeightShape(inChannels, outChannels, (kernelSize, kernelSize), groups);
+    }
+
+    /// <summary>Creates the layer with kernel, stride, padding, output padding and dilation each as (height, width).</summary>
+    public ConvTranspose2d(int inChannels, int outChannels, (int H, int W) kernelSize, (int H, int W) stride, (int H, int W) padding,
+        (int H, int W) outputPadding = default, int groups = 1, bool bias = true, (int H, int W)? dilation = null, Generator? generator = null,
+        DType dtype = DType.Float32)
+        : base(new Shape(inChannels, outChannels / Math.Max(groups, 1), kernelSize.H, kernelSize.W), bias, outChannels, generator, dtype)
+    {
+        Conv2d.CheckedWeightShape(inChannels, outChannels, kernelSize, groups);
         (InChannels, OutChannels, Groups, OutputPadding) = (inChannels, outChannels, groups, outputPadding);
-        Geometry = new SpatialGeometry((kernelSize, kernelSize), (stride, stride), (padding, padding), (dilation, dilation));
+        Geometry = new SpatialGeometry(kernelSize, stride, padding, dilation ?? (1, 1));
     }
 
     /// <summary>C_in.</summary>
@@ -249,8 +258,8 @@ public sealed class ConvTranspose2d : ConvBase
     /// <summary>Number of groups.</summary>
     public int Groups { get; }
 
-    /// <summary>Extra size added to one side of the output.</summary>
-    public int OutputPadding { get; }
+    /// <summary>Extra size added to the bottom and right of the output (height, width).</summary>
+    public (int H, int W) OutputPadding { get; }
 
     /// <inheritdoc/>
     public override SpatialGeometry Geometry { get; }
@@ -260,7 +269,7 @@ public sealed class ConvTranspose2d : ConvBase
     {
         CheckChannels(input.Shape, 2, InChannels, $"(N, {InChannels}, H, W)");
         var g = Geometry;
-        return F.ConvTranspose2d(input, Weight, Bias, g.Stride, g.Padding, (OutputPadding, OutputPadding), Groups, g.Dilation);
+        return F.ConvTranspose2d(input, Weight, Bias, g.Stride, g.Padding, OutputPadding, Groups, g.Dilation);
     }
 
     /// <inheritdoc/>
@@ -268,12 +277,13 @@ public sealed class ConvTranspose2d : ConvBase
     {
         CheckChannels(input, 2, InChannels, $"(N, {InChannels}, H, W)");
         var g = Geometry;
-        int Size(int n) => ((n - 1) * g.Stride.H) - (2 * g.Padding.H) + (g.Dilation.H * (g.Kernel.H - 1)) + OutputPadding + 1;
-        return input.Rank == 4 ? new Shape(input[0], OutChannels, Size(input[2]), Size(input[3])) : new Shape(OutChannels, Size(input[1]), Size(input[2]));
+        int h = ((input[-2] - 1) * g.Stride.H) - (2 * g.Padding.H) + (g.Dilation.H * (g.Kernel.H - 1)) + OutputPadding.H + 1;
+        int w = ((input[-1] - 1) * g.Stride.W) - (2 * g.Padding.W) + (g.Dilation.W * (g.Kernel.W - 1)) + OutputPadding.W + 1;
+        return input.Rank == 4 ? new Shape(input[0], OutChannels, h, w) : new Shape(OutChannels, h, w);
     }
 
     /// <inheritdoc/>
     public override string ExtraRepr() =>
         $"{InChannels}, {OutChannels}, kernelSize={Geometry.Kernel}, stride={Geometry.Stride}, padding={Geometry.Padding}" +
-        (OutputPadding != 0 ? $", outputPadding={OutputPadding}" : string.Empty);
+        (OutputPadding != (0, 0) ? $", outputPadding={OutputPadding}" : string.Empty);
 }
