@@ -58,6 +58,27 @@ public static class PoolMore
                 x, [("weight", wt), ("bias", b)], t => TF.conv_transpose2d(t, wt, b, [2, 3], [1, 0], [1, 2], [1, 2], 1)));
         }
 
+        foreach (var (name, cin, cout, k, st, pd, op, g, d, bias, l) in new[]
+        {
+            ("conv_transpose1d_basic", 2, 3, 3, 1, 0, 0, 1, 1, true, 6),
+            ("conv_transpose1d_all", 4, 6, 3, 3, 1, 2, 2, 2, false, 5),
+        })
+        {
+            using var sc = torch.NewDisposeScope();
+            var x = N(1, 2, cin, l);
+            var wt = P(0.3, [cin, cout / g, k]);
+            var b = bias ? P(0.3, [cout]) : null;
+            var ps = new List<(string, Tensor)> { ("weight", wt) };
+            if (b is not null)
+            {
+                ps.Add(("bias", b));
+            }
+
+            cases.Add(Run(name, "conv_transpose1d", "", A(("in_channels", cin), ("out_channels", cout), ("kernel_size", k), ("stride", st), ("padding", pd),
+                ("output_padding", op), ("groups", g), ("dilation", d), ("bias", bias ? 1 : 0)), x, ps,
+                t => TF.conv_transpose1d(t, wt, b, st, pd, op, d, g)));
+        }
+
         // MaxUnpool2d of max_pool2d's output: non-overlapping windows (no repeated index), overlapping ones (repeats), an output size.
         foreach (var (name, k, s, p, (h, w), (oh, ow)) in new[]
         {

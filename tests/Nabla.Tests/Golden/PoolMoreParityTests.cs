@@ -46,6 +46,19 @@ public sealed class PoolMoreParityTests
                 module = ct;
                 y = ct.Forward(x);
                 break;
+            case "conv_transpose1d":
+                int I(string a) => (int)c.Arg(a, 0);
+                var ct1 = new ConvTranspose1d(I("in_channels"), I("out_channels"), I("kernel_size"), I("stride"), I("padding"), I("output_padding"),
+                    I("groups"), c.Flag("bias"), I("dilation"), dtype: dtype);
+                using (GradMode.NoGrad())
+                {
+                    ct1.Weight.CopyInPlace(c.T("p.weight", dtype));
+                    ct1.Bias?.CopyInPlace(c.T("p.bias", dtype));
+                }
+
+                module = ct1;
+                y = ct1.Forward(x);
+                break;
             case "max_unpool2d":
                 var size = c.Arg("oh", 0) == 0 ? ((int, int)?)null : Pair("o");
                 y = new MaxUnpool2d(k, s, p).Forward(x, c.T("indices", dtype), size);

@@ -287,3 +287,57 @@ public sealed class ConvTranspose2d : ConvBase
         $"{InChannels}, {OutChannels}, kernelSize={Geometry.Kernel}, stride={Geometry.Stride}, padding={Geometry.Padding}" +
         (OutputPadding != (0, 0) ? $", outputPadding={OutputPadding}" : string.Empty);
 }
+
+/// <summary>
+/// Transposed 1-D convolution (the adjoint of <see cref="Conv1d"/>, PyTorch's <c>nn.ConvTranspose1d</c>), computed as
+/// <see cref="ConvTranspose2d"/> of height 1. Weight (C_in, C_out/groups, k); L_out = (L − 1)s − 2p + d(k − 1) + outputPadding + 1.
+/// </summary>
+public sealed class ConvTranspose1d : ConvBase
+{
+    /// <summary>Creates the layer.</summary>
+    public ConvTranspose1d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0,
+        int outputPadding = 0, int groups = 1, bool bias = true, int dilation = 1, Generator? generator = null, DType dtype = DType.Float32)
+        : base(new Shape(inChannels, outChannels / Math.Max(groups, 1), kernelSize), bias, outChannels, generator, dtype)
+    {
+        Conv2d.CheckedWeightShape(inChannels, outChannels, (1, kernelSize), groups);
+        (InChannels, OutChannels, Groups, OutputPadding) = (inChannels, outChannels, groups, outputPadding);
+        Geometry = new SpatialGeometry((1, kernelSize), (1, stride), (0, padding), (1, dilation));
+    }
+
+    /// <summary>C_in.</summary>
+    public int InChannels { get; }
+
+    /// <summary>C_out.</summary>
+    public int OutChannels { get; }
+
+    /// <summary>Number of groups.</summary>
+    public int Groups { get; }
+
+    /// <summary>Extra length added to the end of the output.</summary>
+    public int OutputPadding { get; }
+
+    /// <inheritdoc/>
+    public override SpatialGeometry Geometry { get; }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input)
+    {
+        CheckChannels(input.Shape, 1, InChannels, $"(N, {InChannels}, L)");
+        var g = Geometry;
+        return F.ConvTranspose1d(input, Weight, Bias, g.Stride.W, g.Padding.W, OutputPadding, Groups, g.Dilation.W);
+    }
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input)
+    {
+        CheckChannels(input, 1, InChannels, $"(N, {InChannels}, L)");
+        var g = Geometry;
+        int l = ((input[-1] - 1) * g.Stride.W) - (2 * g.Padding.W) + (g.Dilation.W * (g.Kernel.W - 1)) + OutputPadding + 1;
+        return input.Rank == 3 ? new Shape(input[0], OutChannels, l) : new Shape(OutChannels, l);
+    }
+
+    /// <inheritdoc/>
+    public override string ExtraRepr() =>
+        $"{InChannels}, {OutChannels}, kernelSize={Geometry.Kernel.W}, stride={Geometry.Stride.W}, padding={Geometry.Padding.W}" +
+        (OutputPadding != 0 ? $", outputPadding={OutputPadding}" : string.Empty);
+}

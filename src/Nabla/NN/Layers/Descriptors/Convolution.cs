@@ -204,3 +204,57 @@ public sealed class ConvTranspose2dDescriptor() : LayerDescriptor<ConvTranspose2
             ("padding", PairValue(g.Padding)), ("outputPadding", PairValue(c.OutputPadding)), ("groups", c.Groups), ("bias", c.Bias is not null), ("dilation", PairValue(g.Dilation)));
     }
 }
+
+/// <summary><c>nn.ConvTranspose1d</c>.</summary>
+public sealed class ConvTranspose1dDescriptor() : LayerDescriptor<ConvTranspose1d>(
+    [.. ConvRules.Args.Take(2), new("kernelSize", ArgKind.Int, null, true), new("stride", ArgKind.Int, 1), new("padding", ArgKind.Int, 0),
+     new("outputPadding", ArgKind.Int, 0), new("dilation", ArgKind.Int, 1), .. ConvRules.Args.Skip(6)])
+{
+    /// <inheritdoc/>
+    public override IReadOnlyList<LayerExample> Examples =>
+    [
+        new(LayerSpec.Of("ConvTranspose1d", ("inChannels", 4), ("outChannels", 6), ("kernelSize", 3), ("stride", 3), ("padding", 1), ("outputPadding", 2), ("groups", 2), ("bias", false), ("dilation", 2)), new Shape(4, 5)),
+        new(LayerSpec.Of("ConvTranspose1d", ("inChannels", 2), ("outChannels", 3), ("kernelSize", 4)), new Shape(2, 6)),
+    ];
+
+    /// <inheritdoc/>
+    public override Module Build(LayerSpec s) =>
+        new ConvTranspose1d(s.Int("inChannels"), s.Int("outChannels"), s.Int("kernelSize"), s.Int("stride"), s.Int("padding"),
+            s.Int("outputPadding"), s.Int("groups"), s.Bool("bias"), s.Int("dilation"));
+
+    /// <inheritdoc/>
+    public override LayerFacts Analyze(LayerSpec s, Shape x)
+    {
+        RequireRank(x, 3, "(C, L)");
+        ConvRules.CheckChannels(s, x);
+        int inC = s.Int("inChannels"), outC = s.Int("outChannels"), groups = s.Int("groups");
+        int k = s.Int("kernelSize"), st = s.Int("stride"), p = s.Int("padding"), d = s.Int("dilation"), op = s.Int("outputPadding");
+        if (k < 1 || st < 1 || d < 1 || p < 0 || op < 0 || op >= st)
+        {
+            throw new ModelShapeException($"kernel size {k}, stride {st} and dilation {d} must be positive, padding {p} non-negative, " +
+                $"and output padding {op} non-negative and smaller than the stride");
+        }
+
+        int l = ((x[2] - 1) * st) - (2 * p) + (d * (k - 1)) + op + 1;
+        var outShape = new Shape(x[0], outC, l);
+        if (l <= 0)
+        {
+            throw new ModelShapeException($"padding {p} is too large for its input {PerSample(x)}: the output would be {PerSample(outShape)}");
+        }
+
+        long perInput = (long)(outC / groups) * k;
+        return new(outShape, (inC * perInput) + (s.Bool("bias") ? outC : 0), 0, x.Numel * perInput, RfRule.Transposed,
+            new SpatialGeometry((1, k), (1, st), (0, p), (1, d)));
+    }
+
+    /// <inheritdoc/>
+    public override string Formula(LayerSpec spec, Module layer, bool train) => ConvRules.Formula(spec, layer, "conv_transpose1d");
+
+    /// <inheritdoc/>
+    protected override LayerSpec Describe(ConvTranspose1d c)
+    {
+        var g = c.Geometry;
+        return SpecOf(("inChannels", c.InChannels), ("outChannels", c.OutChannels), ("kernelSize", g.Kernel.W), ("stride", g.Stride.W),
+            ("padding", g.Padding.W), ("outputPadding", c.OutputPadding), ("dilation", g.Dilation.W), ("groups", c.Groups), ("bias", c.Bias is not null));
+    }
+}
