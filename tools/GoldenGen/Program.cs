@@ -46,6 +46,7 @@ public static class Program
         Write(outDir, "optimizers_more", OptimizersMore.All());
         Write(outDir, "schedulers_more", SchedulersMore.All());
         Write(outDir, "transformer", TransformerCases.All());
+        Write(outDir, "pool_more", PoolMore.All());
         return 0;
     }
 

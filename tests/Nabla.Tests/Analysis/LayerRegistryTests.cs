@@ -18,6 +18,8 @@ public class LayerRegistryTests
         [typeof(TransformerDecoder)] = "takes the target and the encoder's memory (two inputs)",
         [typeof(Transformer)] = "takes the source and the target (two inputs)",
         [typeof(PairwiseDistance)] = "compares two inputs",
+        [typeof(MaxUnpool1d)] = "takes the values and the indices of a max pool (two inputs)",
+        [typeof(MaxUnpool2d)] = "takes the values and the indices of a max pool (two inputs)",
         [typeof(Nabla.Training.Gpt)] = "a whole language model on token ids, built by 'nabla train --model gpt-tiny'",
         [typeof(ModuleList)] = "a list of modules without a forward of its own",
         [typeof(ModuleDict)] = "a dictionary of modules without a forward of its own",

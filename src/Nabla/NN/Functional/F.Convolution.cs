@@ -178,6 +178,32 @@ public static partial class F
     }
 
     // Applies f to a batched input; an unbatched one (rank batchedRank − 1) gets a batch dimension of 1 around it.
+    /// <summary>Transposed 1-D convolution (<c>torch.nn.functional.conv_transpose1d</c>), as the 2-D one of height 1.</summary>
+    /// <remarks>
+    /// The adjoint of <see cref="Conv1d(Tensor, Tensor, Tensor?, int, int, int, int)"/>: each input position scatters
+    /// x[n, c_in, i]·W[c_in, c_out, k] to output position i·s − p + k·d. Input: (N, C_in, L) or (C_in, L); weight
+    /// (C_in, C_out/groups, k). Output: (N, C_out, L_out), L_out = (L − 1)s − 2p + d(k − 1) + outputPadding + 1.
+    /// </remarks>
+    /// <param name="input">Input (N, C_in, L), or (C_in, L).</param>
+    /// <param name="weight">Filters (C_in, C_out/groups, k).</param>
+    /// <param name="bias">Optional bias (C_out).</param>
+    /// <param name="stride">Stride (default 1).</param>
+    /// <param name="padding">Padding removed from both ends of the output (default 0).</param>
+    /// <param name="outputPadding">Extra length added to the end of the output, smaller than the stride (default 0).</param>
+    /// <param name="groups">Number of blocked connections (default 1).</param>
+    /// <param name="dilation">Spacing between kernel elements (default 1).</param>
+    public static Tensor ConvTranspose1d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0,
+        int outputPadding = 0, int groups = 1, int dilation = 1)
+    {
+        RequireRank("conv_transpose1d", weight, 3, "weight", "(C_in, C_out/groups, k)");
+        if (input.Rank is not (2 or 3))
+        {
+            throw new ArgumentException($"conv_transpose1d: expected input (N, C_in, L) or (C_in, L), got shape {input.Shape}", nameof(input));
+        }
+
+        return ConvTranspose2d(input.Unsqueeze(-2), weight.Unsqueeze(-2), bias, (1, stride), (0, padding), (0, outputPadding), groups, (1, dilation)).Squeeze(-2);
+    }
+
     private static Tensor Unbatched(Tensor input, int unbatchedRank, string op, string expected, Func<Tensor, Tensor> f)
     {
         if (input.Rank == unbatchedRank)

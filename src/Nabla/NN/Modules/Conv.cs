@@ -230,14 +230,23 @@ public sealed class Conv1d : ConvBase
 /// </summary>
 public sealed class ConvTranspose2d : ConvBase
 {
-    /// <summary>Creates the layer.</summary>
+    /// <summary>Creates the layer with the same kernel, stride, padding, output padding and dilation for height and width.</summary>
     public ConvTranspose2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0,
         int outputPadding = 0, int groups = 1, bool bias = true, int dilation = 1, Generator? generator = null, DType dtype = DType.Float32)
-        : base(new Shape(inChannels, outChannels / Math.Max(groups, 1), kernelSize, kernelSize), bias, outChannels, generator, dtype)
+        : this(inChannels, outChannels, (kernelSize, kernelSize), (stride, stride), (padding, padding), (outputPadding, outputPadding), groups, bias,
+            (dilation, dilation), generator, dtype)
     {
-        Conv2d.CheckedWeightShape(inChannels, outChannels, (kernelSize, kernelSize), groups);
+    }
+
+    /// <summary>Creates the layer with kernel, stride, padding, output padding and dilation each as (height, width).</summary>
+    public ConvTranspose2d(int inChannels, int outChannels, (int H, int W) kernelSize, (int H, int W) stride, (int H, int W) padding,
+        (int H, int W) outputPadding = default, int groups = 1, bool bias = true, (int H, int W)? dilation = null, Generator? generator = null,
+        DType dtype = DType.Float32)
+        : base(new Shape(inChannels, outChannels / Math.Max(groups, 1), kernelSize.H, kernelSize.W), bias, outChannels, generator, dtype)
+    {
+        Conv2d.CheckedWeightShape(inChannels, outChannels, kernelSize, groups);
         (InChannels, OutChannels, Groups, OutputPadding) = (inChannels, outChannels, groups, outputPadding);
-        Geometry = new SpatialGeometry((kernelSize, kernelSize), (stride, stride), (padding, padding), (dilation, dilation));
+        Geometry = new SpatialGeometry(kernelSize, stride, padding, dilation ?? (1, 1));
     }
 
     /// <summary>C_in.</summary>
@@ -249,8 +258,8 @@ public sealed class ConvTranspose2d : ConvBase
     /// <summary>Number of groups.</summary>
     public int Groups { get; }
 
-    /// <summary>Extra size added to one side of the output.</summary>
-    public int OutputPadding { get; }
+    /// <summary>Extra size added to the bottom and right of the output (height, width).</summary>
+    public (int H, int W) OutputPadding { get; }
 
     /// <inheritdoc/>
     public override SpatialGeometry Geometry { get; }
@@ -260,7 +269,7 @@ public sealed class ConvTranspose2d : ConvBase
     {
         CheckChannels(input.Shape, 2, InChannels, $"(N, {InChannels}, H, W)");
         var g = Geometry;
-        return F.ConvTranspose2d(input, Weight, Bias, g.Stride, g.Padding, (OutputPadding, OutputPadding), Groups, g.Dilation);
+        return F.ConvTranspose2d(input, Weight, Bias, g.Stride, g.Padding, OutputPadding, Groups, g.Dilation);
     }
 
     /// <inheritdoc/>
@@ -268,12 +277,67 @@ public sealed class ConvTranspose2d : ConvBase
     {
         CheckChannels(input, 2, InChannels, $"(N, {InChannels}, H, W)");
         var g = Geometry;
-        int Size(int n) => ((n - 1) * g.Stride.H) - (2 * g.Padding.H) + (g.Dilation.H * (g.Kernel.H - 1)) + OutputPadding + 1;
-        return input.Rank == 4 ? new Shape(input[0], OutChannels, Size(input[2]), Size(input[3])) : new Shape(OutChannels, Size(input[1]), Size(input[2]));
+        int h = ((input[-2] - 1) * g.Stride.H) - (2 * g.Padding.H) + (g.Dilation.H * (g.Kernel.H - 1)) + OutputPadding.H + 1;
+        int w = ((input[-1] - 1) * g.Stride.W) - (2 * g.Padding.W) + (g.Dilation.W * (g.Kernel.W - 1)) + OutputPadding.W + 1;
+        return input.Rank == 4 ? new Shape(input[0], OutChannels, h, w) : new Shape(OutChannels, h, w);
     }
 
     /// <inheritdoc/>
     public override string ExtraRepr() =>
         $"{InChannels}, {OutChannels}, kernelSize={Geometry.Kernel}, stride={Geometry.Stride}, padding={Geometry.Padding}" +
+        (OutputPadding != (0, 0) ? $", outputPadding={OutputPadding}" : string.Empty);
+}
+
+/// <summary>
+/// Transposed 1-D convolution (the adjoint of <see cref="Conv1d"/>, PyTorch's <c>nn.ConvTranspose1d</c>), computed as
+/// <see cref="ConvTranspose2d"/> of height 1. Weight (C_in, C_out/groups, k); L_out = (L − 1)s − 2p + d(k − 1) + outputPadding + 1.
+/// </summary>
+public sealed class ConvTranspose1d : ConvBase
+{
+    /// <summary>Creates the layer.</summary>
+    public ConvTranspose1d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0,
+        int outputPadding = 0, int groups = 1, bool bias = true, int dilation = 1, Generator? generator = null, DType dtype = DType.Float32)
+        : base(new Shape(inChannels, outChannels / Math.Max(groups, 1), kernelSize), bias, outChannels, generator, dtype)
+    {
+        Conv2d.CheckedWeightShape(inChannels, outChannels, (1, kernelSize), groups);
+        (InChannels, OutChannels, Groups, OutputPadding) = (inChannels, outChannels, groups, outputPadding);
+        Geometry = new SpatialGeometry((1, kernelSize), (1, stride), (0, padding), (1, dilation));
+    }
+
+    /// <summary>C_in.</summary>
+    public int InChannels { get; }
+
+    /// <summary>C_out.</summary>
+    public int OutChannels { get; }
+
+    /// <summary>Number of groups.</summary>
+    public int Groups { get; }
+
+    /// <summary>Extra length added to the end of the output.</summary>
+    public int OutputPadding { get; }
+
+    /// <inheritdoc/>
+    public override SpatialGeometry Geometry { get; }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input)
+    {
+        CheckChannels(input.Shape, 1, InChannels, $"(N, {InChannels}, L)");
+        var g = Geometry;
+        return F.ConvTranspose1d(input, Weight, Bias, g.Stride.W, g.Padding.W, OutputPadding, Groups, g.Dilation.W);
+    }
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input)
+    {
+        CheckChannels(input, 1, InChannels, $"(N, {InChannels}, L)");
+        var g = Geometry;
+        int l = ((input[-1] - 1) * g.Stride.W) - (2 * g.Padding.W) + (g.Dilation.W * (g.Kernel.W - 1)) + OutputPadding + 1;
+        return input.Rank == 3 ? new Shape(input[0], OutChannels, l) : new Shape(OutChannels, l);
+    }
+
+    /// <inheritdoc/>
+    public override string ExtraRepr() =>
+        $"{InChannels}, {OutChannels}, kernelSize={Geometry.Kernel.W}, stride={Geometry.Stride.W}, padding={Geometry.Padding.W}" +
         (OutputPadding != 0 ? $", outputPadding={OutputPadding}" : string.Empty);
 }

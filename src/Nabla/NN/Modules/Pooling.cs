@@ -38,39 +38,86 @@ public abstract class PoolBase(SpatialGeometry geometry, bool ceilMode, int spat
         $"kernelSize={Geometry.Kernel}, stride={Geometry.Stride}, padding={Geometry.Padding}" + (CeilMode ? ", ceilMode=True" : string.Empty);
 }
 
-/// <summary>Max over k×k windows of (N, C, H, W) (PyTorch's <c>nn.MaxPool2d</c>); padding counts as −∞.</summary>
-public sealed class MaxPool2d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false)
-    : PoolBase(new((kernelSize, kernelSize), (stride ?? kernelSize, stride ?? kernelSize), (padding, padding), (dilation, dilation)), ceilMode, 2)
+/// <summary>Max over kH×kW windows of (N, C, H, W) (PyTorch's <c>nn.MaxPool2d</c>); padding counts as −∞.</summary>
+/// <remarks>
+/// y[n, c, i, j] = max over ki &lt; kH, kj &lt; kW of x[n, c, i·sH − pH + ki·dH, j·sW − pW + kj·dW]. Each of kernel, stride,
+/// padding and dilation is one int for both axes or a (height, width) pair, as in PyTorch.
+/// </remarks>
+public sealed class MaxPool2d : PoolBase
 {
+    /// <summary>Square window: every argument the same for height and width.</summary>
+    public MaxPool2d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false, bool returnIndices = false)
+        : this((kernelSize, kernelSize), stride is int s ? (s, s) : null, (padding, padding), (dilation, dilation), ceilMode, returnIndices)
+    {
+    }
+
+    /// <summary>Window, stride, padding and dilation each as (height, width); stride null means the kernel size.</summary>
+    public MaxPool2d((int H, int W) kernelSize, (int H, int W)? stride = null, (int H, int W)? padding = null, (int H, int W)? dilation = null,
+        bool ceilMode = false, bool returnIndices = false)
+        : base(new(kernelSize, stride ?? kernelSize, padding ?? (0, 0), dilation ?? (1, 1)), ceilMode, 2) => ReturnIndices = returnIndices;
+
+    /// <summary>Whether the layer was made to return the maxima's indices (PyTorch's <c>return_indices</c>): use <see cref="ForwardWithIndices"/>.</summary>
+    public bool ReturnIndices { get; }
+
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) =>
-        F.MaxPool2d(input, Geometry.Kernel, Geometry.Stride, Geometry.Padding, Geometry.Dilation, CeilMode);
+    public override Tensor Forward(Tensor input) => ReturnIndices
+        ? throw new InvalidOperationException("MaxPool2d(returnIndices: true) returns (values, indices): call ForwardWithIndices")
+        : F.MaxPool2d(input, Geometry.Kernel, Geometry.Stride, Geometry.Padding, Geometry.Dilation, CeilMode);
+
+    /// <summary>The maxima and their Int64 flat positions h·W + w within each input plane (the layout <see cref="MaxUnpool2d"/> takes).</summary>
+    /// <param name="input">Input (N, C, H, W) or (C, H, W).</param>
+    /// <returns>Values and indices, both (N, C, H_out, W_out).</returns>
+    public (Tensor Values, Tensor Indices) ForwardWithIndices(Tensor input) =>
+        F.MaxPool2dWithIndices(input, Geometry.Kernel, Geometry.Stride, Geometry.Padding, Geometry.Dilation, CeilMode);
 }
 
-/// <summary>Max over windows of (N, C, L).</summary>
-public sealed class MaxPool1d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false)
+/// <summary>Max over windows of (N, C, L) (PyTorch's <c>nn.MaxPool1d</c>): y[n, c, i] = max over k of x[n, c, i·s − p + k·d].</summary>
+public sealed class MaxPool1d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false, bool returnIndices = false)
     : PoolBase(new((1, kernelSize), (1, stride ?? kernelSize), (0, padding), (1, dilation)), ceilMode, 1)
 {
+    /// <summary>Whether the layer was made to return the maxima's indices (PyTorch's <c>return_indices</c>): use <see cref="ForwardWithIndices"/>.</summary>
+    public bool ReturnIndices => returnIndices;
+
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) =>
-        F.MaxPool1d(input, Geometry.Kernel.W, Geometry.Stride.W, Geometry.Padding.W, Geometry.Dilation.W, CeilMode);
+    public override Tensor Forward(Tensor input) => ReturnIndices
+        ? throw new InvalidOperationException("MaxPool1d(returnIndices: true) returns (values, indices): call ForwardWithIndices")
+        : F.MaxPool1d(input, Geometry.Kernel.W, Geometry.Stride.W, Geometry.Padding.W, Geometry.Dilation.W, CeilMode);
+
+    /// <summary>The maxima and their Int64 positions along L (the layout <see cref="MaxUnpool1d"/> takes).</summary>
+    /// <param name="input">Input (N, C, L) or (C, L).</param>
+    /// <returns>Values and indices, both (N, C, L_out).</returns>
+    public (Tensor Values, Tensor Indices) ForwardWithIndices(Tensor input) =>
+        F.MaxPool1dWithIndices(input, Geometry.Kernel.W, Geometry.Stride.W, Geometry.Padding.W, Geometry.Dilation.W, CeilMode);
 }
 
-/// <summary>Mean over k×k windows of (N, C, H, W) (PyTorch's <c>nn.AvgPool2d</c>).</summary>
-/// <remarks>With <c>divisorOverride</c> every window sum is divided by that number instead of the window size.</remarks>
-public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true,
-    int? divisorOverride = null)
-    : PoolBase(new((kernelSize, kernelSize), (stride ?? kernelSize, stride ?? kernelSize), (padding, padding), (1, 1)), ceilMode, 2)
+/// <summary>Mean over kH×kW windows of (N, C, H, W) (PyTorch's <c>nn.AvgPool2d</c>).</summary>
+/// <remarks>
+/// Kernel, stride and padding are each one int or a (height, width) pair. With <c>divisorOverride</c> every window sum is
+/// divided by that number instead of the window size.
+/// </remarks>
+public sealed class AvgPool2d : PoolBase
 {
+    /// <summary>Square window: every argument the same for height and width.</summary>
+    public AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true, int? divisorOverride = null)
+        : this((kernelSize, kernelSize), stride is int s ? (s, s) : null, (padding, padding), ceilMode, countIncludePad, divisorOverride)
+    {
+    }
+
+    /// <summary>Window, stride and padding each as (height, width); stride null means the kernel size.</summary>
+    public AvgPool2d((int H, int W) kernelSize, (int H, int W)? stride = null, (int H, int W)? padding = null, bool ceilMode = false,
+        bool countIncludePad = true, int? divisorOverride = null)
+        : base(new(kernelSize, stride ?? kernelSize, padding ?? (0, 0), (1, 1)), ceilMode, 2) =>
+        (CountIncludePad, DivisorOverride) = (countIncludePad, divisorOverride);
+
     /// <summary>The divisor used instead of the window size, or null.</summary>
-    public int? DivisorOverride => divisorOverride;
+    public int? DivisorOverride { get; }
 
     /// <summary>Whether zero padding counts in the window size that divides each sum.</summary>
-    public bool CountIncludePad => countIncludePad;
+    public bool CountIncludePad { get; }
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) =>
-        F.AvgPool2d(input, Geometry.Kernel, Geometry.Stride, Geometry.Padding, CeilMode, countIncludePad, divisorOverride);
+        F.AvgPool2d(input, Geometry.Kernel, Geometry.Stride, Geometry.Padding, CeilMode, CountIncludePad, DivisorOverride);
 }
 
 /// <summary>Mean over windows of (N, C, L).</summary>

@@ -141,19 +141,27 @@ public sealed class Conv1dDescriptor() : LayerDescriptor<Conv1d>(ConvRules.Args)
     }
 }
 
-/// <summary><c>nn.ConvTranspose2d</c> (square kernel, stride, padding and dilation).</summary>
-public sealed class ConvTranspose2dDescriptor() : LayerDescriptor<ConvTranspose2d>([.. ConvRules.Args.Take(5), new("outputPadding", ArgKind.Int, 0), .. ConvRules.Args.Skip(5)])
+/// <summary><c>nn.ConvTranspose2d</c>: kernel, stride, padding, output padding and dilation each one integer or [height, width].</summary>
+public sealed class ConvTranspose2dDescriptor() : LayerDescriptor<ConvTranspose2d>([.. ConvRules.Args.Take(5), new("outputPadding", ArgKind.IntPair, 0), .. ConvRules.Args.Skip(5)])
 {
     /// <inheritdoc/>
     public override IReadOnlyList<LayerExample> Examples =>
     [
         new(LayerSpec.Of("ConvTranspose2d", ("inChannels", 4), ("outChannels", 6), ("kernelSize", 3), ("stride", 2), ("padding", 1), ("outputPadding", 1), ("groups", 2), ("bias", false), ("dilation", 2)), new Shape(4, 5, 4)),
+        new(LayerSpec.Of("ConvTranspose2d", ("inChannels", 2), ("outChannels", 3), ("kernelSize", new[] { 3, 2 }), ("stride", new[] { 2, 3 }), ("padding", new[] { 1, 0 }), ("outputPadding", new[] { 1, 2 }), ("dilation", new[] { 1, 2 })), new Shape(2, 4, 5)),
     ];
 
     /// <inheritdoc/>
-    public override Module Build(LayerSpec s) =>
-        new ConvTranspose2d(s.Int("inChannels"), s.Int("outChannels"), s.Int("kernelSize"), s.Int("stride"), s.Int("padding"),
-            s.Int("outputPadding"), s.Int("groups"), s.Bool("bias"), s.Int("dilation"));
+    public override Module Build(LayerSpec s)
+    {
+        if (s.Arg("padding") is string mode)
+        {
+            throw new ModelShapeException($"padding '{mode}' is not supported by ConvTranspose2d (PyTorch's neither); give numbers");
+        }
+
+        return new ConvTranspose2d(s.Int("inChannels"), s.Int("outChannels"), s.Pair("kernelSize"), s.Pair("stride"), s.Pair("padding"),
+            s.Pair("outputPadding"), s.Int("groups"), s.Bool("bias"), s.Pair("dilation"));
+    }
 
     /// <inheritdoc/>
     public override LayerFacts Analyze(LayerSpec s, Shape x)
@@ -161,29 +169,92 @@ public sealed class ConvTranspose2dDescriptor() : LayerDescriptor<ConvTranspose2
         RequireRank(x, 4, "(C, H, W)");
         ConvRules.CheckChannels(s, x);
         int inC = s.Int("inChannels"), outC = s.Int("outChannels"), groups = s.Int("groups");
-        int k = s.Int("kernelSize"), st = s.Int("stride"), p = s.Int("padding"), d = s.Int("dilation"), op = s.Int("outputPadding");
-        if (k < 1 || st < 1 || d < 1 || p < 0 || op < 0 || op >= Math.Max(st, d))
+        if (s.Arg("padding") is string mode)
         {
-            throw new ModelShapeException($"kernel size {k}, stride {st}, dilation {d} and groups {groups} must be positive, padding {p} non-negative, " +
-                $"and output padding {op} non-negative and smaller than the stride or the dilation (PyTorch's rule)");
+            throw new ModelShapeException($"padding '{mode}' is not supported by ConvTranspose2d (PyTorch's neither); give numbers");
         }
 
-        int Size(int n) => ((n - 1) * st) - (2 * p) + (d * (k - 1)) + op + 1;
-        var outShape = new Shape(x[0], outC, Size(x[2]), Size(x[3]));
-        if (outShape[2] <= 0 || outShape[3] <= 0)
+        var (k, st, p, d, op) = (s.Pair("kernelSize"), s.Pair("stride"), s.Pair("padding"), s.Pair("dilation"), s.Pair("outputPadding"));
+        if (k.H < 1 || k.W < 1 || st.H < 1 || st.W < 1 || d.H < 1 || d.W < 1 || p.H < 0 || p.W < 0 || op.H < 0 || op.W < 0 || op.H >= st.H || op.W >= st.W)
         {
-            throw new ModelShapeException($"padding {p} is too large for its input {PerSample(x)}: the output would be {PerSample(outShape)}");
+            throw new ModelShapeException($"kernel size {ConvRules.Text(k)}, stride {ConvRules.Text(st)} and dilation {ConvRules.Text(d)} must be positive, " +
+                $"padding {ConvRules.Text(p)} non-negative, and output padding {ConvRules.Text(op)} non-negative and smaller than the stride");
         }
 
-        long perInput = (long)(outC / groups) * k * k;
-        return new(outShape, (inC * perInput) + (s.Bool("bias") ? outC : 0), 0, x.Numel * perInput, RfRule.Transposed, new SpatialGeometry((k, k), (st, st), (p, p), (d, d)));
+        int h = ((x[2] - 1) * st.H) - (2 * p.H) + (d.H * (k.H - 1)) + op.H + 1;
+        int w = ((x[3] - 1) * st.W) - (2 * p.W) + (d.W * (k.W - 1)) + op.W + 1;
+        var outShape = new Shape(x[0], outC, h, w);
+        if (h <= 0 || w <= 0)
+        {
+            throw new ModelShapeException($"padding {ConvRules.Text(p)} is too large for its input {PerSample(x)}: the output would be {PerSample(outShape)}");
+        }
+
+        long perInput = (long)(outC / groups) * k.H * k.W;
+        return new(outShape, (inC * perInput) + (s.Bool("bias") ? outC : 0), 0, x.Numel * perInput, RfRule.Transposed, new SpatialGeometry(k, st, p, d));
     }
 
     /// <inheritdoc/>
     public override string Formula(LayerSpec spec, Module layer, bool train) => ConvRules.Formula(spec, layer, "conv_transpose2d");
 
     /// <inheritdoc/>
-    protected override LayerSpec Describe(ConvTranspose2d c) =>
-        SpecOf(("inChannels", c.InChannels), ("outChannels", c.OutChannels), ("kernelSize", c.Geometry.Kernel.H), ("stride", c.Geometry.Stride.H),
-            ("padding", c.Geometry.Padding.H), ("outputPadding", c.OutputPadding), ("groups", c.Groups), ("bias", c.Bias is not null), ("dilation", c.Geometry.Dilation.H));
+    protected override LayerSpec Describe(ConvTranspose2d c)
+    {
+        var g = c.Geometry;
+        return SpecOf(("inChannels", c.InChannels), ("outChannels", c.OutChannels), ("kernelSize", PairValue(g.Kernel)), ("stride", PairValue(g.Stride)),
+            ("padding", PairValue(g.Padding)), ("outputPadding", PairValue(c.OutputPadding)), ("groups", c.Groups), ("bias", c.Bias is not null), ("dilation", PairValue(g.Dilation)));
+    }
+}
+
+/// <summary><c>nn.ConvTranspose1d</c>.</summary>
+public sealed class ConvTranspose1dDescriptor() : LayerDescriptor<ConvTranspose1d>(
+    [.. ConvRules.Args.Take(2), new("kernelSize", ArgKind.Int, null, true), new("stride", ArgKind.Int, 1), new("padding", ArgKind.Int, 0),
+     new("outputPadding", ArgKind.Int, 0), new("dilation", ArgKind.Int, 1), .. ConvRules.Args.Skip(6)])
+{
+    /// <inheritdoc/>
+    public override IReadOnlyList<LayerExample> Examples =>
+    [
+        new(LayerSpec.Of("ConvTranspose1d", ("inChannels", 4), ("outChannels", 6), ("kernelSize", 3), ("stride", 3), ("padding", 1), ("outputPadding", 2), ("groups", 2), ("bias", false), ("dilation", 2)), new Shape(4, 5)),
+        new(LayerSpec.Of("ConvTranspose1d", ("inChannels", 2), ("outChannels", 3), ("kernelSize", 4)), new Shape(2, 6)),
+    ];
+
+    /// <inheritdoc/>
+    public override Module Build(LayerSpec s) =>
+        new ConvTranspose1d(s.Int("inChannels"), s.Int("outChannels"), s.Int("kernelSize"), s.Int("stride"), s.Int("padding"),
+            s.Int("outputPadding"), s.Int("groups"), s.Bool("bias"), s.Int("dilation"));
+
+    /// <inheritdoc/>
+    public override LayerFacts Analyze(LayerSpec s, Shape x)
+    {
+        RequireRank(x, 3, "(C, L)");
+        ConvRules.CheckChannels(s, x);
+        int inC = s.Int("inChannels"), outC = s.Int("outChannels"), groups = s.Int("groups");
+        int k = s.Int("kernelSize"), st = s.Int("stride"), p = s.Int("padding"), d = s.Int("dilation"), op = s.Int("outputPadding");
+        if (k < 1 || st < 1 || d < 1 || p < 0 || op < 0 || op >= st)
+        {
+            throw new ModelShapeException($"kernel size {k}, stride {st} and dilation {d} must be positive, padding {p} non-negative, " +
+                $"and output padding {op} non-negative and smaller than the stride");
+        }
+
+        int l = ((x[2] - 1) * st) - (2 * p) + (d * (k - 1)) + op + 1;
+        var outShape = new Shape(x[0], outC, l);
+        if (l <= 0)
+        {
+            throw new ModelShapeException($"padding {p} is too large for its input {PerSample(x)}: the output would be {PerSample(outShape)}");
+        }
+
+        long perInput = (long)(outC / groups) * k;
+        return new(outShape, (inC * perInput) + (s.Bool("bias") ? outC : 0), 0, x.Numel * perInput, RfRule.Transposed,
+            new SpatialGeometry((1, k), (1, st), (0, p), (1, d)));
+    }
+
+    /// <inheritdoc/>
+    public override string Formula(LayerSpec spec, Module layer, bool train) => ConvRules.Formula(spec, layer, "conv_transpose1d");
+
+    /// <inheritdoc/>
+    protected override LayerSpec Describe(ConvTranspose1d c)
+    {
+        var g = c.Geometry;
+        return SpecOf(("inChannels", c.InChannels), ("outChannels", c.OutChannels), ("kernelSize", g.Kernel.W), ("stride", g.Stride.W),
+            ("padding", g.Padding.W), ("outputPadding", c.OutputPadding), ("dilation", g.Dilation.W), ("groups", c.Groups), ("bias", c.Bias is not null));
+    }
 }

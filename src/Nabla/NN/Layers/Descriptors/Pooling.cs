@@ -7,13 +7,13 @@ internal static class PoolRules
 {
     public static readonly ArgDef[] MaxArgs =
     [
-        new("kernelSize", ArgKind.IntPair, null, true), new("stride", ArgKind.OptionalInt, null), new("padding", ArgKind.IntPair, 0),
-        new("dilation", ArgKind.IntPair, 1), new("ceilMode", ArgKind.Bool, false),
+        new("kernelSize", ArgKind.IntPair, null, true), new("stride", ArgKind.IntPair, null), new("padding", ArgKind.IntPair, 0),
+        new("dilation", ArgKind.IntPair, 1), new("ceilMode", ArgKind.Bool, false), new("returnIndices", ArgKind.Bool, false),
     ];
 
     public static readonly ArgDef[] AvgArgs =
     [
-        new("kernelSize", ArgKind.IntPair, null, true), new("stride", ArgKind.OptionalInt, null), new("padding", ArgKind.IntPair, 0),
+        new("kernelSize", ArgKind.IntPair, null, true), new("stride", ArgKind.IntPair, null), new("padding", ArgKind.IntPair, 0),
         new("ceilMode", ArgKind.Bool, false), new("countIncludePad", ArgKind.Bool, true),
     ];
 
@@ -24,15 +24,8 @@ internal static class PoolRules
             throw new ModelShapeException($"expects input of shape {(two ? "(C, H, W)" : "(C, L)")} but its input has shape {PerSample(x)}");
         }
 
-        var k = s.Pair("kernelSize");
-        var st = s.OptionalInt("stride") is int si ? (si, si) : k;
-        var p = s.Pair("padding");
-        var d = max ? s.Pair("dilation") : (1, 1);
+        var (k, st, p, d) = Geometry(s, two, max);
         bool ceil = s.Bool("ceilMode");
-        if (!two)
-        {
-            (k, st, p, d) = ((1, k.W), (1, st.Item2), (0, p.W), (1, d.Item2));
-        }
 
         int h = two ? SpatialGeometry.OutSize(x[2], k.H, st.Item1, p.H, d.Item1, ceil) : 1;
         int w = SpatialGeometry.OutSize(x[-1], k.W, st.Item2, p.W, d.Item2, ceil);
@@ -45,23 +38,49 @@ internal static class PoolRules
         return new(shape, 0, 0, 0, RfRule.Window, new SpatialGeometry(k, st, p, d));
     }
 
+    /// <summary>Kernel, stride, padding and dilation of a pool spec; a 1-D pool's as height-1 pairs, refusing a [height, width] pair.</summary>
+    public static ((int H, int W) K, (int H, int W) S, (int H, int W) P, (int H, int W) D) Geometry(LayerSpec s, bool two, bool max)
+    {
+        if (max && s.Bool("returnIndices"))
+        {
+            throw new ModelShapeException("returnIndices: true makes the layer return (values, indices), which the next layer of a model file cannot take; " +
+                "leave it false here and call ForwardWithIndices in code");
+        }
+
+        (int H, int W) Get(string name, (int H, int W) fallback)
+        {
+            if (s.Arg(name) is null)
+            {
+                return fallback;
+            }
+
+            var v = s.Pair(name);
+            return two ? v : s.Arg(name) is int[] { Length: 2 } ? throw new ModelShapeException($"{name} of a 1-D pool must be one integer, got [{v.H}, {v.W}]") : (v.W, v.W);
+        }
+
+        var k = Get("kernelSize", (1, 1));
+        (int H, int W) st = Get("stride", k), p = Get("padding", (0, 0)), d = max ? Get("dilation", (1, 1)) : (1, 1);
+        return two ? (k, st, p, d) : ((1, k.W), (1, st.W), (0, p.W), (1, d.W));
+    }
+
     public static string Formula(LayerSpec s, string what)
     {
-        var k = s.Pair("kernelSize");
-        int? stride = s.OptionalInt("stride");
-        string size = ConvRules.Text(k) + (k.H == k.W && s.Type.EndsWith("2d", StringComparison.Ordinal) ? $"x{k.W}" : string.Empty);
-        return $"y = {what} over {size} windows, stride {stride?.ToString(CultureInfo.InvariantCulture) ?? ConvRules.Text(k)}";
+        bool two = s.Type.EndsWith("2d", StringComparison.Ordinal);
+        var (k, st, _, _) = Geometry(s, two, max: false);
+        string size = two ? $"{k.H}x{k.W}" : $"{k.W}";
+        return $"y = {what} over {size} windows, stride {(two ? ConvRules.Text(st) : st.W.ToString(CultureInfo.InvariantCulture))}";
     }
 
     public static LayerSpec Describe(LayerDescriptor d, PoolBase p, bool two, bool max, (string, object?)[] extra)
     {
         var g = p.Geometry;
         object P((int H, int W) v) => two ? (v.H == v.W ? v.H : new[] { v.H, v.W }) : v.W;
-        int? stride = (two ? g.Stride == g.Kernel : g.Stride.W == g.Kernel.W) ? null : (two ? g.Stride.H : g.Stride.W);
+        object? stride = (two ? g.Stride == g.Kernel : g.Stride.W == g.Kernel.W) ? null : P(g.Stride);
         var args = new List<(string, object?)> { ("kernelSize", P(g.Kernel)), ("stride", stride), ("padding", P(g.Padding)), ("ceilMode", p.CeilMode) };
         if (max)
         {
             args.Add(("dilation", P(g.Dilation)));
+            args.Add(("returnIndices", p is MaxPool2d { ReturnIndices: true } or MaxPool1d { ReturnIndices: true }));
         }
 
         return d.SpecOf([.. args, .. extra]);
@@ -75,10 +94,17 @@ public sealed class MaxPool2dDescriptor() : LayerDescriptor<MaxPool2d>(PoolRules
 {
     /// <inheritdoc/>
     public override IReadOnlyList<LayerExample> Examples =>
-        [new(LayerSpec.Of("MaxPool2d", ("kernelSize", 3), ("stride", 2), ("padding", 1), ("dilation", 2), ("ceilMode", true)), new Shape(2, 9, 8))];
+    [
+        new(LayerSpec.Of("MaxPool2d", ("kernelSize", 3), ("stride", 2), ("padding", 1), ("dilation", 2), ("ceilMode", true)), new Shape(2, 9, 8)),
+        new(LayerSpec.Of("MaxPool2d", ("kernelSize", new[] { 3, 2 }), ("stride", new[] { 2, 1 }), ("padding", new[] { 1, 0 }), ("dilation", new[] { 1, 2 })), new Shape(2, 7, 9)),
+    ];
 
     /// <inheritdoc/>
-    public override Module Build(LayerSpec s) => new MaxPool2d(s.Int("kernelSize"), s.OptionalInt("stride"), s.Int("padding"), s.Int("dilation"), s.Bool("ceilMode"));
+    public override Module Build(LayerSpec s)
+    {
+        var (k, st, p, d) = PoolRules.Geometry(s, two: true, max: true);
+        return new MaxPool2d(k, st, p, d, s.Bool("ceilMode"));
+    }
 
     /// <inheritdoc/>
     public override LayerFacts Analyze(LayerSpec spec, Shape input) => PoolRules.Analyze(spec, input, two: true, max: true);
@@ -98,7 +124,11 @@ public sealed class MaxPool1dDescriptor() : LayerDescriptor<MaxPool1d>(PoolRules
         [new(LayerSpec.Of("MaxPool1d", ("kernelSize", 3), ("stride", 2), ("padding", 1), ("dilation", 2), ("ceilMode", true)), new Shape(2, 10))];
 
     /// <inheritdoc/>
-    public override Module Build(LayerSpec s) => new MaxPool1d(s.Int("kernelSize"), s.OptionalInt("stride"), s.Int("padding"), s.Int("dilation"), s.Bool("ceilMode"));
+    public override Module Build(LayerSpec s)
+    {
+        var (k, st, p, d) = PoolRules.Geometry(s, two: false, max: true);
+        return new MaxPool1d(k.W, st.W, p.W, d.W, s.Bool("ceilMode"));
+    }
 
     /// <inheritdoc/>
     public override LayerFacts Analyze(LayerSpec spec, Shape input) => PoolRules.Analyze(spec, input, two: false, max: true);
@@ -118,11 +148,15 @@ public sealed class AvgPool2dDescriptor() : LayerDescriptor<AvgPool2d>([.. PoolR
     [
         new(LayerSpec.Of("AvgPool2d", ("kernelSize", 3), ("stride", 2), ("padding", 1), ("ceilMode", true), ("countIncludePad", false)), new Shape(2, 9, 8)),
         new(LayerSpec.Of("AvgPool2d", ("kernelSize", 2), ("divisorOverride", 3)), new Shape(1, 4, 6)),
+        new(LayerSpec.Of("AvgPool2d", ("kernelSize", new[] { 2, 3 }), ("stride", new[] { 1, 2 }), ("padding", new[] { 1, 0 })), new Shape(2, 5, 8)),
     ];
 
     /// <inheritdoc/>
-    public override Module Build(LayerSpec s) =>
-        new AvgPool2d(s.Int("kernelSize"), s.OptionalInt("stride"), s.Int("padding"), s.Bool("ceilMode"), s.Bool("countIncludePad"), s.OptionalInt("divisorOverride"));
+    public override Module Build(LayerSpec s)
+    {
+        var (k, st, p, _) = PoolRules.Geometry(s, two: true, max: false);
+        return new AvgPool2d(k, st, p, s.Bool("ceilMode"), s.Bool("countIncludePad"), s.OptionalInt("divisorOverride"));
+    }
 
     /// <inheritdoc/>
     public override LayerFacts Analyze(LayerSpec spec, Shape input) => PoolRules.Analyze(spec, input, two: true, max: false);
@@ -143,7 +177,11 @@ public sealed class AvgPool1dDescriptor() : LayerDescriptor<AvgPool1d>(PoolRules
         [new(LayerSpec.Of("AvgPool1d", ("kernelSize", 3), ("stride", 2), ("padding", 1), ("ceilMode", true), ("countIncludePad", false)), new Shape(2, 10))];
 
     /// <inheritdoc/>
-    public override Module Build(LayerSpec s) => new AvgPool1d(s.Int("kernelSize"), s.OptionalInt("stride"), s.Int("padding"), s.Bool("ceilMode"), s.Bool("countIncludePad"));
+    public override Module Build(LayerSpec s)
+    {
+        var (k, st, p, _) = PoolRules.Geometry(s, two: false, max: false);
+        return new AvgPool1d(k.W, st.W, p.W, s.Bool("ceilMode"), s.Bool("countIncludePad"));
+    }
 
     /// <inheritdoc/>
     public override LayerFacts Analyze(LayerSpec spec, Shape input) => PoolRules.Analyze(spec, input, two: false, max: false);
