@@ -13,6 +13,7 @@ cases=(
   "train --resume" "train --resume /tmp/no-run/checkpoint.safetensors --out /tmp/nabla-doc-run" "train --out"
   "train --divergence-factor 1" "train --divergence-factor=abc" "train --json=maybe" "train --detect-anomaly=2"
   "train --epoch 3" "train extra" "train --data csv:/tmp/missing.csv --out /tmp/nabla-doc-run"
+  "train --data images:/tmp/no-images --out /tmp/nabla-doc-run"
   "summary" "summary no-such-model" "summary lenet5 --input 0x32x32" "summary lenet5 --input=abc" "summary lenet5 --input"
   "summary lenet5 --format yaml" "summary lenet5 --compare" "summary lenet5 --bogus"
   "explain" "explain x.yaml" "explain x.yaml --format pdf" "explain x.yaml --digits 0" "explain x.yaml --digits=18"

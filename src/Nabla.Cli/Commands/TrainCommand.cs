@@ -25,6 +25,7 @@ internal static class TrainCommand
           nabla train --epochs 5 --optimizer adam --lr 0.001 --out runs/adam
           nabla train --model mlp --data mnist:data/mnist --batch-size=128 --json > epochs.jsonl
           nabla train --model examples/models/lenet5.yaml --data csv:digits.csv
+          nabla train --data images:photos --epochs 5  (PNGs in photos/CLASS/ or photos/train/CLASS/ and photos/test/CLASS/)
           nabla train --resume runs/adam --epochs 10    (continue to 10 epochs in all)
           nabla train --model gpt-tiny --out runs/gpt   (a character-level GPT on the built-in text; then nabla generate runs/gpt)
           nabla train --model gpt-tiny --data text:book.txt --epochs 3 --train-size 100
@@ -57,10 +58,10 @@ internal static class TrainCommand
         model.CompletionSources.Add([.. BuiltinModels.Names, GptTraining.ModelName]);
         var data = new Option<string>("--data")
         {
-            HelpName = "SPEC", Description = "synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE (label first, 784 pixels); for gpt-tiny text:FILE (default: the built-in text)",
+            HelpName = "SPEC", Description = "synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE (label first, 784 pixels), images:DIR (PNGs in DIR/CLASS/, or DIR/train/CLASS/ and DIR/test/CLASS/; default model cnn); for gpt-tiny text:FILE (default: the built-in text)",
             DefaultValueFactory = _ => "synthetic", CustomParser = DataSpec,
         };
-        data.CompletionSources.Add("synthetic", "mnist:", "fashion-mnist:", "csv:", "text:");
+        data.CompletionSources.Add("synthetic", "mnist:", "fashion-mnist:", "csv:", "images:", "text:");
         var epochs = CliOptions.Int("--epochs", "N", "epochs in total (default 3 on synthetic, 10 otherwise)");
         var batch = CliOptions.Int("--batch-size", "N", "default 64");
         var optimizer = OptimizerOption();
@@ -86,7 +87,7 @@ internal static class TrainCommand
         command.SetAction(r => Run(
             new Options
             {
-                Model = r.GetValue(model) ?? "lenet5", Data = r.GetValue(data)!, Optimizer = r.GetValue(optimizer)!,
+                Model = r.GetValue(model) ?? (r.GetValue(data)!.StartsWith("images:", StringComparison.Ordinal) ? TrainImages.DefaultModel : "lenet5"), Data = r.GetValue(data)!, Optimizer = r.GetValue(optimizer)!,
                 Epochs = r.GetValue(epochs), TrainSize = r.GetValue(trainSize), TestSize = r.GetValue(testSize),
                 BatchSize = r.GetValue(batch) ?? 64, Threads = r.GetValue(threads) ?? TrainDistributed.DefaultThreads(), Lr = r.GetValue(lr),
                 DivergenceFactor = r.GetValue(divergence) ?? 1e3, DetectAnomaly = r.GetValue(anomaly), Seed = r.GetValue(seed) ?? 0,
@@ -167,9 +168,8 @@ internal static class TrainCommand
         int epochs = o.Epochs ?? (o.Data.Split(':')[0] == "synthetic" ? 3 : 10);
 
         Generator.Default.ManualSeed(o.Seed);
-        var (model, inputSize) = CreateModel(o);
+        var (model, train, test, description) = ModelAndData(o);
         model = o.Distributed ? SyncBatchNorm.ConvertSyncBatchNorm(model) : model;
-        var (train, test, description) = LoadData(o, inputSize);
         bool main = !o.Distributed || Distributed.IsMainProcess;
         var optimizer = CreateOptimizer(o.Optimizer, model.Parameters(), o.Lr);
         var trainLoader = o.Distributed ? TrainDistributed.Loader(train, o.BatchSize, new Generator(o.Seed + 1))
@@ -389,6 +389,21 @@ internal static class TrainCommand
     private static string Describe(Optimizer opt) => string.Create(CultureInfo.InvariantCulture,
         $"{opt.GetType().Name} lr {opt.ParamGroups[0].Lr}") + (opt is SGD ? string.Create(CultureInfo.InvariantCulture, $" momentum {opt.ParamGroups[0]["momentum"]}") : "");
 
+    /// <summary>The model and the data; for images:DIR the data first, since the model is built for the images' shape and classes.</summary>
+    private static (Module Model, TensorDataset Train, TensorDataset Test, string Description) ModelAndData(Options o)
+    {
+        if (o.Data.StartsWith("images:", StringComparison.Ordinal))
+        {
+            var (train, test, description, classes) = TrainImages.Load(o.Data["images:".Length..], o.Seed);
+            train = o.TrainSize is int n && n < train.Count ? train.Slice(0, n) : train;
+            return (TrainImages.Model(o.Model, new Shape(train.Inputs.Shape.ToArray()[1..]), classes, o.Seed), train, test, description);
+        }
+
+        var (model, inputSize) = CreateModel(o);
+        var (tr, te, d) = LoadData(o, inputSize);
+        return (model, tr, te, d);
+    }
+
     /// <summary>A built-in model (initialised from the seed) or one built from a model file (initialised from the default generator, seeded).</summary>
     private static (Module Model, int InputSize) CreateModel(Options o)
     {
@@ -466,7 +481,7 @@ internal static class TrainCommand
             case "text":
                 throw new ArgumentException($"--data {o.Data}: text trains the {GptTraining.ModelName} model only (--model {GptTraining.ModelName})");
             default:
-                throw new ArgumentException($"unknown --data '{o.Data}' (synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE)");
+                throw new ArgumentException($"unknown --data '{o.Data}' (synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE, images:DIR)");
         }
 
         if (o.TrainSize is int limit && kind != "synthetic" && limit < train.Count)
@@ -531,16 +546,16 @@ internal static class TrainCommand
         return null;
     }
 
-    /// <summary>A data spec: synthetic, mnist:DIR, fashion-mnist:DIR or csv:FILE (whether DIR or FILE is there is found when it is read).</summary>
+    /// <summary>A data spec: synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE or images:DIR (whether DIR or FILE is there is found when it is read).</summary>
     private static string DataSpec(System.CommandLine.Parsing.ArgumentResult r)
     {
         string s = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
         int colon = s.IndexOf(':', StringComparison.Ordinal);
         string kind = colon > 0 ? s[..colon] : s;
-        bool ok = colon < 0 ? s == "synthetic" : kind is "mnist" or "fashion-mnist" or "csv" or "text" && colon < s.Length - 1;
+        bool ok = colon < 0 ? s == "synthetic" : kind is "mnist" or "fashion-mnist" or "csv" or "images" or "text" && colon < s.Length - 1;
         if (!ok)
         {
-            r.AddError($"--data must be synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE or text:FILE, got '{s}'");
+            r.AddError($"--data must be synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE, images:DIR or text:FILE, got '{s}'");
         }
 
         return s;

@@ -139,3 +139,62 @@ public sealed class RandomHorizontalFlip(double p = 0.5) : Transform
         return new Tensor(result, x.DType, x.Shape);
     }
 }
+
+/// <summary>
+/// Resizes each image to <c>height</c>×<c>width</c> by bilinear interpolation: torchvision's
+/// <c>Resize((height, width), antialias=False)</c>, which is <c>F.interpolate(x, size, mode="bilinear",
+/// align_corners=False)</c>. (torchvision's default <c>antialias=True</c> differs when shrinking: it averages
+/// over the source pixels an output pixel covers.)
+/// </summary>
+/// <remarks>
+/// Separable: y = A_H · x · A_Wᵀ. Row i of A (out × in) reads source s = max((i + 0.5)·in/out − 0.5, 0) and puts
+/// weight 1 − λ on floor(s) and λ = s − floor(s) on min(floor(s) + 1, in − 1) (PyTorch's
+/// <c>area_pixel_compute_source_index</c>).
+/// </remarks>
+public sealed class Resize : Transform
+{
+    /// <summary>Resizes to <paramref name="height"/>×<paramref name="width"/> (both at least 1).</summary>
+    public Resize(int height, int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        (Height, Width) = (height, width);
+    }
+
+    /// <summary>The output height.</summary>
+    public int Height { get; }
+
+    /// <summary>The output width.</summary>
+    public int Width { get; }
+
+    /// <inheritdoc/>
+    public override Tensor Apply(Tensor batch, Generator generator)
+    {
+        using var _ = GradMode.NoGrad();
+        var x = Images(batch, "Resize");
+        int h = x.Shape[2], w = x.Shape[3];
+        if (h == Height && w == Width)
+        {
+            return x;
+        }
+
+        return Weights(Height, h, x.DType).MatMul(x).MatMul(Weights(Width, w, x.DType).MT);
+    }
+
+    /// <summary>The (out × in) interpolation matrix of one dimension.</summary>
+    private static Tensor Weights(int outSize, int inSize, DType dtype)
+    {
+        var a = new double[outSize * inSize];
+        double scale = (double)inSize / outSize;
+        for (int i = 0; i < outSize; i++)
+        {
+            double s = Math.Max(((i + 0.5) * scale) - 0.5, 0);
+            int lo = Math.Min((int)s, inSize - 1), hi = Math.Min(lo + 1, inSize - 1);
+            double lambda = s - lo;
+            a[(i * inSize) + lo] += 1 - lambda;
+            a[(i * inSize) + hi] += lambda;
+        }
+
+        return Tensor.FromArray(a, new Shape(outSize, inSize)).To(dtype);
+    }
+}

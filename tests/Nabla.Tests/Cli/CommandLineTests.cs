@@ -107,7 +107,7 @@ public class CommandLineTests
     {
         { ["frobnicate"], "unknown command 'frobnicate'" },
         { ["--frobnicate"], "unknown option '--frobnicate'" },
-        { ["train", "--data", "foo"], "--data must be synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE or text:FILE, got 'foo'" },
+        { ["train", "--data", "foo"], "--data must be synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE, images:DIR or text:FILE, got 'foo'" },
         { ["train", "--data=csv:"], "--data must be synthetic" },
         { ["train", "--epochs", "abc"], "--epochs must be a whole number of at least 1, got 'abc'" },
         { ["train", "--epochs=abc"], "--epochs must be a whole number of at least 1, got 'abc'" },
