@@ -37,7 +37,7 @@ public static partial class OnnxEmitters
         return g.Node("ConvTranspose", inputs,
             ("kernel_shape", new[] { k.Kernel.H, k.Kernel.W }), ("strides", new[] { k.Stride.H, k.Stride.W }),
             ("pads", new[] { k.Padding.H, k.Padding.W, k.Padding.H, k.Padding.W }), ("dilations", new[] { k.Dilation.H, k.Dilation.W }),
-            ("output_padding", new[] { c.OutputPadding, c.OutputPadding }), ("group", c.Groups));
+            ("output_padding", new[] { c.OutputPadding.H, c.OutputPadding.W }), ("group", c.Groups));
     }
 
     /// <summary>
