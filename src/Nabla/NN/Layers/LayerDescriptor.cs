@@ -180,7 +180,7 @@ public abstract class LayerDescriptor
     }
 
     /// <summary>The per-sample part of a batched shape, for messages.</summary>
-    protected static Shape PerSample(Shape batched) => new(batched.ToArray()[1..]);
+    protected internal static Shape PerSample(Shape batched) => new(batched.ToArray()[1..]);
 
     /// <summary>A spec of this type from (name, value) pairs, leaving out nulls and values equal to their defaults.</summary>
     public LayerSpec SpecOf(params (string Name, object? Value)[] args)

@@ -21,7 +21,7 @@ internal static class ConvRules
         int inC = s.Int("inChannels"), outC = s.Int("outChannels"), groups = s.Int("groups");
         if (x[1] != inC)
         {
-            throw new ModelShapeException($"expects {inC} input channels but its input has shape {PerSample(x)} ({x[1]} channels)");
+            throw new ModelShapeException($"expects {inC} input channels but its input has shape {LayerDescriptor.PerSample(x)} ({x[1]} channels)");
         }
 
         if (groups < 1 || inC % groups != 0 || outC % groups != 0)
@@ -35,7 +35,7 @@ internal static class ConvRules
     {
         if (x.Rank != (two ? 4 : 3))
         {
-            throw new ModelShapeException($"expects input of shape {(two ? "(C, H, W)" : "(C, L)")} but its input has shape {PerSample(x)}");
+            throw new ModelShapeException($"expects input of shape {(two ? "(C, H, W)" : "(C, L)")} but its input has shape {LayerDescriptor.PerSample(x)}");
         }
 
         CheckChannels(s, x);
@@ -61,7 +61,7 @@ internal static class ConvRules
         {
             string kernel = two ? $"{k.H}x{k.W}" : $"{k.W}";
             throw new ModelShapeException(
-                $"the {kernel} kernel (padding {(two ? $"{p.Item1}x{p.Item2}" : $"{p.Item2}")}, dilation {(two ? $"{d.H}x{d.W}" : $"{d.W}")}) is larger than its input {PerSample(x)}: the output would be {(two ? $"[{outC}, {h}, {w}]" : $"[{outC}, {w}]")}");
+                $"the {kernel} kernel (padding {(two ? $"{p.Item1}x{p.Item2}" : $"{p.Item2}")}, dilation {(two ? $"{d.H}x{d.W}" : $"{d.W}")}) is larger than its input {LayerDescriptor.PerSample(x)}: the output would be {(two ? $"[{outC}, {h}, {w}]" : $"[{outC}, {w}]")}");
         }
 
         var outShape = two ? new Shape(x[0], outC, h, w) : new Shape(x[0], outC, w);
@@ -76,8 +76,6 @@ internal static class ConvRules
     }
 
     public static string Text((int H, int W) p) => p.H == p.W ? p.H.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{p.H}x{p.W}";
-
-    private static Shape PerSample(Shape batched) => new(batched.ToArray()[1..]);
 }
 
 /// <summary><c>nn.Conv2d</c>.</summary>
@@ -186,7 +184,7 @@ public sealed class ConvTranspose2dDescriptor() : LayerDescriptor<ConvTranspose2
         var outShape = new Shape(x[0], outC, h, w);
         if (h <= 0 || w <= 0)
         {
-            throw new ModelShapeException($"padding {ConvRules.Text(p)} is too large for its input {PerSample(x)}: the output would be {PerSample(outShape)}");
+            throw new ModelShapeException($"padding {ConvRules.Text(p)} is too large for its input {LayerDescriptor.PerSample(x)}: the output would be {LayerDescriptor.PerSample(outShape)}");
         }
 
         long perInput = (long)(outC / groups) * k.H * k.W;
@@ -239,7 +237,7 @@ public sealed class ConvTranspose1dDescriptor() : LayerDescriptor<ConvTranspose1
         var outShape = new Shape(x[0], outC, l);
         if (l <= 0)
         {
-            throw new ModelShapeException($"padding {p} is too large for its input {PerSample(x)}: the output would be {PerSample(outShape)}");
+            throw new ModelShapeException($"padding {p} is too large for its input {LayerDescriptor.PerSample(x)}: the output would be {LayerDescriptor.PerSample(outShape)}");
         }
 
         long perInput = (long)(outC / groups) * k;

@@ -21,7 +21,7 @@ internal static class PoolRules
     {
         if (x.Rank != (two ? 4 : 3))
         {
-            throw new ModelShapeException($"expects input of shape {(two ? "(C, H, W)" : "(C, L)")} but its input has shape {PerSample(x)}");
+            throw new ModelShapeException($"expects input of shape {(two ? "(C, H, W)" : "(C, L)")} but its input has shape {LayerDescriptor.PerSample(x)}");
         }
 
         var (k, st, p, d) = Geometry(s, two, max);
@@ -31,7 +31,7 @@ internal static class PoolRules
         int w = SpatialGeometry.OutSize(x[-1], k.W, st.Item2, p.W, d.Item2, ceil);
         if (h <= 0 || w <= 0)
         {
-            throw new ModelShapeException($"the {(two ? $"{k.H}x{k.W}" : $"{k.W}")} window is larger than its input {PerSample(x)}");
+            throw new ModelShapeException($"the {(two ? $"{k.H}x{k.W}" : $"{k.W}")} window is larger than its input {LayerDescriptor.PerSample(x)}");
         }
 
         var shape = two ? x.With(2, h).With(3, w) : x.With(2, w);
@@ -85,8 +85,6 @@ internal static class PoolRules
 
         return d.SpecOf([.. args, .. extra]);
     }
-
-    public static Shape PerSample(Shape batched) => new(batched.ToArray()[1..]);
 }
 
 /// <summary><c>nn.MaxPool2d</c>.</summary>
@@ -200,7 +198,7 @@ internal static class AdaptiveRules
     {
         if (x.Rank != (two ? 4 : 3))
         {
-            throw new ModelShapeException($"expects input of shape {(two ? "(C, H, W)" : "(C, L)")} but its input has shape {PoolRules.PerSample(x)}");
+            throw new ModelShapeException($"expects input of shape {(two ? "(C, H, W)" : "(C, L)")} but its input has shape {LayerDescriptor.PerSample(x)}");
         }
 
         var o = s.Pair("outputSize");
