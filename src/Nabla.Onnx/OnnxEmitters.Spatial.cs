@@ -29,15 +29,22 @@ public static partial class OnnxEmitters
             ("group", groups));
     }
 
-    private static string ConvTranspose2d(Module m, OnnxGraph g, string x)
+    /// <summary>ConvTranspose: stride, padding, output padding, dilation, groups; a 1-D one on (N, C, L) with 1-D attributes.</summary>
+    private static string ConvTranspose(Module m, OnnxGraph g, string x)
     {
-        var c = (ConvTranspose2d)m;
+        var c = (ConvBase)m;
+        var (groups, outputPadding, oneD) = m switch
+        {
+            ConvTranspose2d t => (t.Groups, t.OutputPadding, false),
+            ConvTranspose1d t => (t.Groups, (H: 0, W: t.OutputPadding), true),
+            _ => throw g.Refuse(m, "not a transposed convolution"),
+        };
         var k = c.Geometry;
+        int[] Pair((int H, int W) p) => oneD ? [p.W] : [p.H, p.W];
         string[] inputs = c.Bias is null ? [x, g.Initializer("weight", c.Weight)] : [x, g.Initializer("weight", c.Weight), g.Initializer("bias", c.Bias)];
         return g.Node("ConvTranspose", inputs,
-            ("kernel_shape", new[] { k.Kernel.H, k.Kernel.W }), ("strides", new[] { k.Stride.H, k.Stride.W }),
-            ("pads", new[] { k.Padding.H, k.Padding.W, k.Padding.H, k.Padding.W }), ("dilations", new[] { k.Dilation.H, k.Dilation.W }),
-            ("output_padding", new[] { c.OutputPadding.H, c.OutputPadding.W }), ("group", c.Groups));
+            ("kernel_shape", Pair(k.Kernel)), ("strides", Pair(k.Stride)), ("pads", (int[])[.. Pair(k.Padding), .. Pair(k.Padding)]),
+            ("dilations", Pair(k.Dilation)), ("output_padding", Pair(outputPadding)), ("group", groups));
     }
 
     /// <summary>

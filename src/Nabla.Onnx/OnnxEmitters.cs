@@ -20,10 +20,24 @@ public static partial class OnnxEmitters
         [typeof(Bottleneck)] = Bottleneck,
         [typeof(InceptionV1)] = InceptionV1,
 
+        // torchvision's zoo blocks (OnnxEmitters.Zoo.cs); Inception is InceptionV1's concatenation of its branches.
+        [typeof(BasicConv2d)] = BasicConv2d,
+        [typeof(Inception)] = InceptionV1,
+        [typeof(Fire)] = Fire,
+        [typeof(InvertedResidual)] = InvertedResidual,
+        [typeof(DenseBlock)] = DenseBlock,
+
+        // Transformer encoder and positional encodings (OnnxEmitters.Transformer.cs).
+        [typeof(TransformerEncoderLayer)] = TransformerEncoderLayer,
+        [typeof(TransformerEncoder)] = TransformerEncoder,
+        [typeof(PositionalEncoding)] = PositionalEncoding,
+        [typeof(LearnedPositionalEmbedding)] = LearnedPositionalEmbedding,
+
         // Convolution, pooling, padding, resizing (OnnxEmitters.Spatial.cs).
         [typeof(Conv1d)] = Conv,
         [typeof(Conv2d)] = Conv,
-        [typeof(ConvTranspose2d)] = ConvTranspose2d,
+        [typeof(ConvTranspose1d)] = ConvTranspose,
+        [typeof(ConvTranspose2d)] = ConvTranspose,
         [typeof(MaxPool1d)] = MaxPool,
         [typeof(MaxPool2d)] = MaxPool,
         [typeof(AvgPool1d)] = AvgPool,
@@ -42,6 +56,13 @@ public static partial class OnnxEmitters
         [typeof(LayerNorm)] = LayerNorm,
         [typeof(GroupNorm)] = GroupNorm,
 
+        // More normalisation and rearrangement (OnnxEmitters.Normalization.cs).
+        [typeof(InstanceNorm1d)] = InstanceNorm,
+        [typeof(InstanceNorm2d)] = InstanceNorm,
+        [typeof(LocalResponseNorm)] = LocalResponseNorm,
+        [typeof(PixelShuffle)] = PixelShuffle,
+        [typeof(PixelUnshuffle)] = PixelUnshuffle,
+
         // Recurrent layers as ONNX's RNN, LSTM and GRU (OnnxEmitters.Recurrent.cs).
         [typeof(RNN)] = Recurrent,
         [typeof(LSTM)] = Recurrent,
@@ -57,10 +78,27 @@ public static partial class OnnxEmitters
         [typeof(Softmax)] = (m, g, x) => g.Node("Softmax", x, ("axis", ((Softmax)m).Dim)),
         [typeof(LogSoftmax)] = (m, g, x) => g.Node("LogSoftmax", x, ("axis", ((LogSoftmax)m).Dim)),
 
+        // The later activations (OnnxEmitters.Activations.cs).
+        [typeof(ReLU6)] = (_, g, x) => Clip(g, x, 0, 6),
+        [typeof(Hardtanh)] = (m, g, x) => Clip(g, x, ((Hardtanh)m).MinVal, ((Hardtanh)m).MaxVal),
+        [typeof(Hardsigmoid)] = Hardsigmoid,
+        [typeof(Hardswish)] = (_, g, x) => g.Node("HardSwish", x),
+        [typeof(SiLU)] = Silu,
+        [typeof(Mish)] = Mish,
+        [typeof(SELU)] = Selu,
+        [typeof(CELU)] = (m, g, x) => g.Node("Celu", x, ("alpha", (float)((CELU)m).Alpha)),
+        [typeof(Softplus)] = Softplus,
+        [typeof(Softsign)] = (_, g, x) => g.Node("Softsign", x),
+        [typeof(PReLU)] = Prelu,
+        [typeof(LogSigmoid)] = LogSigmoid,
+        [typeof(Threshold)] = Threshold,
+
         // The identity at evaluation: no node.
         [typeof(Identity)] = (_, _, x) => x,
         [typeof(Dropout)] = (_, _, x) => x,
         [typeof(Dropout2d)] = (_, _, x) => x,
+        [typeof(Dropout1d)] = (_, _, x) => x,
+        [typeof(AlphaDropout)] = (_, _, x) => x,
 
         // Shapes.
         [typeof(Flatten)] = Flatten,

@@ -13,8 +13,11 @@ internal static class OnnxParity
     /// <summary>The tolerance: |ORT − Nabla| ≤ 1e-5 (float32) for outputs of magnitude up to 1, relative beyond.</summary>
     public const double Tolerance = 1e-5;
 
-    /// <summary>Exports <paramref name="model"/> and checks ORT against Nabla at each batch size; returns the largest difference seen.</summary>
-    public static double AssertMatches(Module model, Shape perSample, int[]? batches = null, int vocabulary = 0, OnnxExportOptions? options = null)
+    /// <summary>
+    /// Exports <paramref name="model"/> and checks ORT against Nabla at each batch size, on standard normal inputs times
+    /// <paramref name="inputScale"/> (or token ids below <paramref name="vocabulary"/>); returns the largest difference seen.
+    /// </summary>
+    public static double AssertMatches(Module model, Shape perSample, int[]? batches = null, int vocabulary = 0, OnnxExportOptions? options = null, double inputScale = 1)
     {
         model.Eval();
         byte[] onnx = OnnxExport.ToBytes(model, perSample, options);
@@ -26,7 +29,7 @@ internal static class OnnxParity
             var shape = new Shape([batch, .. perSample.ToArray()]);
             var gen = new Generator(batch * 7919);
             var x = vocabulary > 0 ? Tensor.FromArray(Tensor.Uniform(shape, 0, vocabulary - 0.01, gen).ToDoubleArray().Select(v => (long)v).ToArray(), shape)
-                : Tensor.Randn(shape, gen);
+                : Tensor.Randn(shape, gen) * inputScale;
             Tensor expected;
             using (GradMode.NoGrad())
             {
@@ -57,7 +60,10 @@ internal static class OnnxParity
         return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[0].GetTensorTypeAndShape().Shape);
     }
 
-    /// <summary>Gives batch-norm statistics and the normalisation layers' affine parameters values away from their defaults.</summary>
+    /// <summary>
+    /// Gives batch-norm and instance-norm statistics, the normalisation layers' affine parameters, PReLU slopes and the
+    /// attention's input-projection bias values away from their defaults (ones, zeros, one constant).
+    /// </summary>
     public static T Perturb<T>(T model, long seed = 1) where T : Module
     {
         var gen = new Generator(seed);
@@ -65,13 +71,18 @@ internal static class OnnxParity
         {
             foreach (var (_, m) in model.NamedModules())
             {
-                if (m is not (BatchNormBase or LayerNorm or GroupNorm))
+                if (m is not (BatchNormBase or LayerNorm or GroupNorm or InstanceNormBase or PReLU or MultiheadAttention))
                 {
                     continue;
                 }
 
                 foreach (var (name, t) in m.NamedParameters(false).Concat(m.NamedBuffers(false)).Where(t => t.Item2.DType == DType.Float32))
                 {
+                    if (m is MultiheadAttention && name != "in_proj_bias")
+                    {
+                        continue; // its projection weights are already random
+                    }
+
                     bool scale = name is "weight" or "running_var";
                     t.CopyInPlace(scale ? Tensor.Uniform(t.Shape, 0.5, 1.5, gen) : Tensor.Randn(t.Shape, gen) * 0.2);
                 }
