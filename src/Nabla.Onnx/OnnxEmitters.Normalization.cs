@@ -15,7 +15,13 @@ public static partial class OnnxEmitters
     {
         var n = (InstanceNormBase)m;
         int c = n.NumFeatures, spatial = m is InstanceNorm1d ? 1 : 2;
-        bool unbatched = g.ShapeOf(x).Count == spatial + 1;
+        var s = g.ShapeOf(x);
+        bool unbatched = s.Count == spatial + 1;
+        if (s[unbatched ? 0 : 1] < 0)
+        {
+            throw g.Refuse(m, $"its channels would be the batch dimension (input {OnnxGraph.Format(s)}, {c} channels expected)");
+        }
+
         string v = unbatched ? g.Node("Unsqueeze", [x, g.Int64s("axes", 0)]) : x;
         string scale = n.Weight is null ? g.Initializer("ones", Filled(c, 1), c) : g.Initializer("weight", n.Weight);
         string shift = n.Bias is null ? g.Initializer("zeros", new float[c], c) : g.Initializer("bias", n.Bias);

@@ -87,6 +87,7 @@ public class OnnxExportTests
         { "the model itself", () => new Custom(), [4], "Custom at '(the model)'" },
         { "a flatten over the batch", () => new Sequential(new Linear(4, 4, generator: new Generator(1)), new Flatten(0)), [4], "Flatten at '1': its output dimension 0 depends on the batch size" },
         { "a divisor with ceil mode", () => new AvgPool2d(3, 2, ceilMode: true, divisorOverride: 2), [1, 6, 6], "AvgPool2d at '(the model)': divisorOverride with ceilMode" },
+        { "an instance norm whose channels are the batch", () => new InstanceNorm1d(4), [7], "InstanceNorm1d at '(the model)': its channels would be the batch dimension" },
         { "float64 weights", () => new Sequential(new Linear(2, 2, generator: new Generator(1))).To(DType.Float64), [2], "'0.weight' is Float64" },
     };
 
