@@ -50,7 +50,8 @@ public static partial class OnnxEmitters
 
     /// <summary>
     /// PReLU: ONNX's PRelu, whose slope broadcasts from the right: one slope as a 1-element vector, or C slopes (one per
-    /// channel, dimension 1) stored as (C, 1, …, 1) for the input's rank (the parameter keeps its key with that shape).
+    /// channel, dimension 1) reshaped by a node to (C, 1, …, 1) for the input's rank (the initializer keeps the
+    /// parameter's key and shape).
     /// </summary>
     private static string Prelu(Module m, OnnxGraph g, string x)
     {
@@ -66,7 +67,7 @@ public static partial class OnnxEmitters
             throw g.Refuse(m, $"{p.NumParameters} slopes need an input (N, C, …), got {OnnxGraph.Format(g.ShapeOf(x))}");
         }
 
-        int[] dims = [p.NumParameters, .. Enumerable.Repeat(1, rank - 2)];
-        return g.Node("PRelu", [x, g.Initializer("weight", p.Weight.ToFloatArray(), dims)]);
+        long[] dims = [p.NumParameters, .. Enumerable.Repeat(1L, rank - 2)];
+        return g.Node("PRelu", [x, g.Node("Reshape", [g.Initializer("weight", p.Weight), g.Int64s("shape", dims)])]);
     }
 }
