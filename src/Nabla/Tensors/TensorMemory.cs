@@ -24,6 +24,11 @@ namespace Nabla;
 /// last collection (plus a slack), a rent runs one full, non-compacting collection and waits for the
 /// finalizers, instead of taking new memory.
 /// </para>
+/// <para>
+/// Idle memory is bounded twice: by <see cref="MaxIdleBytes"/>, and at every generation-2 collection the arrays
+/// of a size that no rent asked for since the previous one are left to the GC (the validation batch's sizes
+/// come back once per epoch; a model trained and dropped leaves nothing behind).
+/// </para>
 /// </remarks>
 public static class TensorMemory
 {
@@ -34,7 +39,7 @@ public static class TensorMemory
     private const long MinSlackBytes = 64L << 20;
 
     private static readonly object Gate = new();
-    private static readonly Dictionary<(Type Type, int Length), Stack<Array>> Idle = [];
+    private static readonly Dictionary<(Type Type, int Length), Bucket> Idle = [];
     private static readonly ConditionalWeakTable<Array, Sentinel> Sentinels = [];
     private static readonly bool Poison = Environment.GetEnvironmentVariable("NABLA_TENSOR_POOL_POISON") == "1";
     private static long idleBytes;
@@ -43,6 +48,8 @@ public static class TensorMemory
     private static int finalizerThread = -1;
     private static long reused;
     private static int collections;
+
+    static TensorMemory() => _ = new Ticker();
 
     /// <summary>
     /// Whether large tensors' arrays are recycled (default true; the environment variable
@@ -99,7 +106,9 @@ public static class TensorMemory
     {
         lock (Gate)
         {
-            if (!Idle.TryGetValue((typeof(T), length), out var stack) || stack.Count == 0)
+            var bucket = BucketOf(typeof(T), length);
+            bucket.Used = true; // rented since the last trim, from the pool or (a miss) fresh
+            if (bucket.Arrays.Count == 0)
             {
                 return null;
             }
@@ -107,7 +116,7 @@ public static class TensorMemory
             idleBytes -= bytes;
             outstandingBytes += bytes;
             reused++;
-            return (T[])stack.Pop();
+            return (T[])bucket.Arrays.Pop();
         }
     }
 
@@ -140,15 +149,48 @@ public static class TensorMemory
                 return false;
             }
 
-            var key = (array.GetType().GetElementType()!, array.Length);
-            if (!Idle.TryGetValue(key, out var stack))
-            {
-                Idle[key] = stack = new Stack<Array>();
-            }
-
-            stack.Push(array);
+            BucketOf(array.GetType().GetElementType()!, array.Length).Arrays.Push(array);
             idleBytes += bytes;
             return true;
+        }
+    }
+
+    private static Bucket BucketOf(Type type, int length)
+    {
+        if (!Idle.TryGetValue((type, length), out var bucket))
+        {
+            Idle[(type, length)] = bucket = new Bucket();
+        }
+
+        return bucket;
+    }
+
+    /// <summary>Leaves to the GC the idle arrays of every size not rented since the last trim (all of them when asked).</summary>
+    internal static void Trim(bool all = false)
+    {
+        lock (Gate)
+        {
+            foreach (var (key, bucket) in Idle.ToArray())
+            {
+                if (bucket.Used && !all)
+                {
+                    bucket.Used = false;
+                    continue;
+                }
+
+                Idle.Remove(key);
+                foreach (var array in bucket.Arrays)
+                {
+                    // Unhooked from its sentinel, the array is an ordinary one: nothing returns it when it dies.
+                    if (Sentinels.TryGetValue(array, out var sentinel))
+                    {
+                        sentinel.Retire();
+                        Sentinels.Remove(array);
+                    }
+
+                    idleBytes -= (long)array.Length * (array is float[] ? sizeof(float) : sizeof(long));
+                }
+            }
         }
     }
 
@@ -163,12 +205,39 @@ public static class TensorMemory
         }
     }
 
+    private sealed class Bucket
+    {
+        public Stack<Array> Arrays { get; } = new();
+
+        public bool Used { get; set; }
+    }
+
+    /// <summary>Finalized at every collection of its generation (2, once promoted): trims the pool, then lives on.</summary>
+    private sealed class Ticker
+    {
+        ~Ticker()
+        {
+            if (Environment.HasShutdownStarted)
+            {
+                return;
+            }
+
+            Trim();
+            GC.ReRegisterForFinalize(this);
+        }
+    }
+
     /// <summary>Lives as long as its array (through <see cref="Sentinels"/>) and returns it when it dies.</summary>
     private sealed class Sentinel(Array array, long bytes)
     {
+        private volatile bool retired;
+
+        /// <summary>Returns nothing any more: the array leaves the pool for good.</summary>
+        public void Retire() => retired = true;
+
         ~Sentinel()
         {
-            if (!Return(array, bytes))
+            if (retired || !Return(array, bytes))
             {
                 return; // left to the GC: the array and this sentinel are collected together
             }

@@ -14,10 +14,12 @@ public class TensorMemoryTests
     private const int KeptLength = Length + 1;
     private const int OffLength = Length + 2;
     private const int ThreadsLength = Length + 3;
+    private const int TrimLength = Length + 4;
 
     [Fact]
     public void An_unreachable_array_is_reused_for_the_next_tensor_of_its_size()
     {
+        TensorMemory.Trim(all: true); // room below MaxIdleBytes, whatever the tests before left idle
         var old = DropTensor(Length);
         CollectFully();
         Assert.True(old.IsAlive, "the pool should have resurrected the array");
@@ -88,13 +90,25 @@ public class TensorMemoryTests
         Assert.True(TensorMemory.Reused > 0, "the workers' arrays should have been reused");
     }
 
+    [Fact]
+    public void Sizes_not_rented_since_the_last_trim_are_left_to_the_GC()
+    {
+        var old = DropTensor(TrimLength);
+        CollectFully();
+        Assert.True(old.IsAlive);
+        TensorMemory.Trim(); // the size was returned but not rented since the collection's own trim: dropped
+        CollectFully();      // the retired sentinel dies, its finalizer still holding the array
+        CollectFully();      // then the array
+        Assert.False(old.IsAlive, "a trimmed array should be collected, not pooled again");
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static WeakReference DropTensor(int length) => new(Tensor.Zeros([length]).Data, trackResurrection: true);
 
+    // One collection (more would let the pool's own trim at each collection drop a size not rented in between).
     private static void CollectFully()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        GC.Collect();
     }
 }
