@@ -26,8 +26,8 @@ namespace Nabla;
 /// </para>
 /// <para>
 /// Idle memory is bounded twice: by <see cref="MaxIdleBytes"/>, and at every generation-2 collection the arrays
-/// of a size that no rent asked for since the previous one are left to the GC (the validation batch's sizes
-/// come back once per epoch; a model trained and dropped leaves nothing behind).
+/// of a size that no rent asked for in the last 10 seconds are left to the GC (a model trained and dropped leaves
+/// nothing behind; a training step rents its sizes many times a second).
 /// </para>
 /// </remarks>
 public static class TensorMemory
@@ -35,8 +35,12 @@ public static class TensorMemory
     /// <summary>Arrays shorter than this come from the GC directly (its small-object heap reuses them well).</summary>
     public const int MinPooledElements = 1 << 15;
 
-    // Fresh bytes handed out between two forced collections: at least this, or half the live bytes.
-    private const long MinSlackBytes = 64L << 20;
+    // Bytes handed out between two forced collections: at least this, or the bytes alive after the last one. A
+    // forced collection costs a few milliseconds; this makes it one per two ResNet-8 steps or fewer.
+    private const long MinSlackBytes = 128L << 20;
+
+    // A size not rented for this long is trimmed at the next generation-2 collection.
+    private const long TrimAfterMilliseconds = 10_000;
 
     private static readonly object Gate = new();
     private static readonly Dictionary<(Type Type, int Length), Bucket> Idle = [];
@@ -107,7 +111,7 @@ public static class TensorMemory
         lock (Gate)
         {
             var bucket = BucketOf(typeof(T), length);
-            bucket.Used = true; // rented since the last trim, from the pool or (a miss) fresh
+            bucket.LastRent = Environment.TickCount64; // from the pool or (a miss) fresh
             if (bucket.Arrays.Count == 0)
             {
                 return null;
@@ -125,7 +129,7 @@ public static class TensorMemory
     private static bool ShouldCollect()
     {
         long live = Interlocked.Read(ref liveAfterCollect);
-        return Interlocked.Read(ref outstandingBytes) - live >= Math.Max(MinSlackBytes, live / 2)
+        return Interlocked.Read(ref outstandingBytes) - live >= Math.Max(MinSlackBytes, live)
             && Environment.CurrentManagedThreadId != Volatile.Read(ref finalizerThread);
     }
 
@@ -165,16 +169,16 @@ public static class TensorMemory
         return bucket;
     }
 
-    /// <summary>Leaves to the GC the idle arrays of every size not rented since the last trim (all of them when asked).</summary>
-    internal static void Trim(bool all = false)
+    /// <summary>Leaves to the GC the idle arrays of every size not rented for <paramref name="idleMilliseconds"/>.</summary>
+    internal static void Trim(long idleMilliseconds = TrimAfterMilliseconds)
     {
+        long now = Environment.TickCount64;
         lock (Gate)
         {
             foreach (var (key, bucket) in Idle.ToArray())
             {
-                if (bucket.Used && !all)
+                if (now - bucket.LastRent < idleMilliseconds)
                 {
-                    bucket.Used = false;
                     continue;
                 }
 
@@ -209,7 +213,7 @@ public static class TensorMemory
     {
         public Stack<Array> Arrays { get; } = new();
 
-        public bool Used { get; set; }
+        public long LastRent { get; set; } = Environment.TickCount64;
     }
 
     /// <summary>Finalized at every collection of its generation (2, once promoted): trims the pool, then lives on.</summary>
