@@ -9,11 +9,23 @@ namespace Nabla.Tests.Attention;
 /// one head): bytes allocated by the forward and by the first-order backward, fused kernel against the naive composite
 /// (q·kᵀ, softmax, ·v in primitive ops, which holds L×S matrices of 16 MiB each). Allocated bytes bound the peak from
 /// above: everything the call needs at once is among them. The counter is process-wide, so these tests run alone
-/// (<see cref="GlobalStateCollection"/>): allocations of tests running beside them would count too.
+/// (<see cref="GlobalStateCollection"/>): allocations of tests running beside them would count too. The tensor memory
+/// pool is off while they run: arrays it recycles are not counted as allocated, and the tests measure what each form
+/// needs, not what the pool already holds.
 /// </summary>
 [Collection(GlobalStateCollection.Name)]
-public sealed class AttentionMemoryTests(ITestOutputHelper output)
+public sealed class AttentionMemoryTests : IDisposable
 {
+    private readonly ITestOutputHelper output;
+
+    public AttentionMemoryTests(ITestOutputHelper output)
+    {
+        this.output = output;
+        TensorMemory.Enabled = false;
+    }
+
+    public void Dispose() => TensorMemory.Enabled = true;
+
     [Fact]
     public void Fused_attention_allocates_a_fraction_of_the_naive_form()
     {
