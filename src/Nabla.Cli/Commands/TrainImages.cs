@@ -74,12 +74,9 @@ internal static class TrainImages
         switch (name)
         {
             case "mlp":
-                return new Sequential(new Flatten(), new Linear(c * h * w, 256, generator: g), new ReLU(), new Linear(256, classes, generator: g));
+                return BuiltinModels.Mlp(shape, classes, g);
             case "cnn" when h >= 4 && w >= 4:
-                return new Sequential(
-                    new Conv2d(c, 16, 3, padding: 1, generator: g), new ReLU(), new MaxPool2d(2),
-                    new Conv2d(16, 32, 3, padding: 1, generator: g), new ReLU(), new MaxPool2d(2), new Flatten(),
-                    new Linear(32 * (h / 4) * (w / 4), 64, generator: g), new ReLU(), new Linear(64, classes, generator: g));
+                return BuiltinModels.SmallCnn(shape, classes, g);
             case "lenet5" when (c, h, w) == (1, 32, 32):
                 return BuiltinModels.LeNet5(g, classes);
             case "cnn" or "lenet5":
