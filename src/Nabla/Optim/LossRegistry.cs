@@ -172,7 +172,7 @@ public static class LossRegistry
     private static string PyTorchName(LossEntry entry, string given) =>
         entry.Args.Select(a => a.Name).Concat(entry.TensorArgs).FirstOrDefault(n => n == given || DotNetName(n) == given) ?? given;
 
-    /// <summary>A loss of (input, target) with <c>reduction</c> last among its text options unless <paramref name="reduction"/> is false (it is then in <paramref name="args"/>).</summary>
+    /// <summary>A loss of (input, target); <c>reduction</c> (none, mean, sum) is appended to its options unless <paramref name="reduction"/> is false (KL divergence lists its own, with batchmean).</summary>
     private static LossEntry Two(string name, string functional, string dotNet, string summary, ArgSpec[] args, string[] tensors, bool classTarget,
         Func<RegistryArgs, IReadOnlyDictionary<string, Tensor>, Loss> create, bool reduction = true) =>
         new(name, functional, summary, Pair, reduction ? [.. args, ReductionArg] : args, tensors, classTarget, create, (l, x) => l.Forward(x[0], x[1]))
