@@ -13,10 +13,8 @@ namespace Nabla.Cli.Commands;
 /// </summary>
 internal static class SummaryCommand
 {
-    /// <summary>The built-in example models (examples/models/*.yaml, embedded in the tool).</summary>
-    public static IReadOnlyList<string> Builtins { get; } = [.. typeof(SummaryCommand).Assembly.GetManifestResourceNames()
-        .Where(n => n.StartsWith("models/", StringComparison.Ordinal) && n.EndsWith(".yaml", StringComparison.Ordinal))
-        .Select(n => n["models/".Length..^".yaml".Length]).Order(StringComparer.Ordinal)];
+    /// <summary>The built-in models (examples/models/*.yaml, embedded in the library: <see cref="BuiltinModelFiles"/>).</summary>
+    public static IReadOnlyList<string> Builtins => BuiltinModelFiles.Names;
 
     public const string Examples = """
         Examples:
@@ -119,22 +117,13 @@ internal static class SummaryCommand
             return ModelFile.Load(model);
         }
 
-        string name = Path.GetFileNameWithoutExtension(model).ToLowerInvariant().Replace("-", string.Empty, StringComparison.Ordinal);
-        using var stream = typeof(SummaryCommand).Assembly.GetManifestResourceStream($"models/{name}.yaml");
-        if (stream is null)
+        string name = BuiltinModelFiles.Normalize(Path.GetFileNameWithoutExtension(model));
+        if (!BuiltinModelFiles.Contains(name))
         {
             throw new FileNotFoundException($"no file '{model}' and no built-in model of that name{DidYouMean.Suggest(name, Builtins)} (built-in: {string.Join(", ", Builtins)})");
         }
 
-        using var reader = new StreamReader(stream);
-        try
-        {
-            return ModelFile.Parse(reader.ReadToEnd());
-        }
-        catch (YamlException e)
-        {
-            throw new YamlException($"built-in {name}", e);
-        }
+        return BuiltinModelFiles.Load(name);
     }
 
     private static ModelSummary Summarize(string model, Shape? input)

@@ -87,7 +87,7 @@ internal static class TrainCommand
         command.SetAction(r => Run(
             new Options
             {
-                Model = r.GetValue(model) ?? (r.GetValue(data)!.StartsWith("images:", StringComparison.Ordinal) ? TrainImages.DefaultModel : "lenet5"), Data = r.GetValue(data)!, Optimizer = r.GetValue(optimizer)!,
+                Model = r.GetValue(model) ?? (r.GetValue(data)!.StartsWith("images:", StringComparison.Ordinal) ? TrainingData.DefaultImageModel : "lenet5"), Data = r.GetValue(data)!, Optimizer = r.GetValue(optimizer)!,
                 Epochs = r.GetValue(epochs), TrainSize = r.GetValue(trainSize), TestSize = r.GetValue(testSize),
                 BatchSize = r.GetValue(batch) ?? 64, Threads = r.GetValue(threads) ?? TrainDistributed.DefaultThreads(), Lr = r.GetValue(lr),
                 DivergenceFactor = r.GetValue(divergence) ?? 1e3, DetectAnomaly = r.GetValue(anomaly), Seed = r.GetValue(seed) ?? 0,
@@ -165,18 +165,17 @@ internal static class TrainCommand
         }
 
         var total = Stopwatch.StartNew();
-        int epochs = o.Epochs ?? (o.Data.Split(':')[0] == "synthetic" ? 3 : 10);
-
+        var setup = Setup(o);
+        int epochs = setup.EpochCount;
         Generator.Default.ManualSeed(o.Seed);
-        var (model, train, test, description) = ModelAndData(o);
+        var (model, train, test, description) = setup.CreateModelAndData();
         model = o.Distributed ? SyncBatchNorm.ConvertSyncBatchNorm(model) : model;
         bool main = !o.Distributed || Distributed.IsMainProcess;
-        var optimizer = CreateOptimizer(o.Optimizer, model.Parameters(), o.Lr);
-        var trainLoader = o.Distributed ? TrainDistributed.Loader(train, o.BatchSize, new Generator(o.Seed + 1))
-            : new DataLoader(train, o.BatchSize, shuffle: true, generator: new Generator(o.Seed + 1));
-        var testLoader = new DataLoader(test, 500);
+        var optimizer = setup.CreateOptimizer(model.Parameters());
+        var trainLoader = o.Distributed ? TrainDistributed.Loader(train, o.BatchSize, new Generator(o.Seed + 1)) : setup.TrainLoader(train);
+        var testLoader = TrainingSetup.TestLoader(test);
         string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
-        var trainer = NewTrainer(o, model, optimizer, main ? ckpt : null, outDir, human, stdout);
+        var trainer = NewTrainer(o, new Trainer(model, optimizer, setup.CreateLoss()), main ? ckpt : null, outDir, human, stdout);
         string? resumed = Resume(o, trainer);
         using var ddp = o.Distributed ? TrainDistributed.Wrap(model, trainer) : null;
 
@@ -216,6 +215,15 @@ internal static class TrainCommand
         return 0;
     }
 
+    /// <summary>The choices as the library's <see cref="TrainingSetup"/>: the command adds processes, the run folder and the output.</summary>
+    private static TrainingSetup Setup(Options o) => o.Data.StartsWith("text:", StringComparison.Ordinal)
+        ? throw new ArgumentException($"--data {o.Data}: text trains the {GptTraining.ModelName} model only (--model {GptTraining.ModelName})")
+        : new TrainingSetup
+        {
+            Model = o.Model, Data = o.Data, Optimizer = o.Optimizer, Lr = o.Lr, Seed = o.Seed, Epochs = o.Epochs,
+            TrainSize = o.TrainSize, TestSize = o.TestSize, BatchSize = o.BatchSize,
+        };
+
     // gpt-tiny: --train-size = steps per epoch, --test-size = validation batches; AdamW whatever --optimizer says.
     private static int TrainGpt(Options o, string outDir, TextWriter human, TextWriter stderr)
     {
@@ -250,14 +258,14 @@ internal static class TrainCommand
         return path;
     }
 
-    /// <summary>The trainer with the run folder's callbacks: metrics CSV, checkpoint, and the --json lines.</summary>
+    /// <summary>The trainer with the output, the stop rules and the run folder's callbacks: metrics CSV, checkpoint, and the --json lines.</summary>
     /// <remarks>Without <paramref name="ckpt"/> (a distributed run's ranks but 0) the trainer writes nothing.</remarks>
-    private static Trainer NewTrainer(Options o, Module model, Optimizer optimizer, string? ckpt, string outDir, TextWriter human, TextWriter stdout)
+    private static Trainer NewTrainer(Options o, Trainer trainer, string? ckpt, string outDir, TextWriter human, TextWriter stdout)
     {
-        var trainer = new Trainer(model, optimizer)
-        {
-            Log = human, Progress = new ProgressBar(human), DivergenceFactor = o.DivergenceFactor, DetectAnomaly = o.DetectAnomaly,
-        };
+        trainer.Log = human;
+        trainer.Progress = new ProgressBar(human);
+        trainer.DivergenceFactor = o.DivergenceFactor;
+        trainer.DetectAnomaly = o.DetectAnomaly;
         if (ckpt is null)
         {
             return trainer;
@@ -368,70 +376,8 @@ internal static class TrainCommand
         return option;
     }
 
-    /// <summary>The optimizer from its spec; train's own defaults for SGD (momentum 0.9, lr 0.05), --lr over the spec's lr.</summary>
-    private static Optimizer CreateOptimizer(string spec, IEnumerable<Tensor> parameters, double? lr)
-    {
-        var (name, args) = RegistryArgs.ParseCall(spec);
-        if (OptimizerRegistry.Find(name).Name == "SGD")
-        {
-            args.TryAdd("momentum", "0.9");
-            args.TryAdd("lr", "0.05");
-        }
-
-        if (lr is double x)
-        {
-            args["lr"] = x.ToString("R", CultureInfo.InvariantCulture);
-        }
-
-        return OptimizerRegistry.Create(name, parameters, args);
-    }
-
     private static string Describe(Optimizer opt) => string.Create(CultureInfo.InvariantCulture,
         $"{opt.GetType().Name} lr {opt.ParamGroups[0].Lr}") + (opt is SGD ? string.Create(CultureInfo.InvariantCulture, $" momentum {opt.ParamGroups[0]["momentum"]}") : "");
-
-    /// <summary>The model and the data; for images:DIR the data first, since the model is built for the images' shape and classes.</summary>
-    private static (Module Model, TensorDataset Train, TensorDataset Test, string Description) ModelAndData(Options o)
-    {
-        if (o.Data.StartsWith("images:", StringComparison.Ordinal))
-        {
-            var (train, test, description, classes) = TrainImages.Load(o.Data["images:".Length..], o.Seed);
-            train = o.TrainSize is int n && n < train.Count ? train.Slice(0, n) : train;
-            return (TrainImages.Model(o.Model, new Shape(train.Inputs.Shape.ToArray()[1..]), classes, o.Seed), train, test, description);
-        }
-
-        var (model, inputSize) = CreateModel(o);
-        var (tr, te, d) = LoadData(o, inputSize);
-        return (model, tr, te, d);
-    }
-
-    /// <summary>A built-in model (initialised from the seed) or one built from a model file (initialised from the default generator, seeded).</summary>
-    private static (Module Model, int InputSize) CreateModel(Options o)
-    {
-        if (BuiltinModels.Names.Contains(o.Model))
-        {
-            return (BuiltinModels.Create(o.Model, new Generator(o.Seed)), BuiltinModels.InputSize(o.Model));
-        }
-
-        if (!File.Exists(o.Model))
-        {
-            throw new ArgumentException($"'{o.Model}' is neither a built-in model ({string.Join(", ", BuiltinModels.Names)}) nor a model file");
-        }
-
-        try
-        {
-            var def = ModelFile.Load(o.Model);
-            if (def.InputShape is not Shape s || s.Rank != 3 || s[0] != 1 || s[1] != s[2] || s[1] < 28)
-            {
-                throw new ArgumentException($"{o.Model}: the digits datasets need 'input: [1, N, N]' with N >= 28 (28, or 32 to pad), got {def.InputShape?.ToString() ?? "none"}");
-            }
-
-            return (def.Build(), s[1]);
-        }
-        catch (Exception e) when (e is InvalidFileException or ModelShapeException or NotSupportedException)
-        {
-            throw new ArgumentException($"{e.Message}", e);
-        }
-    }
 
     /// <summary>The analysis library's summary table, or a simple per-layer table if it cannot analyse the model.</summary>
     private static string Summarize(Module model, Shape perSample, string name)
@@ -446,86 +392,6 @@ internal static class TrainCommand
         {
             return RunReport.Summary(model, new Shape([1, .. perSample.ToArray()]));
         }
-    }
-
-    private static (TensorDataset Train, TensorDataset Test, string Description) LoadData(Options o, int size)
-    {
-        var (kind, arg) = o.Data.IndexOf(':', StringComparison.Ordinal) is int i and > 0 ? (o.Data[..i], o.Data[(i + 1)..]) : (o.Data, "");
-        TensorDataset train, test;
-        string description;
-        switch (kind)
-        {
-            case "synthetic":
-                int nTrain = o.TrainSize ?? 8000, nTest = o.TestSize ?? 2000;
-                train = SyntheticDigits.Generate(nTrain, o.Seed);
-                test = SyntheticDigits.Generate(nTest, o.Seed + 1_000_003);
-                description = $"synthetic digits ({nTrain} train, {nTest} test images)";
-                break;
-            case "mnist" or "fashion-mnist" when arg.Length > 0:
-                (train, test, description) = LoadIdx(kind, arg);
-                break;
-            case "csv" when arg.Length > 0:
-                var all = Csv.Load(arg);
-                double max = all.Inputs.Max().Item();
-                if (all.Inputs.Shape[1] != 784)
-                {
-                    throw new InvalidDataException($"{arg}: the built-in models need 784 pixel columns (28×28) after the label, the file has {all.Inputs.Shape[1]}");
-                }
-
-                var x = (max > 1 ? all.Inputs * (1.0 / 255) : all.Inputs).Reshape(-1, 1, 28, 28);
-                all = new TensorDataset(x, all.Targets);
-                int cut = all.Count * 4 / 5;
-                (train, test) = (all.Slice(0, cut), all.Slice(cut, all.Count - cut));
-                description = $"{arg} ({train.Count} train, {test.Count} test rows: first 80% / last 20%)";
-                break;
-            case "text":
-                throw new ArgumentException($"--data {o.Data}: text trains the {GptTraining.ModelName} model only (--model {GptTraining.ModelName})");
-            default:
-                throw new ArgumentException($"unknown --data '{o.Data}' (synthetic, mnist:DIR, fashion-mnist:DIR, csv:FILE, images:DIR)");
-        }
-
-        if (o.TrainSize is int limit && kind != "synthetic" && limit < train.Count)
-        {
-            train = train.Slice(0, limit);
-        }
-
-        return (Prepare(train, size), Prepare(test, size), description);
-    }
-
-    /// <summary>
-    /// MNIST's folder: the train/test files when both are there; only the test files: the 10,000 test digits split
-    /// 8,000 / 2,000; no files at all: all four are downloaded into the folder (and checked).
-    /// </summary>
-    private static (TensorDataset, TensorDataset, string) LoadIdx(string kind, string dir)
-    {
-        var files = MNIST.Files(kind == "mnist" ? "MNIST" : "FashionMNIST");
-        bool Has(DatasetFile f) => File.Exists(Path.Combine(dir, f.FileName)) || File.Exists(Path.Combine(dir, f.FileName[..^3]));
-        bool hasTrain = Has(files[0]) && Has(files[1]), hasTest = Has(files[2]) && Has(files[3]);
-        bool download = !hasTrain && !hasTest;
-        MNIST Open(bool trainSplit) => kind == "mnist" ? new MNIST(dir, trainSplit, download) : new FashionMNIST(dir, trainSplit, download);
-        var testSet = Open(false).Data;
-        if (hasTrain || download)
-        {
-            var trainSet = Open(true).Data;
-            return (trainSet, testSet, $"{kind} {dir} ({trainSet.Count} train, {testSet.Count} test images)");
-        }
-
-        int cut = testSet.Count * 4 / 5;
-        return (testSet.Slice(0, cut), testSet.Slice(cut, testSet.Count - cut),
-            $"{kind} {dir} (no training files: the first {cut} test images to train, the last {testSet.Count - cut} to test)");
-    }
-
-    /// <summary>Pads to the model's input size and normalises with MNIST's mean and std, once, before training.</summary>
-    private static TensorDataset Prepare(TensorDataset d, int size)
-    {
-        var x = d.Inputs;
-        int pad = (size - x.Shape[3]) / 2;
-        if (pad > 0)
-        {
-            x = new Pad(pad).Apply(x, new Generator(0));
-        }
-
-        return new TensorDataset(new Normalize(0.1307, 0.3081).Apply(x, new Generator(0)), d.Targets);
     }
 
     /// <summary>A divergence factor: a number above 1, or <c>off</c>.</summary>

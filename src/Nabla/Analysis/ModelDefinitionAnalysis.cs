@@ -6,7 +6,7 @@ namespace Nabla.Analysis;
 /// <summary>What shape arithmetic adds to a model file's <see cref="ModelDefinition"/>: its summary, and building it only when it fits.</summary>
 public static class ModelDefinitionAnalysis
 {
-    /// <summary>The largest model <see cref="Build"/> allocates by default (parameters plus buffers).</summary>
+    /// <summary>The largest model <see cref="Build(ModelDefinition, long)"/> allocates by default (parameters plus buffers).</summary>
     public const long DefaultMaxParameters = 2_000_000_000;
 
     /// <summary>The summary for <paramref name="input"/> (default: the file's input shape), by shape arithmetic only.</summary>
@@ -35,5 +35,28 @@ public static class ModelDefinitionAnalysis
         }
 
         return LayerRegistry.Build(definition.Model);
+    }
+
+    /// <summary>
+    /// <see cref="Build(ModelDefinition, long)"/> with the parameters initialised from <paramref name="generator"/>
+    /// (which advances as the layers draw from it), as a module built with <c>generator:</c> arguments would be; the
+    /// default generator is left as it was.
+    /// </summary>
+    /// <exception cref="ModelShapeException">The shapes do not fit, or the model is too large to allocate.</exception>
+    public static Module Build(this ModelDefinition definition, Generator generator, long maxParameters = DefaultMaxParameters)
+    {
+        // The layers initialise from the default generator: lend it the given generator's state, then hand it back.
+        var saved = Generator.Default.GetState();
+        try
+        {
+            Generator.Default.SetState(generator.GetState());
+            var module = definition.Build(maxParameters);
+            generator.SetState(Generator.Default.GetState());
+            return module;
+        }
+        finally
+        {
+            Generator.Default.SetState(saved);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using Nabla.Formats;
 using Nabla.Models;
 using Nabla.NN;
+using Nabla.Optim;
 
 namespace Nabla.Explain;
 
@@ -11,14 +12,22 @@ namespace Nabla.Explain;
 /// <param name="Node">The <c>weights:</c> node, for errors.</param>
 internal sealed record WeightsSpec(long? InitSeed, string? File, IReadOnlyList<(GivenValue Value, YamlScalar Key)> Inline, YamlNode Node);
 
-/// <summary>The loss of a model run: a PyTorch loss function by name, with its reduction.</summary>
-internal sealed record LossSpec(string Type, Reduction Reduction, YamlNode Node)
+/// <summary>The loss of a model run: a loss of <see cref="LossRegistry"/> by name (as written), with its reduction and options.</summary>
+/// <param name="Type">The name as the exercise writes it (<c>cross_entropy</c>, <c>MSELoss</c>).</param>
+/// <param name="Reduction">Mean or sum: one number to differentiate.</param>
+/// <param name="Entry">The registry's entry.</param>
+/// <param name="Module">The loss, built with the options.</param>
+/// <param name="Node">The <c>loss:</c> node, for errors.</param>
+internal sealed record LossSpec(string Type, Reduction Reduction, LossEntry Entry, Loss Module, YamlNode Node)
 {
-    /// <summary>The losses a run may use (PyTorch's functional names).</summary>
-    public static readonly string[] Types = ["cross_entropy", "nll", "mse", "l1", "bce", "bce_with_logits"];
+    /// <summary>The losses a run may use: those of one output and one target, by PyTorch's functional names.</summary>
+    public static IReadOnlyList<string> Types { get; } = [.. LossRegistry.All.Where(e => e.Inputs.Count == 2).Select(e => e.Functional)];
 
     /// <summary>Whether the target holds class indices (else a tensor shaped like the output).</summary>
-    public bool ClassTarget => Type is "cross_entropy" or "nll";
+    public bool ClassTarget => Entry.ClassTarget;
+
+    /// <summary>The loss of the model's output against the target.</summary>
+    public Tensor Apply(Tensor output, Tensor target) => Entry.Call(Module, [output, target]);
 }
 
 /// <summary>A value of a run: a given value named by <paramref name="Reference"/>, or an <paramref name="Inline"/> one.</summary>
@@ -142,25 +151,7 @@ internal sealed record ExerciseModel(string Name, ModelDefinition Definition, Ya
             throw new YamlException($"model '{model}': run has no key '{k.Value}'{DidYouMean.Suggest(k.Value, RunKeys)} (keys: {string.Join(", ", RunKeys)})", k);
         }
 
-        LossSpec? loss = null;
-        if (m["loss"] is { } ln)
-        {
-            var lm = ln as YamlMapping;
-            string type = (lm is null ? Exercise.Str(ln) : Exercise.Str(lm["type"])) ?? throw new YamlException("loss is a name (cross_entropy) or {type: mse, reduction: sum}", ln);
-            if (!LossSpec.Types.Contains(type))
-            {
-                throw new YamlException($"unknown loss '{type}'{DidYouMean.Suggest(type, LossSpec.Types)} (losses: {string.Join(", ", LossSpec.Types)})", ln);
-            }
-
-            string reduction = Exercise.Str(lm?["reduction"]) ?? "mean";
-            loss = new LossSpec(type, reduction switch
-            {
-                "mean" => Reduction.Mean,
-                "sum" => Reduction.Sum,
-                _ => throw new YamlException($"reduction must be mean or sum (one number to differentiate), not '{reduction}'", lm!["reduction"]!),
-            }, ln);
-        }
-
+        var loss = m["loss"] is { } ln ? ReadLoss(ln) : null;
         if ((loss is null) != (m["target"] is null))
         {
             throw new YamlException($"model '{model}': a loss needs a target and a target needs a loss (loss: cross_entropy, target: 7)", node);
@@ -183,6 +174,41 @@ internal sealed record ExerciseModel(string Name, ModelDefinition Definition, Ya
         long seed = m["seed"] is YamlScalar ss && ss.TryGetInt64(out var sv) ? sv : 0;
         var target = m["target"] is { } tn ? Value(tn, $"{model}.target", folder) : null;
         return new ModelRunSpec(Value(inputNode, $"{model}.input", folder), target, loss, optimizer, mode == "train", seed, node);
+    }
+
+    /// <summary>
+    /// <c>loss: cross_entropy</c>, or <c>{type: huber_loss, reduction: sum, delta: 0.5}</c>: a loss of one output and one
+    /// target from <see cref="LossRegistry"/>, with its options as PyTorch names them; the reduction is mean or sum.
+    /// </summary>
+    private static LossSpec ReadLoss(YamlNode ln)
+    {
+        var lm = ln as YamlMapping;
+        string type = (lm is null ? Exercise.Str(ln) : Exercise.Str(lm["type"])) ?? throw new YamlException("loss is a name (cross_entropy) or {type: mse, reduction: sum}", ln);
+        if (LossRegistry.TryFind(type) is not { Inputs.Count: 2 } entry)
+        {
+            throw new YamlException($"unknown loss '{type}'{DidYouMean.Suggest(type, LossSpec.Types)} (losses: {string.Join(", ", LossSpec.Types)})", ln);
+        }
+
+        string reduction = Exercise.Str(lm?["reduction"]) ?? "mean";
+        if (reduction is not ("mean" or "sum"))
+        {
+            throw new YamlException($"reduction must be mean or sum (one number to differentiate), not '{reduction}'", lm!["reduction"]!);
+        }
+
+        var args = new Dictionary<string, string>(StringComparer.Ordinal) { ["reduction"] = reduction };
+        foreach (var (k, v) in lm?.Entries.Where(e => e.Key.Value is not ("type" or "reduction")) ?? [])
+        {
+            args[k.Value] = Exercise.Str(v) ?? throw new YamlException($"loss option '{k.Value}' is a number or a word", v);
+        }
+
+        try
+        {
+            return new LossSpec(type, reduction == "sum" ? Reduction.Sum : Reduction.Mean, entry, LossRegistry.Create(entry.Name, args), ln);
+        }
+        catch (ArgumentException e)
+        {
+            throw new YamlException($"loss: {e.Message}", ln);
+        }
     }
 
     /// <summary>A reference to a given value by name (a word), or an inline value (a number, list, {png: ..}, {formula: ..}).</summary>

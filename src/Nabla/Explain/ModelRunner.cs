@@ -379,15 +379,7 @@ internal static class ModelRunner
         return Tensor.FromArray(t.Values.Select(v => (long)v).ToArray());
     }
 
-    private static Tensor Loss(LossSpec spec, Tensor output, Tensor target) => spec.Type switch
-    {
-        "cross_entropy" => F.CrossEntropy(output, target, reduction: spec.Reduction),
-        "nll" => F.NllLoss(output, target, reduction: spec.Reduction),
-        "mse" => F.MseLoss(output, target, spec.Reduction),
-        "l1" => F.L1Loss(output, target, spec.Reduction),
-        "bce" => F.BinaryCrossEntropy(output, target, reduction: spec.Reduction),
-        _ => F.BinaryCrossEntropyWithLogits(output, target, reduction: spec.Reduction),
-    };
+    private static Tensor Loss(LossSpec spec, Tensor output, Tensor target) => spec.Apply(output, target);
 
     private static void Backward(ModelRun run, Tensor loss)
     {

@@ -142,6 +142,28 @@ public class ModelRunTests
         }
     }
 
+    /// <summary>
+    /// A loss with options from the registry: the output is 1·1 + 2·2 + 0 = 5 against the target 1, |d| = 4; Huber with
+    /// δ = 0.5 is δ(|d| − δ/2) = 1.875, smooth L1 with β = 2 is |d| − β/2 = 3, MSE is d² = 16 (PyTorch's formulas, by hand).
+    /// </summary>
+    [Theory]
+    [InlineData("{type: huber_loss, delta: 0.5}", 1.875)]
+    [InlineData("{type: SmoothL1Loss, beta: 2}", 3.0)]
+    [InlineData("MSELoss", 16.0)]
+    public void Run_losses_come_from_the_registry_with_their_options(string loss, double expected)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"nabla-run-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, Small + $"    weights: {{fc.weight: [[1, 2]], fc.bias: [0]}}\n    run: {{input: x, target: [1], loss: {loss}}}\n");
+        try
+        {
+            Assert.Equal(expected, ExerciseExamplesTests.Run(path)["models"]!["m"]!["run"]!["loss"]!["value"]!.GetValue<double>(), 12);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private const string Small = "given: {x: [1, 2]}\nmodels:\n  m:\n    input: [2]\n    layers:\n      - Linear: {inFeatures: 2, outFeatures: 1}\n        name: fc\n";
 
     [Theory]
@@ -149,10 +171,11 @@ public class ModelRunTests
     [InlineData(Small + "    weights: {fc.weight: [[1, 2]]}\n    run: {input: x}\n", "line 8", "no weights for fc.bias [1]")]
     [InlineData(Small + "    weights: {fc.weight: [[1, 2, 3]], fc.bias: [0]}\n    run: {input: x}\n", "line 8", "has shape [1, 2] (2 values); the value given has shape [1, 3]")]
     [InlineData(Small + "    weights: {init: {seed: 0}}\n    run: {input: [1, 2, 3]}\n", "line 9", "the input has shape [3], the model expects [2] per sample")]
-    [InlineData(Small + "    weights: {init: {seed: 0}}\n    run: {input: x, target: 1, loss: cross_entropy_loss}\n", "line 9", "unknown loss 'cross_entropy_loss'; did you mean 'cross_entropy'?")]
+    [InlineData(Small + "    weights: {init: {seed: 0}}\n    run: {input: x, target: 1, loss: cross_entrop}\n", "line 9", "unknown loss 'cross_entrop'; did you mean 'cross_entropy'?")]
     [InlineData(Small + "    weights: {init: {seed: 0}}\n    run: {input: x, target: 3, loss: cross_entropy}\n", "line 9", "one class index in 0..0")]
     [InlineData(Small + "    weights: {init: {seed: 0}}\n    run: {input: z}\n", "line 9", "the input 'z' is not a given value")]
     [InlineData(Small + "    weights: {init: {seed: 0}}\n    run: {input: x, loss: mse}\n", "line 9", "a loss needs a target")]
+    [InlineData(Small + "    weights: {init: {seed: 0}}\n    run: {input: x, target: [1], loss: {type: huber_loss, delt: 0.5}}\n", "line 9", "HuberLoss has no argument 'delt'; did you mean 'delta'?")]
     public void Malformed_model_runs_name_the_line_and_the_problem(string yaml, string where, string what)
     {
         var path = Path.Combine(Path.GetTempPath(), $"nabla-run-{Guid.NewGuid():N}.yaml");

@@ -26,23 +26,16 @@ public sealed class GoldenParityTests
         var c = GoldenData.Load("losses")[name];
         var input = c.T("input", dtype).RequireGrad();
         var target = c.T("target", dtype);
-        var weight = c.TOrNull("weight", dtype);
-        var reduction = ParseReduction(c.Mode);
-        int ignore = (int)c.Arg("ignore_index", -100);
-        Nabla.NN.Loss module = c.Op switch
+        var options = new Dictionary<string, Tensor>();
+        foreach (var key in new[] { "weight", "pos_weight" })
         {
-            "mse" => new MSELoss(reduction),
-            "l1" => new L1Loss(reduction),
-            "smooth_l1" => new SmoothL1Loss(reduction, c.Arg("beta", 1)),
-            "huber" => new HuberLoss(reduction, c.Arg("delta", 1)),
-            "bce" => new BCELoss(weight, reduction),
-            "bce_logits" => new BCEWithLogitsLoss(weight, reduction, c.TOrNull("pos_weight", dtype)),
-            "cross_entropy" => new CrossEntropyLoss(weight, ignore, reduction, c.Arg("label_smoothing", 0)),
-            "nll" => new NLLLoss(weight, ignore, reduction),
-            "kl_div" => new KLDivLoss(reduction, c.Flag("log_target")),
-            _ => throw new InvalidOperationException($"unknown loss {c.Op}"),
-        };
+            if (c.TOrNull(key, dtype) is { } t)
+            {
+                options[key] = t;
+            }
+        }
 
+        var (_, module) = GoldenLosses.Create(c, options);
         var loss = module.Forward(input, target);
         GoldenData.AssertClose(c.Tensors["loss"], loss, dtype, $"{name} loss");
         if (loss.Rank == 0)
@@ -187,13 +180,4 @@ public sealed class GoldenParityTests
         int n = stacked.Data.Length / stacked.Shape[0];
         return new GoldenTensor(stacked.Shape[1..], stacked.Data[(i * n)..((i + 1) * n)], stacked.Dtype);
     }
-
-    private static Reduction ParseReduction(string mode) => mode switch
-    {
-        "none" => Reduction.None,
-        "mean" => Reduction.Mean,
-        "sum" => Reduction.Sum,
-        "batchmean" => Reduction.BatchMean,
-        _ => throw new ArgumentException($"unknown reduction '{mode}'", nameof(mode)),
-    };
 }
