@@ -116,7 +116,7 @@ public class OnnxExportTests
             "AlphaDropout", "BasicConv2d", "CELU", "DenseBlock", "Dropout1d", "Fire", "Hardsigmoid", "Hardswish", "Hardtanh", "Inception",
             "InstanceNorm1d", "InstanceNorm2d", "InvertedResidual", "LearnedPositionalEmbedding", "LocalResponseNorm", "LogSigmoid", "Mish",
             "PReLU", "PixelShuffle", "PixelUnshuffle", "PositionalEncoding", "ReLU6", "SELU", "SiLU", "Softplus", "Softsign", "Threshold",
-            "TransformerEncoder", "TransformerEncoderLayer", "ConvTranspose1d",
+            "TransformerEncoder", "TransformerEncoderLayer", "ConvTranspose1d", "Conv3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d",
         ];
         var missing = LayerRegistry.All.Where(d => !OnnxEmitters.Table.ContainsKey(d.ModuleType)).Select(d => d.Name).Except(notExported).ToArray();
         Assert.True(missing.Length == 0, "no ONNX emitter for: " + string.Join(", ", missing));
