@@ -165,6 +165,13 @@ internal static class Conv3dChecks
                 $"{op}: {what} {x} is too small for kernel {g.Kernel} with padding {g.Padding} and dilation {g.Dilation}: output would be {o.D}×{o.H}×{o.W}", nameof(x));
         }
 
+        // One volume's column matrix (C·kD·kH·kW rows of D_out·H_out·W_out) is one array, indexed by int.
+        if ((long)d.ColRows * d.P > Array.MaxLength || (long)d.O * d.P > Array.MaxLength || (long)x[1] * x[2] * x[3] * x[4] > Array.MaxLength)
+        {
+            throw new ArgumentException($"{op}: {what} {x} with kernel {g.Kernel} needs a column matrix of {(long)d.ColRows * d.P:N0} elements per volume, " +
+                $"more than one array holds ({Array.MaxLength:N0})", nameof(x));
+        }
+
         return d;
     }
 

@@ -112,6 +112,10 @@ public sealed class VolumetricParityTests
         Assert.Throws<ArgumentException>(() => F.AdaptiveAvgPool3d(x, (1, 0, 1)));
         Assert.Throws<ArgumentException>(() => F.MaxPool3d(Tensor.Zeros(new Shape(2, 3, 3)), 2));
         Assert.Throws<ArgumentException>(() => new Conv3d(3, 4, 3, groups: 2));
+
+        // 8000 kernel taps × 381³ outputs: a column matrix no array holds, refused before anything is allocated (the input is a view).
+        var huge = Tensor.Zeros(new Shape(1, 1, 1, 1, 1)).Expand(new Shape(1, 1, 400, 400, 400));
+        Assert.Contains("column matrix", Assert.Throws<ArgumentException>(() => F.Conv3d(huge, Tensor.Zeros(new Shape(1, 1, 20, 20, 20)))).Message);
     }
 
     private static Conv3d Conv(GoldenCase c, DType dtype, (int, int, int) k, (int, int, int) s, (int, int, int) p, (int, int, int) d)
