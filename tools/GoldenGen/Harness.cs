@@ -18,6 +18,9 @@ public static class Harness
 {
     private static int seed = 1000;
 
+    /// <summary>Restarts the seeds at <paramref name="start"/>, so a generator's values do not depend on which ran before it.</summary>
+    public static void Reseed(int start) => seed = start;
+
     /// <summary>A fresh seed (the order of calls is fixed, so the values are deterministic).</summary>
     public static int NextSeed() => seed++;
 

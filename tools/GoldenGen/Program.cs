@@ -47,6 +47,7 @@ public static class Program
         Write(outDir, "schedulers_more", SchedulersMore.All());
         Write(outDir, "transformer", TransformerCases.All());
         Write(outDir, "pool_more", PoolMore.All());
+        Write(outDir, "volumetric", Volumetric.All());
         return 0;
     }
 

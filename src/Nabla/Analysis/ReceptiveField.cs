@@ -31,29 +31,35 @@ public readonly record struct RfAxis(double Size, double Jump, double Start)
     }
 }
 
-/// <summary>A receptive field over one or two spatial axes.</summary>
+/// <summary>A receptive field over one, two or three spatial axes.</summary>
 /// <param name="Height">The vertical axis (for 1-D layers: size 1, jump 1).</param>
 /// <param name="Width">The horizontal (or only) axis.</param>
-/// <param name="SpatialDims">1 for sequences (Conv1d, pools over L), 2 for images.</param>
-public sealed record ReceptiveField(RfAxis Height, RfAxis Width, int SpatialDims)
+/// <param name="SpatialDims">1 for sequences (Conv1d, pools over L), 2 for images, 3 for volumes (Conv3d, 3-D pools).</param>
+/// <param name="Depth">The depth axis of a volume (<paramref name="SpatialDims"/> 3); else null.</param>
+public sealed record ReceptiveField(RfAxis Height, RfAxis Width, int SpatialDims, RfAxis? Depth = null)
 {
     /// <summary>The field of the input itself.</summary>
-    public static ReceptiveField Input(int spatialDims) => new(RfAxis.Input, RfAxis.Input, spatialDims);
+    public static ReceptiveField Input(int spatialDims) => new(RfAxis.Input, RfAxis.Input, spatialDims, spatialDims == 3 ? RfAxis.Input : null);
 
     /// <summary>The size, per side (the larger axis when they differ).</summary>
-    public double Size => SpatialDims == 1 ? Width.Size : Math.Max(Height.Size, Width.Size);
+    public double Size => SpatialDims == 1 ? Width.Size : Math.Max(Depth?.Size ?? 0, Math.Max(Height.Size, Width.Size));
 
     /// <summary>The jump (effective stride), the larger axis when they differ.</summary>
-    public double Jump => SpatialDims == 1 ? Width.Jump : Math.Max(Height.Jump, Width.Jump);
+    public double Jump => SpatialDims == 1 ? Width.Jump : Math.Max(Depth?.Jump ?? 0, Math.Max(Height.Jump, Width.Jump));
 
     /// <summary>The start offset along the width axis (equal to the height's for square layers).</summary>
     public double Start => Width.Start;
 
-    /// <summary>"size/jump/start", with "HxW" sizes when the axes differ.</summary>
+    /// <summary>"size/jump/start", with "HxW" (or "DxHxW") sizes when the axes differ.</summary>
     public override string ToString()
     {
         static string N(double v) => v.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
-        string size = SpatialDims == 2 && Height.Size != Width.Size ? $"{N(Height.Size)}x{N(Width.Size)}" : N(Size);
+        string size = SpatialDims switch
+        {
+            3 when Depth is { } d && (d.Size != Height.Size || Height.Size != Width.Size) => $"{N(d.Size)}x{N(Height.Size)}x{N(Width.Size)}",
+            2 when Height.Size != Width.Size => $"{N(Height.Size)}x{N(Width.Size)}",
+            _ => N(Size),
+        };
         return $"{size}/{N(Jump)}/{N(Start)}";
     }
 }

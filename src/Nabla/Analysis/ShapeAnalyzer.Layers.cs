@@ -17,8 +17,8 @@ internal sealed partial class ShapeAnalyzer
         var f = d.Analyze(s, x.Shape);
         var flow = f.Rf switch
         {
-            RfRule.Window => new Flow(f.Output, Through(x, f.Window!.Value, transposed: false), null),
-            RfRule.Transposed => new Flow(f.Output, Through(x, f.Window!.Value, transposed: true), null),
+            RfRule.Window => new Flow(f.Output, Through(x, f.Window!.Value, f.DepthWindow, transposed: false), null),
+            RfRule.Transposed => new Flow(f.Output, Through(x, f.Window!.Value, f.DepthWindow, transposed: true), null),
             RfRule.Reset => new Flow(f.Output, null, null),
             RfRule.FoldSpatial => Fold(x, f.Output),
             RfRule.Dense => new Flow(f.Output, Dense(x), null),
@@ -27,27 +27,32 @@ internal sealed partial class ShapeAnalyzer
         return new(flow, f.Params, f.Buffers, f.Macs, f.MacsPerStep);
     }
 
-    private static ReceptiveField Through(Flow x, SpatialGeometry g, bool transposed)
+    private static ReceptiveField Through(Flow x, SpatialGeometry g, (int K, int S, int P, int D)? depth, bool transposed)
     {
-        int dims = x.Shape.Rank == 4 ? 2 : 1;
+        int dims = x.Shape.Rank switch { 5 => 3, 4 => 2, _ => 1 };
         var rf = x.Rf ?? ReceptiveField.Input(dims);
+        var dw = depth ?? (1, 1, 0, 1);
         return transposed
-            ? new(rf.Height.ThroughTransposed(g.Kernel.H, g.Stride.H, g.Padding.H, g.Dilation.H), rf.Width.ThroughTransposed(g.Kernel.W, g.Stride.W, g.Padding.W, g.Dilation.W), rf.SpatialDims)
-            : new(rf.Height.Through(g.Kernel.H, g.Stride.H, g.Padding.H, g.Dilation.H), rf.Width.Through(g.Kernel.W, g.Stride.W, g.Padding.W, g.Dilation.W), rf.SpatialDims);
+            ? new(rf.Height.ThroughTransposed(g.Kernel.H, g.Stride.H, g.Padding.H, g.Dilation.H), rf.Width.ThroughTransposed(g.Kernel.W, g.Stride.W, g.Padding.W, g.Dilation.W),
+                rf.SpatialDims, rf.Depth?.ThroughTransposed(dw.K, dw.S, dw.P, dw.D))
+            : new(rf.Height.Through(g.Kernel.H, g.Stride.H, g.Padding.H, g.Dilation.H), rf.Width.Through(g.Kernel.W, g.Stride.W, g.Padding.W, g.Dilation.W),
+                rf.SpatialDims, rf.Depth?.Through(dw.K, dw.S, dw.P, dw.D));
     }
 
     // Remember the spatial extent folded into features, so the next dense layer acts as a kernel of that size.
-    // An image (C, H, W) flattened before any spatial layer starts the receptive field here.
+    // An image (C, H, W) or a volume (C, D, H, W) flattened before any spatial layer starts the receptive field here.
     private static Flow Fold(Flow x, Shape output)
     {
         var dims = x.Shape.ToArray();
-        var rf = x.Rf ?? (dims.Length == 4 ? ReceptiveField.Input(2) : null);
-        return new(output, rf, rf is null ? null : (dims.Length == 4 ? dims[2] : 1, dims[^1]));
+        var rf = x.Rf ?? (dims.Length switch { 5 => ReceptiveField.Input(3), 4 => ReceptiveField.Input(2), _ => null });
+        return new(output, rf, rf is null ? null : (dims.Length == 5 ? dims[2] : 1, dims.Length >= 4 ? dims[^2] : 1, dims[^1]));
     }
 
-    // A dense layer over an fh×fw map sees all of it: an fh×fw kernel, stride 1, no padding.
+    // A dense layer over an fd×fh×fw map sees all of it: an fd×fh×fw kernel, stride 1, no padding.
     private static ReceptiveField? Dense(Flow x) =>
-        x.Rf is { } rf && x.Flattened is var (fh, fw) ? new(rf.Height.Through(fh, 1, 0, 1), rf.Width.Through(fw, 1, 0, 1), rf.SpatialDims) : x.Rf;
+        x.Rf is { } rf && x.Flattened is var (fd, fh, fw)
+            ? new(rf.Height.Through(fh, 1, 0, 1), rf.Width.Through(fw, 1, 0, 1), rf.SpatialDims, rf.Depth?.Through(fd, 1, 0, 1))
+            : x.Rf;
 
     private static LeafResult Opaque(Module m, Flow x)
     {

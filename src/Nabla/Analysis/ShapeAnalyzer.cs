@@ -18,7 +18,7 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
     public IReadOnlyList<LayerRow> Rows => rows;
 
     /// <summary>What flows between layers: the batched shape, the receptive field so far, and the spatial size a Flatten folded away.</summary>
-    internal readonly record struct Flow(Shape Shape, ReceptiveField? Rf, (int H, int W)? Flattened);
+    internal readonly record struct Flow(Shape Shape, ReceptiveField? Rf, (int D, int H, int W)? Flattened);
 
     /// <summary>Figures of one leaf layer.</summary>
     internal readonly record struct LeafResult(Flow Output, long Params, long Buffers, long Macs, long? MacsPerStep = null);

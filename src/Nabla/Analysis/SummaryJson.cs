@@ -84,6 +84,15 @@ public static class SummaryJson
             w.WriteEndArray();
         }
 
+        if (rf is { SpatialDims: 3, Depth: { } depth })
+        {
+            w.WriteStartArray("size_dhw");
+            w.WriteNumberValue(depth.Size);
+            w.WriteNumberValue(rf.Height.Size);
+            w.WriteNumberValue(rf.Width.Size);
+            w.WriteEndArray();
+        }
+
         w.WriteEndObject();
     }
 

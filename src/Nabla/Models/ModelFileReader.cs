@@ -210,6 +210,15 @@ internal static class ModelFileReader
                     YamlSequence => Pair(v, Where()),
                     _ => Int(v, Where(), "an integer, [height, width], 'same' or 'valid'"),
                 };
+            case ArgKind.IntTriple:
+                return v is YamlSequence ? Triple(v, Where()) : Int(v, Where());
+            case ArgKind.Padding3d:
+                return v switch
+                {
+                    YamlScalar { Value: "same" or "valid" } s => s.Value,
+                    YamlSequence => Triple(v, Where()),
+                    _ => Int(v, Where(), "an integer, [depth, height, width], 'same' or 'valid'"),
+                };
             case ArgKind.IntList:
                 return IntList(v, Where(), positive: false);
             case ArgKind.Double:
@@ -227,6 +236,12 @@ internal static class ModelFileReader
     {
         var list = IntList(v, where, positive: false);
         return list.Length is 1 or 2 ? list : throw new YamlException($"{where} must be an integer or a [height, width] pair; found {list.Length} numbers", v);
+    }
+
+    private static int[] Triple(YamlNode v, string where)
+    {
+        var list = IntList(v, where, positive: false);
+        return list.Length is 1 or 3 ? list : throw new YamlException($"{where} must be an integer or a [depth, height, width] triple; found {list.Length} numbers", v);
     }
 
     private static int Int(YamlNode v, string where, string expected = "an integer")

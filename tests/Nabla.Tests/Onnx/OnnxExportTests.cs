@@ -110,7 +110,8 @@ public class OnnxExportTests
     public void Every_layer_of_the_model_file_has_an_emitter()
     {
         // A layer added to the model file's catalog needs an emitter (or an entry here, with the reason, and in docs/onnx.md).
-        string[] notExported = [];
+        // The 3-D layers came after the exporter; exporting a model with one is refused, naming the layer.
+        string[] notExported = ["Conv3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d"];
         var missing = LayerRegistry.All.Where(d => !OnnxEmitters.Table.ContainsKey(d.ModuleType)).Select(d => d.Name).Except(notExported).ToArray();
         Assert.True(missing.Length == 0, "no ONNX emitter for: " + string.Join(", ", missing));
     }

@@ -109,7 +109,7 @@ internal static partial class OpDb
     {
         var d = new Dictionary<string, OpCase>(StringComparer.Ordinal);
         foreach (var c in UnaryCases().Concat(BinaryCases()).Concat(ReduceCases()).Concat(MovementCases())
-                     .Concat(IndexingCases()).Concat(LinalgCases()).Concat(ConvCases()).Concat(PoolCases()).Concat(CompareCases()).Concat(IntegerCases()).Concat(RecurrentCases()).Concat(NormalizationCases()).Concat(AttentionCases()).Concat(CtcCases()))
+                     .Concat(IndexingCases()).Concat(LinalgCases()).Concat(ConvCases()).Concat(PoolCases()).Concat(CompareCases()).Concat(IntegerCases()).Concat(RecurrentCases()).Concat(NormalizationCases()).Concat(AttentionCases()).Concat(CtcCases()).Concat(VolumeConvCases()).Concat(VolumePoolCases()))
         {
             if (!d.TryAdd(c.Name, c))
             {

@@ -32,6 +32,12 @@ public enum ArgKind
 
     /// <summary>true, false, or absent (null).</summary>
     OptionalBool,
+
+    /// <summary>An integer or a [depth, height, width] triple (3-D layers).</summary>
+    IntTriple,
+
+    /// <summary>An integer, a [depth, height, width] triple, or 'same' / 'valid' (3-D convolution padding).</summary>
+    Padding3d,
 }
 
 /// <summary>One constructor argument of a layer: camelCase name, kind, and default (null with <paramref name="Required"/>).</summary>
@@ -78,7 +84,9 @@ public enum RfRule
 /// <param name="Rf">The receptive-field rule.</param>
 /// <param name="Window">The window for <see cref="RfRule.Window"/> and <see cref="RfRule.Transposed"/> (1-D layers: height 1).</param>
 /// <param name="MacsPerStep">For recurrent layers, the MACs of one time step; else null.</param>
-public sealed record LayerFacts(Shape Output, long Params, long Buffers, long Macs, RfRule Rf = RfRule.Keep, SpatialGeometry? Window = null, long? MacsPerStep = null);
+/// <param name="DepthWindow">For 3-D layers, the window along depth (<see cref="Window"/> holds height and width); else null.</param>
+public sealed record LayerFacts(Shape Output, long Params, long Buffers, long Macs, RfRule Rf = RfRule.Keep, SpatialGeometry? Window = null, long? MacsPerStep = null,
+    (int Kernel, int Stride, int Padding, int Dilation)? DepthWindow = null);
 
 /// <summary>A layer spec and a per-sample input it accepts: the completeness test builds, writes, reads and runs each.</summary>
 /// <param name="Spec">The layer with non-default arguments.</param>
@@ -201,6 +209,9 @@ public abstract class LayerDescriptor
 
     /// <summary>An int, or an [h, w] pair when the two differ (how pairs are written to model files).</summary>
     protected static object PairValue((int H, int W) p) => p.H == p.W ? p.H : new[] { p.H, p.W };
+
+    /// <summary>An int, or a [d, h, w] triple when the three differ (how triples are written to model files).</summary>
+    protected static object TripleValue((int D, int H, int W) t) => t.D == t.H && t.H == t.W ? t.D : new[] { t.D, t.H, t.W };
 
     /// <summary>A layer whose output shape is its input shape and that has nothing to learn.</summary>
     protected static LayerFacts Unchanged(Shape input) => new(input, 0, 0, 0);

@@ -34,6 +34,15 @@ public static class SpecArgs
         var v => throw Bad(s, name, "an integer or a [height, width] pair", v),
     };
 
+    /// <summary>An integer n as (n, n, n), or a [d, h, w] triple.</summary>
+    public static (int D, int H, int W) Triple(this LayerSpec s, string name) => s.Arg(name) switch
+    {
+        int i => (i, i, i),
+        int[] { Length: 1 } a => (a[0], a[0], a[0]),
+        int[] { Length: 3 } a => (a[0], a[1], a[2]),
+        var v => throw Bad(s, name, "an integer or a [depth, height, width] triple", v),
+    };
+
     /// <summary>A list of integers (one integer as a list of one).</summary>
     public static int[] IntList(this LayerSpec s, string name) => s.Arg(name) switch
     {
