@@ -108,13 +108,13 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
             case "Branches":
                 return Join(s, path, s.Str("join"), s.Int("dim"), [.. s.Branches.Select(b => new Branch(b.Key, [(Child(path, b.Value.Key ?? b.Key), b.Value)]))], d, input);
             case "Residual":
-            {
-                var body = s.Block("body") ?? throw new ModelShapeException(s.Label(path), "a Residual needs a body");
-                var shortcut = s.Block("shortcut");
-                var y = Join(s, path, "add", 1,
-                    [new("body", [(Child(path, body.Key ?? "body"), body)]), new("shortcut", shortcut is null ? [] : [(Child(path, shortcut.Key ?? "shortcut"), shortcut)])], d, input);
-                return s.Block("activation") is { } act ? Run(act, Child(path, act.Key ?? "activation"), d, y) : y;
-            }
+                {
+                    var body = s.Block("body") ?? throw new ModelShapeException(s.Label(path), "a Residual needs a body");
+                    var shortcut = s.Block("shortcut");
+                    var y = Join(s, path, "add", 1,
+                        [new("body", [(Child(path, body.Key ?? "body"), body)]), new("shortcut", shortcut is null ? [] : [(Child(path, shortcut.Key ?? "shortcut"), shortcut)])], d, input);
+                    return s.Block("activation") is { } act ? Run(act, Child(path, act.Key ?? "activation"), d, y) : y;
+                }
 
             default:
                 // Every other block is walked through its expansion into the three above (ContainerDescriptor.Expand);

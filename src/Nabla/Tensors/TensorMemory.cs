@@ -192,7 +192,7 @@ public static class TensorMemory
                         Sentinels.Remove(array);
                     }
 
-                    idleBytes -= (long)array.Length * (array is float[] ? sizeof(float) : sizeof(long));
+                    idleBytes -= (long)array.Length * (array switch { float[] => sizeof(float), _ => sizeof(long) });
                 }
             }
         }

@@ -21,7 +21,8 @@ internal static partial class OpDb
 
         // Its backward is a kernel: a graph of the gradient is refused (the test expects the throw).
         yield return new OpCase("ctc_loss", xs => Fn.CtcLoss(xs[0], targets, il, tl, reduction: Nabla.NN.Reduction.None),
-            rs => CtcRef(rs[0]), samples) { SupportsGradGrad = false };
+            rs => CtcRef(rs[0]), samples)
+        { SupportsGradGrad = false };
     }
 
     private static R CtcRef(R lp)
