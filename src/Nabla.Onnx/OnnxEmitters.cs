@@ -46,6 +46,10 @@ public static partial class OnnxEmitters
         [typeof(AdaptiveAvgPool2d)] = AdaptivePool,
         [typeof(AdaptiveMaxPool2d)] = AdaptivePool,
         [typeof(ZeroPad2d)] = ZeroPad2d,
+        [typeof(Conv3d)] = Conv3d, // the 3-D layers (OnnxEmitters.Volumetric.cs)
+        [typeof(MaxPool3d)] = Pool3d,
+        [typeof(AvgPool3d)] = Pool3d,
+        [typeof(AdaptiveAvgPool3d)] = AdaptiveAvgPool3d,
         [typeof(Upsample)] = Upsample,
 
         // Dense layers and normalisation (OnnxEmitters.Dense.cs).
