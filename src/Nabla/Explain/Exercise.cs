@@ -161,6 +161,9 @@ internal sealed class Exercise
 
     public YamlNode? Claims { get; set; }
 
+    /// <summary>What a section read, for sections that keep it here rather than in a property of their own.</summary>
+    public Dictionary<Sections.IExerciseSection, object> SectionSpecs { get; } = [];
+
     public int? Digits { get; init; }
 
     /// <summary>The directory of the file (for relative output paths), or null.</summary>

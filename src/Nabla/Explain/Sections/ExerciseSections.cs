@@ -20,6 +20,7 @@ internal static class ExerciseSections
         new OptimizerSection(),
         new PerceptronSection(),
         new ImagesSection(),
+        new AttentionSection(),
     ];
 
     /// <summary>The top-level keys the sections read, in table order.</summary>
