@@ -124,7 +124,21 @@ public class AttentionExerciseTests
         Assert.Equal([true, false, false, false], report.Results.Select(r => r.Right));
         var blame = Assert.Single(report.Blames);
         Assert.Equal("attn.dP", blame.Name);
+        Assert.Equal("it matches dO·V instead of dO·Vᵀ (attn.dP = dO·Vᵀ = [[1, 3], [4, 8]])", blame.Why);
         Assert.Equal(["attn.dS", "attn.dQ"], blame.Downstream);
+    }
+
+    [Theory]
+    [InlineData("attn.S: [[1, 0], [0, 1]]", "it matches Q·Kᵀ without the scale")]
+    [InlineData("attn.dS: [[0.75, 0.75], [1, 6]]", "it matches P⊙dP, without subtracting rowsum(dP⊙P)")]
+    [InlineData("attn.dQ: [[-0.375, 0.375], [-0.75, 0.75]]", "it matches dS·K without the scale")]
+    [InlineData("attn.dK: [[0.41198, 0.82396], [-0.41198, -0.82396]]", "it has the wrong sign")]
+    public void Check_names_the_usual_slip(string claim, string why)
+    {
+        // Q·Kᵀ = I; P⊙dP = [[3/4·1, 1/4·3], [1/4·4, 3/4·8]] = [[0.75, 0.75], [1, 6]]; dS·K = dS (K = I), dS by hand above;
+        // the dK claim is −ln3·dSᵀ.
+        var report = Checker.Check(Solve(Identity), YamlParser.Parse(claim));
+        Assert.StartsWith(why, Assert.Single(report.Blames).Why, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -20,7 +20,11 @@ internal sealed record AttentionSpec(string Name, IReadOnlyDictionary<string, Gi
 }
 
 /// <summary>One line of the worked head: a named value, how it is computed (text and LaTeX), what it is computed from.</summary>
-internal sealed record AttentionStep(string Key, string Formula, string Latex, Tensor Value, IReadOnlyList<string> Deps, bool Backward);
+internal sealed record AttentionStep(string Key, string Formula, string Latex, Tensor Value, IReadOnlyList<string> Deps, bool Backward)
+{
+    /// <summary>The usual slips at this step and the values they give (see <see cref="AttentionSlips"/>).</summary>
+    public IReadOnlyList<(string Slip, Tensor Value)> Slips { get; init; } = [];
+}
 
 /// <summary>The worked head: the scale and the steps in order (forward, then backward).</summary>
 internal sealed record AttentionResult(AttentionSpec Spec, double Scale, int Queries, int Keys, int Dim, IReadOnlyList<AttentionStep> Steps);
@@ -129,6 +133,25 @@ internal sealed class AttentionSection : IExerciseSection
                     s.Formula.Length == 0 ? $"{name} = {value}" : $"{name} = {s.Formula} = {value}"));
             }
         }
+    }
+
+    public string? Why(Solution sol, string name, Tensor claimed)
+    {
+        if (sol.SectionResults.GetValueOrDefault(this) is not AttentionResult r
+            || r.Steps.FirstOrDefault(s => $"{r.Spec.Name}.{s.Key}" == name) is not { } step)
+        {
+            return null;
+        }
+
+        int d = sol.Digits;
+        string how = Shown($"{name}{(step.Formula.Length == 0 ? string.Empty : $" = {step.Formula}")} = {Format.Tensor(step.Value, d)}", latex: false);
+        if (step.Slips.FirstOrDefault(s => Checker.Close(s.Value, claimed)) is { Slip: not null } slip)
+        {
+            return $"it matches {slip.Slip} ({how})";
+        }
+
+        return Checker.Close(-step.Value, claimed) ? $"it has the wrong sign ({how})"
+            : $"the computed value is {Format.Tensor(step.Value, d)}, not {Format.Tensor(claimed, d)}: {how}";
     }
 
     public void Json(Solution sol, JsonObject root)

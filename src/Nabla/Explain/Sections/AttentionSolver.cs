@@ -87,7 +87,7 @@ internal static class AttentionSolver
         steps.Add(new AttentionStep("dO", spec.UpstreamGrad is null ? "∂L/∂O (L = Σ O, so all ones)" : "∂L/∂O (given)",
             spec.UpstreamGrad is null ? "\\partial L/\\partial O" : "\\partial L/\\partial O", dO, [], true));
         Backward(steps, leaves, [q, k, v], loss, scale, spec.Projects);
-        return new AttentionResult(spec, scale, q.Shape[0], k.Shape[0], d, steps);
+        return new AttentionResult(spec, scale, q.Shape[0], k.Shape[0], d, AttentionSlips.Add(steps, scale, spec.Scale is null));
     }
 
     /// <summary>S, the masked S, P (the attention op's weights), O (the fused op's output) and L.</summary>
@@ -133,4 +133,37 @@ internal static class AttentionSolver
                 ["dQ", "dK", "dV", "W_q", "W_k", "W_v"], true));
         }
     }
+}
+
+/// <summary>
+/// The usual slips of each step, as the values they give, for <c>nabla check</c> to say why a claim is wrong: a
+/// transpose missed, the scale or the row sums forgotten, the softmax down the columns or without the mask.
+/// </summary>
+internal static class AttentionSlips
+{
+    public static List<AttentionStep> Add(List<AttentionStep> steps, double scale, bool defaultScale)
+    {
+        var v = steps.ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
+        var (q, k, p, dO, dP, dS) = (v["Q"], v["K"], v["P"], v["dO"], v["dP"], v["dS"]);
+        var qk = q.MatMul(k.MT);
+        var slips = new Dictionary<string, (string, Tensor?)[]>(StringComparer.Ordinal)
+        {
+            ["S"] = [("Q·Kᵀ without the scale", qk), ("Q·Kᵀ/d, but the scale is 1/√d", defaultScale ? qk * (1.0 / q.Shape[-1]) : null)],
+            ["P"] = [("the softmax down each column instead of along each row", (v.GetValueOrDefault("S_masked") ?? v["S"]).Softmax(0)),
+                ("the softmax of S without the causal mask", v.ContainsKey("S_masked") ? v["S"].Softmax(-1) : null)],
+            ["O"] = [("Pᵀ·V instead of P·V", Mm(p.MT, v["V"]))],
+            ["dV"] = [("P·dO instead of Pᵀ·dO", Mm(p, dO))],
+            ["dP"] = [("dO·V instead of dO·Vᵀ", Mm(dO, v["V"]))],
+            ["delta"] = [("rowsum(dP) without the factor P", dP.Sum(-1, keepDim: true))],
+            ["dS"] = [("P⊙dP, without subtracting rowsum(dP⊙P)", p * dP), ("dP − rowsum(dP⊙P) without the factor P", dP - v["delta"])],
+            ["dQ"] = [("dS·K without the scale", dS.MatMul(k)), ("scale·dSᵀ·K instead of scale·dS·K", Mm(dS.MT, k) is { } a ? a * scale : null)],
+            ["dK"] = [("dSᵀ·Q without the scale", dS.MT.MatMul(q)), ("scale·dS·Q instead of scale·dSᵀ·Q", Mm(dS, q) is { } b ? b * scale : null)],
+        };
+        return [.. steps.Select(s => slips.TryGetValue(s.Key, out var list)
+            ? s with { Slips = [.. list.Where(l => l.Item2 is not null).Select(l => (l.Item1, l.Item2!))] }
+            : s)];
+    }
+
+    /// <summary>a·b when the shapes allow it (a slip that cannot be computed is not a slip the student made).</summary>
+    private static Tensor? Mm(Tensor a, Tensor b) => a.Shape[-1] == b.Shape[-2] ? a.MatMul(b) : null;
 }

@@ -38,6 +38,12 @@ internal interface IExerciseSection
     {
     }
 
+    /// <summary>
+    /// Why the claim <paramref name="claimed"/> about this section's value <paramref name="name"/> is wrong (the usual
+    /// slip it matches, and the computation), for <c>nabla check</c>; null when the name is not this section's.
+    /// </summary>
+    string? Why(Solution sol, string name, Tensor claimed) => null;
+
     /// <summary>Appends this section's part of the worked solution as terminal text or Markdown.</summary>
     void Text(Solution sol, TextOut o)
     {
