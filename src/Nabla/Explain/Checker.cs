@@ -128,14 +128,18 @@ internal static class Checker
         int d = sol.Digits;
         var computed = sol.Find(name)!.Value;
         string values = $"the computed value is {Format.Tensor(computed, d)}, not {Format.Tensor(claimed, d)}";
+        if (Sections.ExerciseSections.All.Select(s => s.Why(sol, name, claimed)).FirstOrDefault(w => w is not null) is { } why)
+        {
+            return why;
+        }
+
         if (sol.Source(name) is not var (ev, q))
         {
             return values;
         }
 
         string how = $"{name} = {q.Formula} = {TextRenderer.Substitute(q, q.Equation.Rhs, d, latex: false)} = {Format.Tensor(computed, d)}";
-        bool Matches(Tensor? value) => value is not null && value.Numel == claimed.Numel
-            && value.ToDoubleArray().Zip(claimed.ToDoubleArray()).All(p => Math.Abs(p.First - p.Second) <= 1e-9 + (5e-4 * Math.Abs(p.First)));
+        bool Matches(Tensor? value) => Close(value, claimed);
         (Tensor? Value, IReadOnlyDictionary<Expr, (string Label, Tensor Value)>? Reads) Try(Expr rhs) => Evaluator.TryEvaluate(ev, q, rhs);
         string Valued(Expr e) => Try(e).Value is { } v ? $"{e.Show()} = {Format.Tensor(v, d)}" : e.Show();
         foreach (var ix in Walk(q.Equation.Rhs).OfType<IndexExpr>().Where(ix => ix.Indices.Count == 1))
@@ -181,6 +185,10 @@ internal static class Checker
 
         return Matches(-computed) ? $"it has the wrong sign ({how})" : $"{values}: {how}";
     }
+
+    /// <summary>Whether <paramref name="claimed"/> is <paramref name="value"/> up to rounding (a slip the claim matches).</summary>
+    internal static bool Close(Tensor? value, Tensor claimed) => value is not null && value.Numel == claimed.Numel
+        && value.ToDoubleArray().Zip(claimed.ToDoubleArray()).All(p => Math.Abs(p.First - p.Second) <= 1e-9 + (5e-4 * Math.Abs(p.First)));
 
     private static IEnumerable<Expr> Walk(Expr e)
     {

@@ -111,8 +111,10 @@ internal sealed class Exercise
     /// <summary>The most elements any tensor of a solution may have (32 MB in float64): hand-sized problems need far fewer.</summary>
     public const long MaxElements = 1L << 22;
 
-    private static readonly string[] TopKeys = ["id", "title", "description", "given", "equations", "models", "loss", "losses", "gradients",
-        "sensitivities", "jacobians", "hessian", "optimizer", "perceptron", "images", "claims", "digits", "notes", "solve", "after"];
+    /// <summary>The keys of the exercise itself; every other top-level key belongs to a section (<see cref="Sections.ExerciseSections"/>).</summary>
+    private static readonly string[] MetaKeys = ["id", "title", "description", "claims", "digits", "notes"];
+
+    private static readonly string[] TopKeys = [.. MetaKeys, .. Sections.ExerciseSections.Keys];
 
     public string Id { get; init; } = "exercise";
 
@@ -130,11 +132,11 @@ internal sealed class Exercise
     public List<Equation> After { get; } = [];
 
     /// <summary>The <c>after:</c> node, for errors.</summary>
-    public YamlNode? AfterNode { get; private set; }
+    public YamlNode? AfterNode { get; set; }
 
-    public string? Loss { get; init; }
+    public string? Loss { get; set; }
 
-    public YamlNode? LossNode { get; init; }
+    public YamlNode? LossNode { get; set; }
 
     /// <summary>The losses besides <see cref="Loss"/> (<c>losses: [L1, L2]</c>): each gets its own gradients.</summary>
     public List<(string Name, YamlNode Node)> Losses { get; } = [];
@@ -158,6 +160,9 @@ internal sealed class Exercise
     public List<string> Images { get; } = [];
 
     public YamlNode? Claims { get; set; }
+
+    /// <summary>What a section read, for sections that keep it here rather than in a property of their own.</summary>
+    public Dictionary<Sections.IExerciseSection, object> SectionSpecs { get; } = [];
 
     public int? Digits { get; init; }
 
@@ -206,114 +211,17 @@ internal sealed class Exercise
             }
         }
 
-        // losses: [L1, L2] names several scalar losses; loss: (or else the first of losses:) is the primary one.
-        List<(string Name, YamlNode Node)> losses = top["losses"] is { } ls
-            ? [.. Seq(ls, "losses").Select(n => (Str(n) ?? throw new YamlException("a loss is named by a quantity", n), n))]
-            : [];
         var ex = new Exercise
         {
             Id = Str(top["id"]) ?? "exercise",
             Title = Str(top["title"]),
             Description = Str(top["description"]),
-            Loss = Str(top["loss"]) ?? (losses.Count > 0 ? losses[0].Name : null),
-            LossNode = top["loss"] ?? (losses.Count > 0 ? losses[0].Node : null),
             Digits = top["digits"] is YamlScalar d && d.TryGetInt64(out var dv) ? (int)dv : null,
             Claims = top["claims"],
         };
-        ex.Losses.AddRange(losses.Where(l => l.Name != ex.Loss));
-        if (top["given"] is YamlMapping given)
+        foreach (var section in Sections.ExerciseSections.All)
         {
-            foreach (var (k, v) in given.Entries)
-            {
-                ex.Given.Add(ReadGiven(k.Value, v, folder));
-            }
-        }
-
-        ex.Solve = top["solve"] is { } solve ? SolveSpec.Read(solve) : null;
-        if (top["models"] is YamlMapping models)
-        {
-            foreach (var (k, v) in models.Entries)
-            {
-                if (ex.Solve is { } spec && spec.Mentions(v))
-                {
-                    spec.AddTemplate(k.Value, v, folder);
-                }
-                else
-                {
-                    ex.Models.Add(ExerciseModel.Read(k.Value, v, folder));
-                }
-            }
-        }
-
-        if (top["equations"] is { } eqs)
-        {
-            foreach (var item in Seq(eqs, "equations"))
-            {
-                ex.Equations.Add(ReadEquation(item));
-            }
-        }
-
-        if (top["after"] is { } afterEqs)
-        {
-            ex.AfterNode = afterEqs;
-            foreach (var item in Seq(afterEqs, "after"))
-            {
-                ex.After.Add(ReadEquation(item));
-            }
-        }
-
-        if (top["gradients"] is { } grads)
-        {
-            foreach (var g in Seq(grads, "gradients"))
-            {
-                ex.Gradients.Add((Str(g) ?? throw new YamlException("a gradient is named by a quantity", g), g));
-            }
-        }
-
-        if (top["sensitivities"] is YamlMapping sens)
-        {
-            ex.Sensitivities.Add((Str(sens["of"]) ?? throw new YamlException("sensitivities needs 'of: family'", sens),
-                Names(sens["wrt"] ?? throw new YamlException("sensitivities needs 'wrt: [names]'", sens), "wrt")));
-        }
-
-        if (top["jacobians"] is { } jac)
-        {
-            foreach (var j in Seq(jac, "jacobians"))
-            {
-                if (j is not YamlMapping jm)
-                {
-                    throw new YamlException("a jacobian is {of: y, wrt: x, name: J, shape: [r, c]}", j);
-                }
-
-                string of = Str(jm["of"]) ?? throw new YamlException("jacobian needs 'of'", jm);
-                string wrt = Str(jm["wrt"]) ?? throw new YamlException("jacobian needs 'wrt'", jm);
-                ex.Jacobians.Add(new JacobianSpec(of, wrt, Str(jm["name"]) ?? $"d{of}/d{wrt}", jm["shape"] is { } s ? ShapeOf(s) : null));
-            }
-        }
-
-        if (top["hessian"] is YamlMapping h)
-        {
-            ex.Hessian = new HessianSpec(Str(h["of"]) ?? throw new YamlException("hessian needs 'of'", h),
-                Names(h["wrt"] ?? throw new YamlException("hessian needs 'wrt: [x, y]'", h), "wrt"),
-                h["at"] is { } at ? Seq(at, "at").Select(Numbers).ToList() : [])
-            {
-                Names = h["name"] is { } hn ? Seq(hn, "name").Select(n => Str(n) ?? throw new YamlException("a Hessian's name is a name such as H", n)).ToList() : [],
-            };
-        }
-
-        if (top["optimizer"] is YamlMapping o)
-        {
-            ex.Optimizer = ReadOptimizer(o, ex.Gradients.Select(g => g.Name).Where(n => ex.Given.Any(g => g.Name == n)).ToList());
-        }
-
-        if (top["perceptron"] is YamlMapping p)
-        {
-            ex.Perceptron = ReadPerceptron(p);
-        }
-
-        if (top["images"] is { } im)
-        {
-            ex.Images.AddRange(Seq(im, "images").Select(n => Str(n) ?? throw new YamlException("images lists quantity names", n)));
+            section.Parse(ex, top, folder);
         }
 
         return ex;
@@ -374,7 +282,7 @@ internal sealed class Exercise
         return new OptimizerSpec(entry.Name, ps, lr, options, steps);
     }
 
-    private static PerceptronSpec ReadPerceptron(YamlMapping p)
+    internal static PerceptronSpec ReadPerceptron(YamlMapping p)
     {
         var data = Seq(p["data"] ?? throw new YamlException("perceptron needs 'data: [[x1, x2, target], ...]'", p), "data").Select(Numbers).ToArray();
         double Num(string key, double dflt) => p[key] is YamlScalar s && s.TryGetDouble(out var v) ? v : dflt;
@@ -401,7 +309,7 @@ internal sealed class Exercise
             p["learn_theta"] is YamlScalar lt && lt.TryGetBool(out var b) && b);
     }
 
-    private static Equation ReadEquation(YamlNode node)
+    internal static Equation ReadEquation(YamlNode node)
     {
         if (node is not YamlScalar s || s.IsNull)
         {

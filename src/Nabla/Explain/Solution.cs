@@ -76,6 +76,9 @@ internal sealed class Solution
 
     public bool? PerceptronConverged { get; set; }
 
+    /// <summary>What a section computed, for sections that keep it here rather than in a property of their own.</summary>
+    public Dictionary<Sections.IExerciseSection, object> SectionResults { get; } = [];
+
     /// <summary>Every named result, in computation order (claims and the JSON refer to these names).</summary>
     public List<NamedValue> Values { get; } = [];
 
