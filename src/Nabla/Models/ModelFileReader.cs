@@ -7,9 +7,9 @@ namespace Nabla.Models;
 /// <summary>Turns a parsed model file into a <see cref="ModelDefinition"/>, with line and column in every error.</summary>
 internal static class ModelFileReader
 {
-    private static readonly string[] TopKeys = ["name", "description", "input", "layers"];
+    private static readonly string[] TopKeys = ["name", "description", "input", "options", "layers"];
 
-    public static ModelDefinition Read(YamlNode root)
+    public static ModelDefinition Read(YamlNode root, IReadOnlyDictionary<string, bool>? options = null)
     {
         if (root is not YamlMapping top)
         {
@@ -27,6 +27,7 @@ internal static class ModelFileReader
         string? name = top["name"] is YamlScalar { IsNull: false } n ? n.Value : null;
         Shape? input = top["input"] is { } i && !(i is YamlScalar { IsNull: true }) ? new Shape(IntList(i, "input", positive: true)) : null;
         var layers = top["layers"] ?? throw new YamlException("the model file has no 'layers:' list", top);
+        layers = ModelFileOptions.Apply(top["options"], layers, options);
         return new ModelDefinition(name, input, Layers(layers, "layers"));
     }
 
@@ -94,6 +95,11 @@ internal static class ModelFileReader
         if (node is not YamlMapping m)
         {
             throw new YamlException($"expected a layer ('ReLU' or 'Conv2d: {{...}}'); found {node.Describe()}", node);
+        }
+
+        if (m.Entries.FirstOrDefault(e => e.Key.Value == "if").Key is { } cond)
+        {
+            throw new YamlException("'if:' keeps or drops a layer of a list ('- '); this layer is not an item of a list", cond);
         }
 
         var typeEntries = m.Entries.Where(e => e.Key.Value is not ("name" or "as")).ToList();
@@ -179,6 +185,11 @@ internal static class ModelFileReader
         if (kind.Name == "Residual" && spec.Block("body") is null)
         {
             throw new YamlException("a Residual needs a 'body:' list of layers", at);
+        }
+
+        if (kind.Name == "Auxiliary" && spec.Layers.Count == 0)
+        {
+            throw new YamlException("an Auxiliary needs a 'layers:' list, the head it runs off the main path", at);
         }
 
         if (kind.Name == "Branches" && spec.Branches.Count == 0)
