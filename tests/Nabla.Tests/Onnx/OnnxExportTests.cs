@@ -117,6 +117,7 @@ public class OnnxExportTests
             "InstanceNorm1d", "InstanceNorm2d", "InvertedResidual", "LearnedPositionalEmbedding", "LocalResponseNorm", "LogSigmoid", "Mish",
             "PReLU", "PixelShuffle", "PixelUnshuffle", "PositionalEncoding", "ReLU6", "SELU", "SiLU", "Softplus", "Softsign", "Threshold",
             "TransformerEncoder", "TransformerEncoderLayer", "ConvTranspose1d",
+            "TransformerDecoderLayer", "TransformerDecoder", "Transformer",
         ];
         var missing = LayerRegistry.All.Where(d => !OnnxEmitters.Table.ContainsKey(d.ModuleType)).Select(d => d.Name).Except(notExported).ToArray();
         Assert.True(missing.Length == 0, "no ONNX emitter for: " + string.Join(", ", missing));

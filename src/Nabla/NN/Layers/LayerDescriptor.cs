@@ -77,7 +77,7 @@ public enum RfRule
 /// <param name="Macs">Multiply-accumulates for the whole input (see Note [MAC convention] in the analysis).</param>
 /// <param name="Rf">The receptive-field rule.</param>
 /// <param name="Window">The window for <see cref="RfRule.Window"/> and <see cref="RfRule.Transposed"/> (1-D layers: height 1).</param>
-/// <param name="MacsPerStep">For recurrent layers, the MACs of one time step; else null.</param>
+/// <param name="MacsPerStep">For recurrent layers, the MACs of one time step; for Transformer layers, the MACs per token; else null.</param>
 public sealed record LayerFacts(Shape Output, long Params, long Buffers, long Macs, RfRule Rf = RfRule.Keep, SpatialGeometry? Window = null, long? MacsPerStep = null);
 
 /// <summary>A layer spec and a per-sample input it accepts: the completeness test builds, writes, reads and runs each.</summary>
