@@ -108,6 +108,16 @@ public static class ModelFile
 
     private static YamlNode LayerOrList(LayerSpec s) => s.Type == "Sequential" && s.Opaque is null && s.Name is null && s.Key is null ? List(s) : Node(s);
 
+    private static List<KeyValuePair<YamlScalar, YamlNode>> Arguments(LayerSpec s) =>
+    [
+        .. s.Args.Select(kv => new KeyValuePair<YamlScalar, YamlNode>(new YamlScalar(kv.Key), kv.Value switch
+        {
+            int[] a => new YamlSequence([.. a.Select(x => new YamlScalar(ModelFileReader.Format(x)))]),
+            double[] a => new YamlSequence([.. a.Select(x => new YamlScalar(ModelFileReader.Format(x)))]),
+            var v => new YamlScalar(ModelFileReader.Format(v)),
+        })),
+    ];
+
     private static YamlNode Node(LayerSpec s)
     {
         if (s.Opaque is not null)
@@ -115,17 +125,7 @@ public static class ModelFile
             throw new NotSupportedException($"the model file cannot describe a {s.Type} module (known layers: {string.Join(", ", LayerRegistry.Names)})");
         }
 
-        var args = new List<KeyValuePair<YamlScalar, YamlNode>>();
-        foreach (var (k, v) in s.Args)
-        {
-            args.Add(new(new YamlScalar(k), v switch
-            {
-                int[] a => new YamlSequence([.. a.Select(x => new YamlScalar(ModelFileReader.Format(x)))]),
-                double[] a => new YamlSequence([.. a.Select(x => new YamlScalar(ModelFileReader.Format(x)))]),
-                _ => new YamlScalar(ModelFileReader.Format(v)),
-            }));
-        }
-
+        var args = Arguments(s);
         YamlNode body;
         if (s.Type == "Sequential")
         {

@@ -97,11 +97,7 @@ internal static class ModelFileReader
             throw new YamlException($"expected a layer ('ReLU' or 'Conv2d: {{...}}'); found {node.Describe()}", node);
         }
 
-        if (m.Entries.FirstOrDefault(e => e.Key.Value == "if").Key is { } cond)
-        {
-            throw new YamlException("'if:' keeps or drops a layer of a list ('- '); this layer is not an item of a list", cond);
-        }
-
+        RefuseCondition(m);
         var typeEntries = m.Entries.Where(e => e.Key.Value is not ("name" or "as")).ToList();
         if (typeEntries.Count != 1)
         {
@@ -143,6 +139,15 @@ internal static class ModelFileReader
         }
 
         return Finish(k, new LayerSpec(k.Name, args) { Name = label, Key = spec.Key, Line = spec.Line, Column = spec.Column, Layers = spec.Layers, Branches = blocks }, typeKey);
+    }
+
+    // The options have removed the 'if:' of every item of a list (ModelFileOptions); one left is elsewhere.
+    private static void RefuseCondition(YamlMapping m)
+    {
+        if (m.Entries.FirstOrDefault(e => e.Key.Value == "if").Key is { } cond)
+        {
+            throw new YamlException("'if:' keeps or drops a layer of a list ('- '); this layer is not an item of a list", cond);
+        }
     }
 
     private static IReadOnlyList<string> BlockKeys(string kind) => LayerRegistry.Find(kind)?.BlockKeys ?? [];

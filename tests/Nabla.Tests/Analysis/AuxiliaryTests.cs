@@ -161,6 +161,15 @@ public class AuxiliaryTests
     }
 
     [Fact]
+    public void Onnx_export_is_of_inference_and_leaves_the_head_out()
+    {
+        // The same trunk and classifier without the head give the same file: no node and no weight of the head.
+        var model = (Sequential)ModelFile.Parse(Small).Build();
+        var trunk = new Sequential([("conv", model["conv"]), ("flatten", model["flatten"]), ("fc", model["fc"])]);
+        Assert.Equal(Nabla.Onnx.OnnxExport.ToBytes(trunk, new Shape(2, 4, 4)), Nabla.Onnx.OnnxExport.ToBytes(model, new Shape(2, 4, 4)));
+    }
+
+    [Fact]
     public void Summary_marks_the_head_and_counts_it_apart()
     {
         var s = ModelFile.Parse(Small).Summarize();
