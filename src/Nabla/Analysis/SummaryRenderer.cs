@@ -12,7 +12,8 @@ public static class SummaryRenderer
 {
     /// <summary>The conventions line printed under every table.</summary>
     public const string Conventions =
-        "Per sample (batch 1). MACs: multiply-accumulates of Linear/Conv/ConvTranspose/recurrent weights; FLOPs = 2 x MACs; " +
+        "Per sample (batch 1). MACs: multiply-accumulates of Linear/Conv/ConvTranspose/recurrent weights and of attention " +
+        "(QK^T and the weighted values; /step for a Transformer layer is per token), auxiliary heads apart; FLOPs = 2 x MACs; " +
         "bias, normalisation, pooling and activations excluded. Non-trainable: frozen parameters + running statistics " +
         "(num_batches_tracked not counted). RF: receptive field size/jump/start in input pixels.";
 
