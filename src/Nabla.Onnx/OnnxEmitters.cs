@@ -104,6 +104,9 @@ public static partial class OnnxEmitters
         [typeof(Dropout1d)] = (_, _, x) => x,
         [typeof(AlphaDropout)] = (_, _, x) => x,
 
+        // An auxiliary head runs in training only (torchvision's GoogLeNet aux1/aux2): at evaluation the main path goes on unchanged.
+        [typeof(Auxiliary)] = (_, _, x) => x,
+
         // Shapes.
         [typeof(Flatten)] = Flatten,
         [typeof(Unflatten)] = (m, g, x) => g.Reshape(x, g.OutputShape(m, x)),

@@ -22,6 +22,7 @@ internal static class SummaryCommand
           nabla summary resnet18 --input 3x224x224 --format markdown
           nabla summary examples/models/vgg16.yaml --format=json
           nabla summary vgg16 --compare resnet18
+          nabla summary googlenet --set aux_logits=true
 
         Exit status: 0 printed; 2 a bad argument or a bad model file (one line: file, line, column, problem).
         """;
@@ -52,20 +53,21 @@ internal static class SummaryCommand
         };
         var format = CliOptions.Choice("--format", "output format", "table", false, "table", "markdown", "json");
         var compare = CliOptions.Text("--compare", "other.yaml|builtin", "a second model to compare with, side by side");
+        var set = CliOptions.Repeated("--set", "option=true|false", "sets an option the model file declares (googlenet: aux_logits); repeatable");
         var command = new Command("summary", "A model's layer table: shapes, parameters, MACs, receptive fields, by shape arithmetic (nothing is built).")
         {
-            model, input, format, compare,
+            model, input, format, compare, set,
         };
-        command.SetAction(r => Print(r.GetValue(model)!, r.GetValue(input), r.GetValue(format)!, r.GetValue(compare),
+        command.SetAction(r => Print(r.GetValue(model)!, r.GetValue(input), r.GetValue(format)!, r.GetValue(compare), r.GetValue(set) ?? [],
             r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
     }
 
-    private static int Print(string model, Shape? input, string format, string? compare, TextWriter output, TextWriter error)
+    private static int Print(string model, Shape? input, string format, string? compare, string[] set, TextWriter output, TextWriter error)
     {
         try
         {
-            return Print(model, input, format, compare, output);
+            return Print(model, input, format, compare, ParseOptions(set), output);
         }
         catch (Exception e) when (e is InvalidFileException or ArgumentException or IOException or NotSupportedException or UnauthorizedAccessException)
         {
@@ -74,12 +76,13 @@ internal static class SummaryCommand
         }
     }
 
-    private static int Print(string model, Shape? input, string format, string? compare, TextWriter output)
+    private static int Print(string model, Shape? input, string format, string? compare, IReadOnlyDictionary<string, bool> options, TextWriter output)
     {
-        var summary = Summarize(model, input);
+        var summary = Summarize(model, input, options);
         if (compare is not null)
         {
-            var comparison = new ModelComparison(summary, Summarize(compare, input));
+            // The options are the first model's: nabla summary googlenet --set aux_logits=true --compare googlenet.
+            var comparison = new ModelComparison(summary, Summarize(compare, input, new Dictionary<string, bool>()));
             switch (format)
             {
                 case "json":
@@ -109,12 +112,12 @@ internal static class SummaryCommand
         return 0;
     }
 
-    /// <summary>Loads a model file or a built-in model by name.</summary>
-    public static ModelDefinition Resolve(string model)
+    /// <summary>Loads a model file or a built-in model by name, with some of its options set.</summary>
+    public static ModelDefinition Resolve(string model, IReadOnlyDictionary<string, bool>? options = null)
     {
         if (File.Exists(model))
         {
-            return ModelFile.Load(model);
+            return ModelFile.Load(model, options);
         }
 
         string name = BuiltinModelFiles.Normalize(Path.GetFileNameWithoutExtension(model));
@@ -123,12 +126,30 @@ internal static class SummaryCommand
             throw new FileNotFoundException($"no file '{model}' and no built-in model of that name{DidYouMean.Suggest(name, Builtins)} (built-in: {string.Join(", ", Builtins)})");
         }
 
-        return BuiltinModelFiles.Load(name);
+        return BuiltinModelFiles.Load(name, options);
     }
 
-    private static ModelSummary Summarize(string model, Shape? input)
+    /// <summary>"aux_logits=true" words → options (a model file's switches).</summary>
+    internal static Dictionary<string, bool> ParseOptions(IEnumerable<string> words)
     {
-        var def = Resolve(model);
+        var options = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (string word in words)
+        {
+            int eq = word.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || !bool.TryParse(word[(eq + 1)..], out bool value))
+            {
+                throw new ArgumentException($"--set '{word}': expected option=true or option=false, as in --set aux_logits=true");
+            }
+
+            options[word[..eq]] = value;
+        }
+
+        return options;
+    }
+
+    private static ModelSummary Summarize(string model, Shape? input, IReadOnlyDictionary<string, bool> options)
+    {
+        var def = Resolve(model, options);
         if (input is null && def.InputShape is null)
         {
             throw new ArgumentException($"{model}: the file gives no input shape; pass one, e.g. --input 3x224x224");

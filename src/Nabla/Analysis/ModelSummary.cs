@@ -65,8 +65,12 @@ public sealed record ModelSummary(string? Name, Shape InputShape, Shape OutputSh
         var leaves = rows.Where(r => !r.IsContainer).ToList();
         long parameters = leaves.Sum(r => r.Params), trainable = leaves.Sum(r => r.Trainable), nonTrainable = leaves.Sum(r => r.NonTrainable);
         long buffers = nonTrainable - (parameters - trainable);
-        var totals = new SummaryTotals(parameters, trainable, nonTrainable, leaves.Sum(r => r.Macs), inputShape.Numel * BytesPerElement,
-            leaves.Sum(r => r.ActivationBytes), (parameters + buffers) * BytesPerElement, output.Rf);
+        var totals = new SummaryTotals(parameters, trainable, nonTrainable, leaves.Where(r => !r.IsAuxiliary).Sum(r => r.Macs), inputShape.Numel * BytesPerElement,
+            leaves.Sum(r => r.ActivationBytes), (parameters + buffers) * BytesPerElement, output.Rf)
+        {
+            AuxiliaryParams = leaves.Where(r => r.IsAuxiliary).Sum(r => r.Params),
+            AuxiliaryMacs = leaves.Where(r => r.IsAuxiliary).Sum(r => r.Macs),
+        };
         return new ModelSummary(name, inputShape, new Shape(output.Shape.ToArray()[1..]), rows, totals);
     }
 }

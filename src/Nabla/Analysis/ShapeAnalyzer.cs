@@ -15,6 +15,9 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
     public const int MaxRows = LayerDescriptor.MaxLayers;
     private readonly List<LayerRow> rows = [];
 
+    // How many Auxiliary heads the walk is inside (their rows are marked auxiliary).
+    private int auxiliary;
+
     public IReadOnlyList<LayerRow> Rows => rows;
 
     /// <summary>What flows between layers: the batched shape, the receptive field so far, and the spatial size a Flatten folded away.</summary>
@@ -65,15 +68,17 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
             return RunContainer(spec, path, depth - 1, input);
         }
 
+        if (spec.Opaque is null && spec.Type == "Auxiliary")
+        {
+            return RunAuxiliary(spec, path, depth, input);
+        }
+
         if (spec.Opaque is null && IsContainer(spec.Type))
         {
             int at = rows.Count;
             rows.Add(null!);
             var output = RunContainer(spec, path, depth, input);
-            var children = rows.Skip(at + 1).Where(r => !r.IsContainer).ToList();
-            rows[at] = new LayerRow(path, spec.Name, spec.Type, depth, true, PerSample(input.Shape), PerSample(output.Shape),
-                children.Sum(r => r.Params), children.Sum(r => r.Trainable), children.Sum(r => r.NonTrainable), children.Sum(r => r.Macs),
-                null, output.Shape.Numel * BytesPerElement, output.Rf);
+            rows[at] = ContainerRow(spec, path, depth, input, output, at);
             return output;
         }
 
@@ -92,8 +97,42 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
 
         long frozen = frozenByPath?.GetValueOrDefault(path) ?? 0;
         rows.Add(new LayerRow(path, spec.Name, spec.Type, depth, false, PerSample(input.Shape), PerSample(leaf.Output.Shape),
-            leaf.Params, leaf.Params - frozen, leaf.Buffers + frozen, leaf.Macs, leaf.MacsPerStep, leaf.Output.Shape.Numel * BytesPerElement, leaf.Output.Rf));
+            leaf.Params, leaf.Params - frozen, leaf.Buffers + frozen, leaf.Macs, leaf.MacsPerStep, leaf.Output.Shape.Numel * BytesPerElement, leaf.Output.Rf)
+            { IsAuxiliary = auxiliary > 0 });
         return leaf.Output;
+    }
+
+    // A container's row sums its leaves; its MACs leave out those of auxiliary heads inside it (training only, see
+    // Note [Auxiliary heads]) unless the container is itself part of a head.
+    private LayerRow ContainerRow(LayerSpec spec, string path, int depth, Flow input, Flow output, int at)
+    {
+        var children = rows.Skip(at + 1).Where(r => !r.IsContainer).ToList();
+        return new LayerRow(path, spec.Name, spec.Type, depth, true, PerSample(input.Shape), PerSample(output.Shape),
+            children.Sum(r => r.Params), children.Sum(r => r.Trainable), children.Sum(r => r.NonTrainable),
+            children.Where(r => auxiliary > 0 || !r.IsAuxiliary).Sum(r => r.Macs), null, output.Shape.Numel * BytesPerElement, output.Rf)
+            { IsAuxiliary = auxiliary > 0 };
+    }
+
+    // Note [Auxiliary heads]: an Auxiliary's head is walked as a Sequential on the input (its rows give shapes,
+    // parameters and MACs, marked auxiliary), and the main path goes on with the input unchanged. Its parameters are
+    // the model's (PyTorch's parameters() counts them); its MACs are spent in training only and are kept apart from
+    // the inference total. The head's row shows the head's output shape.
+    private Flow RunAuxiliary(LayerSpec spec, string path, int depth, Flow input)
+    {
+        int at = rows.Count;
+        rows.Add(null!);
+        auxiliary++;
+        try
+        {
+            var head = Chain(Children(path, spec), depth + 1, input);
+            rows[at] = ContainerRow(spec, path, depth, input, head, at);
+        }
+        finally
+        {
+            auxiliary--;
+        }
+
+        return input;
     }
 
     private static bool IsContainer(string type) => LayerRegistry.Find(type)?.IsContainer ?? false;

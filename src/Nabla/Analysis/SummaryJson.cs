@@ -110,6 +110,8 @@ public static class SummaryJson
         w.WriteNumber("non_trainable", t.NonTrainable);
         w.WriteNumber("macs", t.Macs);
         w.WriteNumber("flops", t.Flops);
+        w.WriteNumber("auxiliary_params", t.AuxiliaryParams);
+        w.WriteNumber("auxiliary_macs", t.AuxiliaryMacs);
         w.WriteNumber("input_bytes", t.InputBytes);
         w.WriteNumber("activation_bytes", t.ActivationBytes);
         w.WriteNumber("param_bytes", t.ParamBytes);
@@ -124,6 +126,7 @@ public static class SummaryJson
             w.WriteString("type", r.Type);
             w.WriteNumber("depth", r.Depth);
             w.WriteBoolean("container", r.IsContainer);
+            w.WriteBoolean("auxiliary", r.IsAuxiliary);
             WriteShape(w, "input_shape", r.InputShape);
             WriteShape(w, "output_shape", r.OutputShape);
             w.WriteNumber("params", r.Params);

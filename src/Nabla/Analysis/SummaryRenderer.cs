@@ -12,7 +12,8 @@ public static class SummaryRenderer
 {
     /// <summary>The conventions line printed under every table.</summary>
     public const string Conventions =
-        "Per sample (batch 1). MACs: multiply-accumulates of Linear/Conv/ConvTranspose/recurrent weights; FLOPs = 2 x MACs; " +
+        "Per sample (batch 1). MACs: multiply-accumulates of Linear/Conv/ConvTranspose/recurrent weights and of attention " +
+        "(QK^T and the weighted values; /step for a Transformer layer is per token), auxiliary heads apart; FLOPs = 2 x MACs; " +
         "bias, normalisation, pooling and activations excluded. Non-trainable: frozen parameters + running statistics " +
         "(num_batches_tracked not counted). RF: receptive field size/jump/start in input pixels.";
 
@@ -25,7 +26,7 @@ public static class SummaryRenderer
         string[] header = ["Layer (type)", "Output Shape", "Param #", "MACs", "RF size/jump/start"];
         var cells = rows.Select(r => new[]
         {
-            new string(' ', 2 * (r.Depth - 1)) + $"{r.Label} ({r.Type})",
+            new string(' ', 2 * (r.Depth - 1)) + $"{r.Label} ({TypeText(r)})",
             ShapeText(r.OutputShape),
             r.IsContainer ? $"({Count(r.Params)})" : Count(r.Params),
             r.Macs == 0 ? "-" : (r.IsContainer ? $"({Human(r.Macs)})" : Human(r.Macs)) + (r.MacsPerStep is long st ? $" ({Human(st)}/step)" : string.Empty),
@@ -65,7 +66,7 @@ public static class SummaryRenderer
         {
             string label = (r.IsContainer ? "**" + r.Label + "**" : r.Label).Replace("|", "\\|", StringComparison.Ordinal);
             var rf = r.ReceptiveField;
-            output.WriteLine($"| {new string('·', r.Depth - 1)}{label} | {r.Type} | {ShapeText(r.OutputShape)} | {Count(r.Params)} | {Count(r.NonTrainable)} | {Count(r.Macs)} | " +
+            output.WriteLine($"| {new string('·', r.Depth - 1)}{label} | {TypeText(r)} | {ShapeText(r.OutputShape)} | {Count(r.Params)} | {Count(r.NonTrainable)} | {Count(r.Macs)} | " +
                 $"{Num(rf?.Size)} | {Num(rf?.Jump)} | {Num(rf?.Start)} |");
         }
 
@@ -144,14 +145,27 @@ public static class SummaryRenderer
 
     private static string Factor(double f) => double.IsInfinity(f) ? "inf" : f.ToString("0.####", Inv) + "x";
 
+    // An auxiliary head's rows say so (they run in training only).
+    private static string TypeText(LayerRow r) => r.IsAuxiliary ? r.Type + ", auxiliary" : r.Type;
+
     private static IEnumerable<(string, string)> TotalLines(ModelSummary s)
     {
         var t = s.Totals;
         yield return ("Params", $"{Count(t.Params)} ({Human(t.Params)})");
+        if (t.AuxiliaryParams > 0)
+        {
+            yield return ("Auxiliary params", $"{Count(t.AuxiliaryParams)} (in Params; the heads run in training only)");
+        }
+
         yield return ("Trainable params", Count(t.Trainable));
         yield return ("Non-trainable params", Count(t.NonTrainable));
         yield return ("MACs", $"{Count(t.Macs)} ({Human(t.Macs)})");
         yield return ("FLOPs", $"{Count(t.Flops)} ({Human(t.Flops)})");
+        if (t.AuxiliaryParams > 0 || t.AuxiliaryMacs > 0)
+        {
+            yield return ("Auxiliary MACs", $"{Count(t.AuxiliaryMacs)} ({Human(t.AuxiliaryMacs)}; training only, not in MACs)");
+        }
+
         yield return ("Receptive field", t.ReceptiveField?.ToString() ?? "-");
         yield return ("Input size", Bytes(t.InputBytes));
         yield return ("Activations size", Bytes(t.ActivationBytes));

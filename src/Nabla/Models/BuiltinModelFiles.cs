@@ -33,14 +33,14 @@ public static class BuiltinModelFiles
         return reader.ReadToEnd();
     }
 
-    /// <summary>The model file <paramref name="name"/>, read (not built).</summary>
+    /// <summary>The model file <paramref name="name"/>, read (not built), with its switches set as given (see <see cref="ModelFile.Parse(string, IReadOnlyDictionary{string, bool}?)"/>).</summary>
     /// <exception cref="ArgumentException">No built-in model of that name.</exception>
-    public static ModelDefinition Load(string name)
+    public static ModelDefinition Load(string name, IReadOnlyDictionary<string, bool>? options = null)
     {
         string text = Text(name);
         try
         {
-            return ModelFile.Parse(text);
+            return ModelFile.Parse(text, options);
         }
         catch (YamlException e)
         {

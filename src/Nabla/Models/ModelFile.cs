@@ -27,6 +27,11 @@ public sealed record ModelDefinition(string? Name, Shape? InputShape, LayerSpec 
 ///       branches:
 ///         a: [ReLU]
 ///         b: []                 # empty: the identity
+///   - Auxiliary:                # a head off the main path: an extra output in training
+///       layers: [Flatten, {Linear: {inFeatures: 400, outFeatures: 10}, as: fc}]
+///     as: aux1
+///     if: aux_logits            # kept only when the option is on
+/// options: {aux_logits: false}  # switches and their defaults
 /// </code>
 /// Argument names are camelCase (<c>kernelSize</c>) or PyTorch's snake_case (<c>kernel_size</c>). The layer types and
 /// their arguments are those of <see cref="LayerRegistry"/>. See docs/summary.md.
@@ -35,15 +40,28 @@ public static class ModelFile
 {
     /// <summary>Parses a model file's text.</summary>
     /// <exception cref="YamlException">The file is malformed or names an unknown layer or argument; the message gives line and column.</exception>
-    public static ModelDefinition Parse(string yaml) => ModelFileReader.Read(YamlParser.Parse(yaml));
+    public static ModelDefinition Parse(string yaml) => Parse(yaml, options: null);
+
+    /// <summary>
+    /// Parses a model file's text with some of its options (<c>options: {aux_logits: false}</c>) set: a layer marked
+    /// <c>if: aux_logits</c> is kept only when that option is true (see docs/summary.md).
+    /// </summary>
+    /// <exception cref="YamlException">The file is malformed or names an unknown layer, argument or option.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> names an option the file does not declare.</exception>
+    public static ModelDefinition Parse(string yaml, IReadOnlyDictionary<string, bool>? options) => ModelFileReader.Read(YamlParser.Parse(yaml), options);
 
     /// <summary>Parses the text of the model file <paramref name="file"/>; errors start with the file's name.</summary>
     /// <exception cref="YamlException">The file is malformed; the message reads "file: line L, column C: problem".</exception>
-    public static ModelDefinition Parse(string yaml, string file)
+    public static ModelDefinition Parse(string yaml, string file) => Parse(yaml, file, null);
+
+    /// <summary>Parses the text of the model file <paramref name="file"/> with some of its options set; errors start with the file's name.</summary>
+    /// <exception cref="YamlException">The file is malformed; the message reads "file: line L, column C: problem".</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> names an option the file does not declare.</exception>
+    public static ModelDefinition Parse(string yaml, string file, IReadOnlyDictionary<string, bool>? options)
     {
         try
         {
-            return Parse(yaml);
+            return Parse(yaml, options);
         }
         catch (YamlException e)
         {
@@ -55,7 +73,12 @@ public static class ModelFile
     /// <exception cref="InvalidFileException">
     /// The file cannot be read or is malformed (a <see cref="YamlException"/>); the message starts with the path.
     /// </exception>
-    public static ModelDefinition Load(string path) => Parse(ConfinedFolder.ReadText(path), path);
+    public static ModelDefinition Load(string path) => Load(path, null);
+
+    /// <summary>Reads a model file from disk with some of its options set (see <see cref="Parse(string, IReadOnlyDictionary{string, bool})"/>).</summary>
+    /// <exception cref="InvalidFileException">The file cannot be read or is malformed.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> names an option the file does not declare.</exception>
+    public static ModelDefinition Load(string path, IReadOnlyDictionary<string, bool>? options) => Parse(ConfinedFolder.ReadText(path), path, options);
 
     /// <summary>Writes a built module as a model file (the inverse of building it).</summary>
     /// <exception cref="NotSupportedException">The module contains a type the model file cannot describe.</exception>
@@ -85,6 +108,16 @@ public static class ModelFile
 
     private static YamlNode LayerOrList(LayerSpec s) => s.Type == "Sequential" && s.Opaque is null && s.Name is null && s.Key is null ? List(s) : Node(s);
 
+    private static List<KeyValuePair<YamlScalar, YamlNode>> Arguments(LayerSpec s) =>
+    [
+        .. s.Args.Select(kv => new KeyValuePair<YamlScalar, YamlNode>(new YamlScalar(kv.Key), kv.Value switch
+        {
+            int[] a => new YamlSequence([.. a.Select(x => new YamlScalar(ModelFileReader.Format(x)))]),
+            double[] a => new YamlSequence([.. a.Select(x => new YamlScalar(ModelFileReader.Format(x)))]),
+            var v => new YamlScalar(ModelFileReader.Format(v)),
+        })),
+    ];
+
     private static YamlNode Node(LayerSpec s)
     {
         if (s.Opaque is not null)
@@ -92,17 +125,7 @@ public static class ModelFile
             throw new NotSupportedException($"the model file cannot describe a {s.Type} module (known layers: {string.Join(", ", LayerRegistry.Names)})");
         }
 
-        var args = new List<KeyValuePair<YamlScalar, YamlNode>>();
-        foreach (var (k, v) in s.Args)
-        {
-            args.Add(new(new YamlScalar(k), v switch
-            {
-                int[] a => new YamlSequence([.. a.Select(x => new YamlScalar(ModelFileReader.Format(x)))]),
-                double[] a => new YamlSequence([.. a.Select(x => new YamlScalar(ModelFileReader.Format(x)))]),
-                _ => new YamlScalar(ModelFileReader.Format(v)),
-            }));
-        }
-
+        var args = Arguments(s);
         YamlNode body;
         if (s.Type == "Sequential")
         {
@@ -117,6 +140,12 @@ public static class ModelFile
             else
             {
                 args.AddRange(s.Branches.Select(b => new KeyValuePair<YamlScalar, YamlNode>(new YamlScalar(b.Key), LayerOrList(b.Value))));
+            }
+
+            if (s.Layers.Count > 0)
+            {
+                // A container other than Sequential that holds a list (an Auxiliary head): 'layers:' among its arguments.
+                args.Add(new(new YamlScalar("layers"), List(s)));
             }
 
             if (args.Count == 0 && s.Name is null && s.Key is null)

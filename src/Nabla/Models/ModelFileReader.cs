@@ -7,9 +7,9 @@ namespace Nabla.Models;
 /// <summary>Turns a parsed model file into a <see cref="ModelDefinition"/>, with line and column in every error.</summary>
 internal static class ModelFileReader
 {
-    private static readonly string[] TopKeys = ["name", "description", "input", "layers"];
+    private static readonly string[] TopKeys = ["name", "description", "input", "options", "layers"];
 
-    public static ModelDefinition Read(YamlNode root)
+    public static ModelDefinition Read(YamlNode root, IReadOnlyDictionary<string, bool>? options = null)
     {
         if (root is not YamlMapping top)
         {
@@ -27,6 +27,7 @@ internal static class ModelFileReader
         string? name = top["name"] is YamlScalar { IsNull: false } n ? n.Value : null;
         Shape? input = top["input"] is { } i && !(i is YamlScalar { IsNull: true }) ? new Shape(IntList(i, "input", positive: true)) : null;
         var layers = top["layers"] ?? throw new YamlException("the model file has no 'layers:' list", top);
+        layers = ModelFileOptions.Apply(top["options"], layers, options);
         return new ModelDefinition(name, input, Layers(layers, "layers"));
     }
 
@@ -96,6 +97,7 @@ internal static class ModelFileReader
             throw new YamlException($"expected a layer ('ReLU' or 'Conv2d: {{...}}'); found {node.Describe()}", node);
         }
 
+        RefuseCondition(m);
         var typeEntries = m.Entries.Where(e => e.Key.Value is not ("name" or "as")).ToList();
         if (typeEntries.Count != 1)
         {
@@ -139,6 +141,15 @@ internal static class ModelFileReader
         return Finish(k, new LayerSpec(k.Name, args) { Name = label, Key = spec.Key, Line = spec.Line, Column = spec.Column, Layers = spec.Layers, Branches = blocks }, typeKey);
     }
 
+    // The options have removed the 'if:' of every item of a list (ModelFileOptions); one left is elsewhere.
+    private static void RefuseCondition(YamlMapping m)
+    {
+        if (m.Entries.FirstOrDefault(e => e.Key.Value == "if").Key is { } cond)
+        {
+            throw new YamlException("'if:' keeps or drops a layer of a list ('- '); this layer is not an item of a list", cond);
+        }
+    }
+
     private static IReadOnlyList<string> BlockKeys(string kind) => LayerRegistry.Find(kind)?.BlockKeys ?? [];
 
     private static bool Block(string kind, string key, YamlNode value, List<KeyValuePair<string, LayerSpec>> blocks, ref LayerSpec spec)
@@ -179,6 +190,11 @@ internal static class ModelFileReader
         if (kind.Name == "Residual" && spec.Block("body") is null)
         {
             throw new YamlException("a Residual needs a 'body:' list of layers", at);
+        }
+
+        if (kind.Name == "Auxiliary" && spec.Layers.Count == 0)
+        {
+            throw new YamlException("an Auxiliary needs a 'layers:' list, the head it runs off the main path", at);
         }
 
         if (kind.Name == "Branches" && spec.Branches.Count == 0)

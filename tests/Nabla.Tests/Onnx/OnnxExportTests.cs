@@ -112,7 +112,8 @@ public class OnnxExportTests
     public void Every_layer_of_the_model_file_has_an_emitter()
     {
         // A layer added to the model file's catalog needs an emitter (or an entry here, with the reason, and in docs/onnx.md).
-        string[] notExported = [];
+        // The Transformer decoder layers need the memory, a second input: a model file's chain cannot run them either.
+        string[] notExported = ["TransformerDecoderLayer", "TransformerDecoder", "Transformer"];
         var missing = LayerRegistry.All.Where(d => !OnnxEmitters.Table.ContainsKey(d.ModuleType)).Select(d => d.Name).Except(notExported).ToArray();
         Assert.True(missing.Length == 0, "no ONNX emitter for: " + string.Join(", ", missing));
     }

@@ -83,7 +83,7 @@ public enum RfRule
 /// <param name="Macs">Multiply-accumulates for the whole input (see Note [MAC convention] in the analysis).</param>
 /// <param name="Rf">The receptive-field rule.</param>
 /// <param name="Window">The window for <see cref="RfRule.Window"/> and <see cref="RfRule.Transposed"/> (1-D layers: height 1).</param>
-/// <param name="MacsPerStep">For recurrent layers, the MACs of one time step; else null.</param>
+/// <param name="MacsPerStep">For recurrent layers, the MACs of one time step; for Transformer layers, the MACs per token; else null.</param>
 /// <param name="DepthWindow">For 3-D layers, the window along depth (<see cref="Window"/> holds height and width); else null.</param>
 public sealed record LayerFacts(Shape Output, long Params, long Buffers, long Macs, RfRule Rf = RfRule.Keep, SpatialGeometry? Window = null, long? MacsPerStep = null,
     (int Kernel, int Stride, int Padding, int Dilation)? DepthWindow = null);

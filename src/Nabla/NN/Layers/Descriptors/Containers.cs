@@ -128,3 +128,29 @@ public sealed class ResidualDescriptor() : ContainerDescriptor<Residual>([], "bo
     /// <inheritdoc/>
     protected override LayerSpec Describe(Residual r) => new("Residual") { Branches = NamedChildren(r) };
 }
+
+/// <summary>A head that leaves the main path (y = x) and, in training mode, gives an extra output (see <see cref="Auxiliary"/>).</summary>
+public sealed class AuxiliaryDescriptor() : ContainerDescriptor<Auxiliary>([], "layers")
+{
+    /// <inheritdoc/>
+    public override IReadOnlyList<LayerExample> Examples =>
+    [
+        new(new LayerSpec("Auxiliary")
+        {
+            Layers = [new LayerSpec("Flatten"), LayerSpec.Of("Linear", ("inFeatures", 8), ("outFeatures", 3)).As("fc")],
+        }, new Shape(2, 2, 2)),
+    ];
+
+    /// <inheritdoc/>
+    public override Module Build(LayerSpec s) => new Auxiliary(s.Layers.Select((l, i) => (LayerSpec.ChildName(l, i), LayerRegistry.Build(l))));
+
+    /// <inheritdoc/>
+    public override string Formula(LayerSpec spec, Module layer, bool train) =>
+        $"y = x; in training mode also aux = the {spec.Layers.Count} head layers applied to x (an extra output, not on the main path)";
+
+    /// <inheritdoc/>
+    protected override LayerSpec Describe(Auxiliary a) => new("Auxiliary")
+    {
+        Layers = [.. a.NamedChildren().Select((c, i) => LayerRegistry.Describe(c.Module) is var d && c.Name != LayerSpec.ChildName(d, i) ? d.As(c.Name) : d)],
+    };
+}

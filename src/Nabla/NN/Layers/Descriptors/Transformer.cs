@@ -3,14 +3,10 @@ namespace Nabla.NN;
 /// <summary>
 /// <c>nn.TransformerEncoderLayer</c> on a sequence (L, E) per sample, without masks (a model file's layers take one
 /// input). Parameters: 4E² + 2EF + 9E + F with biases (4E² + 2EF + 2E without). MACs per sample:
-/// L·(4E² + 2EF) for the projections and the feed-forward, plus 2L²E for the scores QKᵀ and the weighted values.
+/// L·(4E² + 2EF) for the projections and the feed-forward, plus 2L²E for the scores QKᵀ and the weighted values;
+/// per position (the row's MACs per step) 4E² + 2EF + 2LE (Note [Transformer MACs] in <see cref="TransformerFigures"/>).
 /// </summary>
-public sealed class TransformerEncoderLayerDescriptor() : LayerDescriptor<TransformerEncoderLayer>(
-[
-    new("dModel", ArgKind.Int, null, true), new("nhead", ArgKind.Int, null, true), new("dimFeedforward", ArgKind.Int, 2048),
-    new("dropout", ArgKind.Double, 0.1), new("activation", ArgKind.String, "relu"), new("layerNormEps", ArgKind.Double, 1e-5),
-    new("batchFirst", ArgKind.Bool, false), new("normFirst", ArgKind.Bool, false), new("bias", ArgKind.Bool, true),
-])
+public sealed class TransformerEncoderLayerDescriptor() : LayerDescriptor<TransformerEncoderLayer>(TransformerArgs.Layer)
 {
     /// <inheritdoc/>
     public override IReadOnlyList<LayerExample> Examples =>
@@ -28,15 +24,9 @@ public sealed class TransformerEncoderLayerDescriptor() : LayerDescriptor<Transf
     public override LayerFacts Analyze(LayerSpec s, Shape x)
     {
         long e = s.Int("dModel"), f = s.Int("dimFeedforward");
-        if (x.Rank != 3 || x[2] != e)
-        {
-            throw new ModelShapeException($"expects a sequence of shape (L, {e}) but its input has shape {PerSample(x)}");
-        }
-
-        long l = x[1];
-        long parameters = (4 * e * e) + (2 * e * f) + (s.Bool("bias") ? (9 * e) + f : 2 * e);
-        long perSample = (l * ((4 * e * e) + (2 * e * f))) + (2 * l * l * e);
-        return new(x, parameters, 0, x[0] * perSample);
+        TransformerArgs.RequireSequence(x, e, "a sequence");
+        long l = x[1], macs = TransformerFigures.EncoderLayerMacs(l, e, f);
+        return new(x, TransformerFigures.EncoderLayerParams(e, f, s.Bool("bias")), 0, x[0] * macs, MacsPerStep: macs / l);
     }
 
     /// <inheritdoc/>
@@ -45,9 +35,7 @@ public sealed class TransformerEncoderLayerDescriptor() : LayerDescriptor<Transf
         : "y = LN1(x + SA(x)), then LN2(y + FF(y)); SA = softmax(QKᵀ/√d)V over " + spec.Int("nhead") + " heads";
 
     /// <inheritdoc/>
-    protected override LayerSpec Describe(TransformerEncoderLayer m) =>
-        SpecOf(("dModel", m.DModel), ("nhead", m.NHead), ("dimFeedforward", m.DimFeedforward), ("dropout", m.DropoutP), ("activation", m.ActivationName),
-            ("layerNormEps", m.LayerNormEps), ("batchFirst", m.BatchFirst), ("normFirst", m.NormFirst), ("bias", m.HasBias));
+    protected override LayerSpec Describe(TransformerEncoderLayer m) => TransformerArgs.Describe(this, m);
 }
 
 /// <summary><c>nn.TransformerEncoder</c>: <c>numLayers</c> copies of <c>encoderLayer</c>, then an optional <c>norm</c>.</summary>
