@@ -98,7 +98,7 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
         long frozen = frozenByPath?.GetValueOrDefault(path) ?? 0;
         rows.Add(new LayerRow(path, spec.Name, spec.Type, depth, false, PerSample(input.Shape), PerSample(leaf.Output.Shape),
             leaf.Params, leaf.Params - frozen, leaf.Buffers + frozen, leaf.Macs, leaf.MacsPerStep, leaf.Output.Shape.Numel * BytesPerElement, leaf.Output.Rf)
-            { IsAuxiliary = auxiliary > 0 });
+        { IsAuxiliary = auxiliary > 0 });
         return leaf.Output;
     }
 
@@ -110,7 +110,7 @@ internal sealed partial class ShapeAnalyzer(IReadOnlyDictionary<string, long>? f
         return new LayerRow(path, spec.Name, spec.Type, depth, true, PerSample(input.Shape), PerSample(output.Shape),
             children.Sum(r => r.Params), children.Sum(r => r.Trainable), children.Sum(r => r.NonTrainable),
             children.Where(r => auxiliary > 0 || !r.IsAuxiliary).Sum(r => r.Macs), null, output.Shape.Numel * BytesPerElement, output.Rf)
-            { IsAuxiliary = auxiliary > 0 };
+        { IsAuxiliary = auxiliary > 0 };
     }
 
     // Note [Auxiliary heads]: an Auxiliary's head is walked as a Sequential on the input (its rows give shapes,
