@@ -96,7 +96,7 @@ foreach (var run in runs)
     results.Add(r);
     run.Bench.Dispose();
 }
-Console.Error.WriteLine($"total {total.Elapsed.TotalSeconds:F1} s; tensor pool: {TensorMemory.Reused:N0} arrays reused, {TensorMemory.Collections} collections forced, {GC.CollectionCount(2)} gen-2 collections in all, GC pauses {GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms");
+Console.Error.WriteLine($"total {total.Elapsed.TotalSeconds:F1} s; tensor pool: {TensorMemory.Reused:N0} arrays reused, {TensorMemory.Collections} collections forced ({TensorMemory.CollectionTime.TotalMilliseconds:F0} ms), {GC.CollectionCount(2)} gen-2 collections in all, GC pauses {GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms");
 
 if (opt.Out is not null)
 {
