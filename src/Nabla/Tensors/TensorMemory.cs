@@ -59,7 +59,8 @@ public static class TensorMemory
 
     /// <summary>
     /// Whether large tensors' arrays are recycled (default true; the environment variable
-    /// <c>NABLA_TENSOR_POOL=0</c> turns it off). Turning it off lets the arrays already pooled be collected.
+    /// <c>NABLA_TENSOR_POOL=0</c> turns it off). While it is off, arrays that die are left to the GC; idle ones are
+    /// trimmed as usual.
     /// </summary>
     public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("NABLA_TENSOR_POOL") != "0";
 
