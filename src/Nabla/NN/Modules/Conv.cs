@@ -14,16 +14,18 @@ public readonly record struct SpatialGeometry((int H, int W) Kernel, (int H, int
             throw new ArgumentException($"kernel size {k}, stride {s} and dilation {d} must be positive and padding {p} non-negative");
         }
 
-        int span = n + (2 * p) - (d * (k - 1)) - 1;
-        int o = (ceilMode ? (int)Math.Ceiling(span / (double)s) : (int)Math.Floor(span / (double)s)) + 1;
+        // In 64 bits: a padding or dilation near 2^31 (a hostile model file) must give an error, not a wrapped size.
+        long span = (long)n + (2L * p) - ((long)d * (k - 1)) - 1;
+        long o = (ceilMode ? (long)Math.Ceiling(span / (double)s) : (long)Math.Floor(span / (double)s)) + 1;
 
         // PyTorch: with ceil mode the last window must start inside the input or the left padding.
-        if (ceilMode && (o - 1) * s >= n + p)
+        if (ceilMode && (o - 1) * s >= (long)n + p)
         {
             o--;
         }
 
-        return o;
+        return o <= int.MaxValue ? (int)o
+            : throw new ArgumentException($"the output size {o:N0} (input {n}, kernel {k}, stride {s}, padding {p}, dilation {d}) is larger than a dimension can be");
     }
 }
 
