@@ -9,8 +9,9 @@ namespace Nabla.Ops;
 /// Note [Broadcasting in backward]: the gradient of a broadcast operand is the output gradient summed over
 /// the broadcast dimensions (<see cref="Tensor.SumTo"/>). It is done here once, for every binary op.
 /// The forward driver avoids materialising the common broadcasts: a scalar operand, a row operand
-/// (e.g. a bias of shape [C] against [N, C]) and a column operand (e.g. a max of shape [N, 1] against
-/// [N, C]) run the span kernels block by block; any other pattern is expanded to the full shape first.
+/// (e.g. a bias of shape [C] against [N, C]) and a column operand, one value per block of the output (a max of
+/// shape [N, 1] against [N, C], or a per-channel [1, C, 1, 1] against [N, C, H, W]), run the span kernels run by
+/// run, split between threads when large; any other pattern is expanded to the full shape first.
 /// </remarks>
 internal abstract class BinaryOp : Op
 {
@@ -66,43 +67,47 @@ internal abstract class BinaryOp : Op
     {
         Full,
         Scalar,
-        Row,    // operand = the trailing dims of the output: repeats over rows
-        Column, // operand = the leading dims of the output: one value per row
+        Row,    // operand = the trailing dims of the output: element f reads operand[f % n]
+        Column, // operand = a run of the output's dims with 1s around it: element f reads operand[(f / inner) % n]
         Other,
+    }
+
+    // An operand's broadcast against the output: its layout, element count and (Column) the output's element count
+    // after its last dim.
+    private readonly record struct Bcast(Layout Layout, int N, int Inner)
+    {
+        // Elements from flat index f on that read the operand contiguously (Full, Row) or as one value (Scalar, Column).
+        public int Run(int f) => Layout switch
+        {
+            Layout.Row => N - (f % N),
+            Layout.Column => Inner - (f % Inner),
+            _ => int.MaxValue,
+        };
+
+        public bool IsSpan => Layout is Layout.Full or Layout.Row;
+
+        public int Index(int f) => Layout switch
+        {
+            Layout.Full => f,
+            Layout.Row => f % N,
+            Layout.Column => (f / Inner) % N,
+            _ => 0,
+        };
     }
 
     private void Drive<T>(Tensor a, Tensor b, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (la, ia) = Classify(a.Shape, y.Shape);
-        var (lb, ib) = Classify(b.Shape, y.Shape);
-        if (y.Numel >= Chunks.MinParallel && Threads.Count > 1 && (la, lb) is (Layout.Full, Layout.Full) or (Layout.Full, Layout.Scalar))
+        var (ba, bb) = (Classify(a.Shape, y.Shape), Classify(b.Shape, y.Shape));
+        if (ba.Layout == Layout.Full && bb.Layout != Layout.Other || bb.Layout == Layout.Full && ba.Layout != Layout.Other)
         {
-            // Large same-shape (or scalar) operands: split the span kernel between threads.
-            var (aa, ba, ya, ao, bo) = (a.Elements<T>(), b.Elements<T>(), y.Elements<T>(), a.Offset, b.Offset);
-            bool scalar = lb == Layout.Scalar;
-            Chunks.For((int)y.Numel, (s, n) =>
-            {
-                if (scalar)
-                {
-                    Kernel(aa.AsSpan(ao + s, n), ba[bo], ya.AsSpan(s, n));
-                }
-                else
-                {
-                    Kernel(aa.AsSpan(ao + s, n), ba.AsSpan(bo + s, n), ya.AsSpan(s, n));
-                }
-            });
-            return;
-        }
-
-        if (la == Layout.Full && lb is Layout.Column or Layout.Row or Layout.Scalar or Layout.Full
-            || lb == Layout.Full && la is Layout.Column or Layout.Row or Layout.Scalar)
-        {
-            Blocks<T>(a.Span<T>(), la, ia, b.Span<T>(), lb, ib, y.Span<T>());
+            // One full operand and one that repeats (scalar, row, column): no copy, split between threads when large.
+            var (aa, bArr, ya, ao, bo) = (a.Elements<T>(), b.Elements<T>(), y.Elements<T>(), a.Offset, b.Offset);
+            Chunks.For((int)y.Numel, (s, n) => Range(aa, ao, ba, bArr, bo, bb, ya, s, n));
             return;
         }
 
         // Rare pattern (e.g. an outer sum [N,1] + [1,M]): materialise the operand that is not full.
-        if (la != Layout.Full)
+        if (ba.Layout != Layout.Full)
         {
             a = a.Expand(y.Shape).Contiguous();
         }
@@ -114,100 +119,70 @@ internal abstract class BinaryOp : Op
         Drive<T>(a, b, y);
     }
 
-    private void Blocks<T>(ReadOnlySpan<T> a, Layout la, int ia, ReadOnlySpan<T> b, Layout lb, int ib, Span<T> y)
+    // y[f] = op(a[f], b[f]) for f in [start, start + count), in runs where each operand is a span or one value.
+    private void Range<T>(T[] a, int ao, Bcast ba, T[] b, int bo, Bcast bb, T[] y, int start, int count)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = y.Length;
-        switch (la, lb)
+        for (int f = start, end = start + count; f < end;)
         {
-            case (Layout.Full, Layout.Full):
-                Kernel(a, b, y);
-                break;
-            case (Layout.Full, Layout.Scalar):
-                Kernel(a, b[0], y);
-                break;
-            case (Layout.Scalar, Layout.Full):
-                Kernel(a[0], b, y);
-                break;
-            case (Layout.Full, Layout.Row):
-                for (int r = 0; r < n; r += ib)
-                {
-                    Kernel(a.Slice(r, ib), b, y.Slice(r, ib));
-                }
+            int len = Math.Min(end - f, Math.Min(ba.Run(f), bb.Run(f)));
+            var ys = y.AsSpan(f, len);
+            int ia = ao + ba.Index(f), ib = bo + bb.Index(f);
+            if (ba.IsSpan && bb.IsSpan)
+            {
+                Kernel(a.AsSpan(ia, len), b.AsSpan(ib, len), ys);
+            }
+            else if (ba.IsSpan)
+            {
+                Kernel(a.AsSpan(ia, len), b[ib], ys);
+            }
+            else
+            {
+                Kernel(a[ia], b.AsSpan(ib, len), ys);
+            }
 
-                break;
-            case (Layout.Row, Layout.Full):
-                for (int r = 0; r < n; r += ia)
-                {
-                    Kernel(a, b.Slice(r, ia), y.Slice(r, ia));
-                }
-
-                break;
-            case (Layout.Full, Layout.Column):
-                for (int r = 0, inner = n / ib; r < ib; r++)
-                {
-                    Kernel(a.Slice(r * inner, inner), b[r], y.Slice(r * inner, inner));
-                }
-
-                break;
-            default: // (Column, Full)
-                for (int r = 0, inner = n / ia; r < ia; r++)
-                {
-                    Kernel(a[r], b.Slice(r * inner, inner), y.Slice(r * inner, inner));
-                }
-
-                break;
+            f += len;
         }
     }
 
-    // Classifies an operand against the broadcast output shape; the int is the operand's element count.
-    private static (Layout, int) Classify(Shape s, Shape o)
+    // Classifies an operand against the broadcast output shape.
+    private static Bcast Classify(Shape s, Shape o)
     {
         long n = s.Numel;
         if (n == o.Numel)
         {
-            return (Layout.Full, (int)n);
+            return new(Layout.Full, (int)n, 1);
         }
 
         if (n == 1)
         {
-            return (Layout.Scalar, 1);
+            return new(Layout.Scalar, 1, 1);
         }
 
         int pad = o.Rank - s.Rank;
         int Dim(int i) => i < pad ? 1 : s.Dims[i - pad];
 
-        // Row: 1…1 then equal to the output's trailing dims.
+        // The operand's dims [p, q) equal the output's, and it is 1 outside them.
         int p = 0;
-        while (p < o.Rank && Dim(p) == 1 && o.Dims[p] != 1)
+        while (p < o.Rank && Dim(p) == 1)
         {
             p++;
         }
 
-        bool row = true;
-        for (int i = p; i < o.Rank; i++)
-        {
-            row &= Dim(i) == o.Dims[i];
-        }
-
-        if (row)
-        {
-            return (Layout.Row, (int)n);
-        }
-
-        // Column: equal to the output's leading dims, then 1…1.
         int q = o.Rank;
-        while (q > 0 && Dim(q - 1) == 1)
+        while (q > p && Dim(q - 1) == 1)
         {
             q--;
         }
 
-        bool col = true;
-        for (int i = 0; i < q; i++)
+        long inner = 1;
+        bool run = true;
+        for (int i = 0; i < o.Rank; i++)
         {
-            col &= Dim(i) == o.Dims[i];
+            run &= i < p || i >= q || Dim(i) == o.Dims[i];
+            inner *= i >= q ? o.Dims[i] : 1;
         }
 
-        return col ? (Layout.Column, (int)n) : (Layout.Other, (int)n);
+        return !run ? new(Layout.Other, (int)n, 1) : inner == 1 ? new(Layout.Row, (int)n, 1) : new(Layout.Column, (int)n, (int)inner);
     }
 }

@@ -36,15 +36,33 @@ internal sealed class MaxPool2d(PoolPlan plan) : Op
     public override string Formula => $"y[n,c,i,j] = max over the window of (i, j) of x[n,c] ({plan.Description})";
     public override string GradFormula => "dx = scatter_add of dy at the argmax indices";
 
-    public (Tensor Values, Tensor Indices) Apply(Tensor x)
+    /// <summary>
+    /// The maxima and, when <paramref name="withIndices"/> or a gradient will be needed, their flat positions
+    /// (null otherwise: inference skips the argmax and its Int64 array).
+    /// </summary>
+    public (Tensor Values, Tensor? Indices) Apply(Tensor x, bool withIndices = true)
     {
         x.RequireFloat(Name);
         plan.CheckInput(Name, x.Shape);
         var shape = plan.OutputShape(x.Shape);
         var y = Tensor.Empty(shape, x.DType);
-        var idx = Tensor.Empty(shape, DType.Int64);
         int planes = x.Shape[0] * x.Shape[1];
         var xc = x.ContiguousNoGrad();
+        if (!withIndices && !(GradMode.IsEnabled && x.RequiresGrad))
+        {
+            if (x.DType == DType.Float32)
+            {
+                Pool.MaxValues(xc.Elements<float>(), xc.Offset, planes, plan.H, plan.W, y.Elements<float>());
+            }
+            else
+            {
+                Pool.MaxValues(xc.Elements<double>(), xc.Offset, planes, plan.H, plan.W, y.Elements<double>());
+            }
+
+            return (Record(y, [x], _ => throw new InvalidOperationException($"{Name}: no indices were kept")), null);
+        }
+
+        var idx = Tensor.Empty(shape, DType.Int64);
         if (x.DType == DType.Float32)
         {
             Pool.MaxForward(xc.Elements<float>(), xc.Offset, planes, plan.H, plan.W, y.Elements<float>(), idx.Elements<long>());

@@ -118,7 +118,7 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int steps = x.Shape[0], batch = x.Shape[1], hidden = w.Shape[1];
-        var act = save ? TensorMemory.Rent<T>(steps * batch * 5 * hidden) : null; // gates and tanh(c_t)
+        var act = save ? PooledArrays.Rent<T>(steps * batch * 5 * hidden) : null; // gates and tanh(c_t)
         var rows = new Lstm.InputRows<T>(x.Elements<T>(), x.Offset, x.Strides[0], x.Strides[1], x.Shape[2]);
         Lstm.Forward(steps, batch, hidden, rows, Dense<T>(wIh), Dense<T>(w), bias is null ? null : Dense<T>(bias), Dense<T>(h0), Dense<T>(c0),
             lengths, reverse, s.Elements<T>(), act);
@@ -129,7 +129,7 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int steps = x.Shape[0], batch = x.Shape[1], input = x.Shape[2], hidden = w.Shape[1], rows = steps * batch, h4 = 4 * hidden;
-        var dgates = TensorMemory.Rent<T>(rows * h4);
+        var dgates = PooledArrays.Rent<T>(rows * h4);
         var dw = Tensor.Empty(w.Shape, s.DType);
         var dh0 = Tensor.Empty(h0.Shape, s.DType);
         var dc0 = Tensor.Empty(c0.Shape, s.DType);
@@ -163,7 +163,7 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int k = input + hidden, h4 = 4 * hidden;
-        var xh = TensorMemory.Rent<T>(steps * batch * k);
+        var xh = PooledArrays.Rent<T>(steps * batch * k);
         for (int t = 0; t < steps; t++)
         {
             bool first = reverse ? t == steps - 1 : t == 0;
@@ -176,7 +176,7 @@ internal sealed class LstmLayer(bool reverse = false, int[]? lengths = null) : O
             }
         }
 
-        var dcat = TensorMemory.Rent<T>(h4 * k);
+        var dcat = PooledArrays.Rent<T>(h4 * k);
         Gemm.Multiply(true, false, h4, k, steps * batch, dgates, 0, h4, xh, 0, k, dcat, 0, k, false);
         for (int r = 0; r < h4; r++)
         {

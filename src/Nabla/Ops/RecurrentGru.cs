@@ -104,7 +104,7 @@ internal sealed class GruLayer(bool reverse = false, int[]? lengths = null) : Op
     private Array? Forward<T>(Tensor xg, Tensor w, Tensor? bias, Tensor h0, Tensor hs, int steps, int batch, int hidden, bool save)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var act = save ? TensorMemory.Rent<T>(steps * batch * 4 * hidden) : null; // r, z, n, W_hn·h + b_hn
+        var act = save ? PooledArrays.Rent<T>(steps * batch * 4 * hidden) : null; // r, z, n, W_hn·h + b_hn
         Gru.Forward(steps, batch, hidden, Dense<T>(xg), Dense<T>(w), bias is null ? null : Dense<T>(bias), Dense<T>(h0), lengths, reverse, hs.Elements<T>(), act);
         return act;
     }

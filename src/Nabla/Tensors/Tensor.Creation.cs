@@ -55,9 +55,9 @@ public sealed partial class Tensor
             : throw new TensorTooLargeException($"a tensor of shape {shape} ({shape.Numel:N0} elements) is larger than an array can be ({Array.MaxLength:N0} elements)");
         Array data = dtype switch
         {
-            DType.Float32 => TensorMemory.Rent<float>(n),
-            DType.Float64 => TensorMemory.Rent<double>(n),
-            DType.Int64 => TensorMemory.Rent<long>(n),
+            DType.Float32 => Nabla.Ops.Kernels.PooledArrays.Rent<float>(n),
+            DType.Float64 => Nabla.Ops.Kernels.PooledArrays.Rent<double>(n),
+            DType.Int64 => Nabla.Ops.Kernels.PooledArrays.Rent<long>(n),
             _ => new bool[n],
         };
         return new Tensor(data, dtype, shape);

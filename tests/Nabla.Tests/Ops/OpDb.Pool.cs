@@ -62,7 +62,7 @@ internal static partial class OpDb
             {
                 // The adjoint of max pooling at fixed indices (those of a fixed, tie-free input).
                 var plan = MaxPlan(3, 4, 2, 1, 0, 1);
-                var idx = new MaxPool2d(plan).Apply(Tensor.Arange(0, 24, 1, DType.Float64).Sin().Reshape(1, 2, 3, 4)).Indices;
+                var idx = new MaxPool2d(plan).Apply(Tensor.Arange(0, 24, 1, DType.Float64).Sin().Reshape(1, 2, 3, 4)).Indices!;
                 return new MaxPool2dBackward(new Shape(1, 2, 3, 4)).Apply(xs[0], idx);
             },
             rs =>

@@ -23,7 +23,7 @@ public static partial class F
     /// var y = F.MaxPool2d(Tensor.Randn(new Shape(1, 1, 4, 4)), 2);   // (1, 1, 2, 2)
     /// </code></example>
     public static Tensor MaxPool2d(Tensor input, int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false) =>
-        MaxPool2dWithIndices(input, kernelSize, stride, padding, dilation, ceilMode).Output;
+        MaxPool2d(input, (kernelSize, kernelSize), (stride ?? kernelSize, stride ?? kernelSize), (padding, padding), (dilation, dilation), ceilMode);
 
     /// <inheritdoc cref="MaxPool2d(Tensor, int, int?, int, int, bool)"/>
     /// <param name="input">Input (N, C, H, W), or (C, H, W).</param>
@@ -34,7 +34,7 @@ public static partial class F
     /// <param name="ceilMode">Use ceil instead of floor for the output size.</param>
     public static Tensor MaxPool2d(Tensor input, (int H, int W) kernelSize, (int H, int W)? stride = null, (int H, int W)? padding = null,
         (int H, int W)? dilation = null, bool ceilMode = false) =>
-        MaxPool2dWithIndices(input, kernelSize, stride, padding, dilation, ceilMode).Output;
+        MaxPool2dCore(input, kernelSize, stride, padding, dilation, ceilMode, withIndices: false).Output;
 
     /// <summary>
     /// 2-D max pooling that also returns the indices of the maxima (<c>max_pool2d(..., return_indices=True)</c>, PyTorch's
@@ -67,6 +67,14 @@ public static partial class F
     public static (Tensor Output, Tensor Indices) MaxPool2dWithIndices(Tensor input, (int H, int W) kernelSize, (int H, int W)? stride = null,
         (int H, int W)? padding = null, (int H, int W)? dilation = null, bool ceilMode = false)
     {
+        var (y, indices) = MaxPool2dCore(input, kernelSize, stride, padding, dilation, ceilMode, withIndices: true);
+        return (y, indices!);
+    }
+
+    // Max pooling; the indices are computed only when asked for or when a gradient will need them.
+    private static (Tensor Output, Tensor? Indices) MaxPool2dCore(Tensor input, (int H, int W) kernelSize, (int H, int W)? stride,
+        (int H, int W)? padding, (int H, int W)? dilation, bool ceilMode, bool withIndices)
+    {
         var (s, p, d) = (stride ?? kernelSize, padding ?? (0, 0), dilation ?? (1, 1));
         CheckPool("max_pool2d", kernelSize, s, p, d);
         Tensor? indices = null;
@@ -76,11 +84,11 @@ public static partial class F
             int ow = PoolOut("max_pool2d", x.Shape[3], kernelSize.W, s.W, p.W, d.W, ceilMode, x.Shape);
             var plan = new PoolPlan(PoolAxis.Max(x.Shape[2], kernelSize.H, s.H, p.H, d.H, oh), PoolAxis.Max(x.Shape[3], kernelSize.W, s.W, p.W, d.W, ow),
                 $"kernel={kernelSize}, stride={s}, padding={p}, dilation={d}, ceil_mode={ceilMode}");
-            var (v, i) = new Ops.MaxPool2d(plan).Apply(x);
+            var (v, i) = new Ops.MaxPool2d(plan).Apply(x, withIndices);
             indices = i;
             return v;
         });
-        return (y, input.Rank == 3 ? indices!.Squeeze(0) : indices!);
+        return (y, indices is not null && input.Rank == 3 ? indices.Squeeze(0) : indices);
     }
 
     /// <summary>1-D max pooling (<c>torch.nn.functional.max_pool1d</c>), as 2-D pooling of height 1.</summary>
@@ -234,7 +242,7 @@ public static partial class F
         var y = Unbatched(input, 3, "adaptive_max_pool2d", "(N, C, H, W) or (C, H, W)", x =>
         {
             var (v, i) = new Ops.MaxPool2d(AdaptivePlan(x, outputSize)).Apply(x);
-            indices = i;
+            indices = i!;
             return v;
         });
         return (y, input.Rank == 3 ? indices!.Squeeze(0) : indices!);

@@ -59,7 +59,7 @@ internal static class Gru
         }
 
         // dgh (the gradient of h·W_hhᵀ) differs from dxg only in the n gate: da_n⊙r against da_n.
-        var dgh = TensorMemory.Rent<T>(steps * batch * h3);
+        var dgh = PooledArrays.Rent<T>(steps * batch * h3);
         Recurrence.Backward(steps, batch, hidden, h3, w, h0, lengths, reverse, hs, dhs, dgh, dw, dbias, dh0, (t, b, hp, dh, dg) =>
         {
             int r = (t * batch) + b;

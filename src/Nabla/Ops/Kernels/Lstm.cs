@@ -65,7 +65,7 @@ internal static partial class Lstm
     /// </summary>
     private static T[] Project<T>(int steps, int batch, int n, InputRows<T> x, T[] w) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var xg = TensorMemory.Rent<T>(steps * batch * n);
+        var xg = PooledArrays.Rent<T>(steps * batch * n);
         int k = x.Width;
         if (x.RowStride == k && x.StepStride == batch * k)
         {

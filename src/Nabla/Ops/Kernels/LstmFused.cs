@@ -67,7 +67,7 @@ internal static partial class Lstm
     /// </summary>
     private static float[] PackGates(float[] w, int hidden, int k)
     {
-        var dst = TensorMemory.Rent<float>(4 * hidden * k);
+        var dst = PooledArrays.Rent<float>(4 * hidden * k);
         for (int row = 0; row < 4 * hidden; row++)
         {
             int q = row / hidden, u = row % hidden;

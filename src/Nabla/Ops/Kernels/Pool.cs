@@ -153,6 +153,44 @@ internal static class Pool
         });
     }
 
+    /// <summary>
+    /// y = max over each window without the argmax (inference): per output row, the window's input rows are
+    /// reduced element-wise into one row (vectorised), then each output takes the max of its columns of that row.
+    /// NaN propagates as in <see cref="MaxForward{T}"/>; of −0 and +0 in one window either may be returned.
+    /// </summary>
+    public static void MaxValues<T>(T[] x, int xOff, int planes, PoolAxis ah, PoolAxis aw, T[] y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = aw.Input, hw = ah.Input * w, l = ah.Output * aw.Output;
+        Conv.For(planes, (long)planes * hw, c =>
+        {
+            Span<T> row = w <= 1024 ? stackalloc T[w] : new T[w];
+            int xb = xOff + (c * hw), yb = c * l;
+            for (int oh = 0; oh < ah.Output; oh++)
+            {
+                int ih = ah.Start[oh];
+                x.AsSpan(xb + (ih * w), w).CopyTo(row);
+                for (ih += ah.Step; ih < ah.End[oh]; ih += ah.Step)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Max(row, x.AsSpan(xb + (ih * w), w), row);
+                }
+
+                var yr = y.AsSpan(yb + (oh * aw.Output), aw.Output);
+                for (int ow = 0; ow < yr.Length; ow++)
+                {
+                    T max = T.NegativeInfinity;
+                    for (int iw = aw.Start[ow]; iw < aw.End[ow]; iw += aw.Step)
+                    {
+                        T v = row[iw];
+                        max = v > max || T.IsNaN(v) ? v : max;
+                    }
+
+                    yr[ow] = max;
+                }
+            }
+        });
+    }
+
     /// <summary>dx = 0, then dx[plane, idx] += dy (the adjoint of gathering by idx).</summary>
     public static void ScatterAdd<T>(T[] dy, int dyOff, long[] idx, int idxOff, int planes, int l, int hw, T[] dx)
         where T : unmanaged, IFloatingPointIeee754<T>

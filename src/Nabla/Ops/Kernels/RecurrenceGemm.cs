@@ -24,7 +24,7 @@ internal static partial class Recurrence
     /// <summary>Packs W (k×n, row-major with row length ld) into 32-column panels.</summary>
     internal static float[] Pack(float[] w, int k, int n, int ld)
     {
-        var dst = TensorMemory.Rent<float>(k * n);
+        var dst = PooledArrays.Rent<float>(k * n);
         for (int jp = 0; jp < n; jp += Nr)
         {
             int baseOff = jp * k;
@@ -43,7 +43,7 @@ internal static partial class Recurrence
     /// <summary>Packs Wᵀ for W (n×k, row-major) into 32-column panels: the packed operand of A·Wᵀ.</summary>
     internal static float[] PackTransposed(float[] w, int n, int k)
     {
-        var dst = TensorMemory.Rent<float>(k * n);
+        var dst = PooledArrays.Rent<float>(k * n);
         for (int jp = 0; jp < n; jp += Nr)
         {
             for (int j = 0; j < Nr; j++)
