@@ -33,6 +33,22 @@ public sealed class InferencePathTests
         });
     }
 
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(5, 3, 1)]
+    [InlineData(7, 4, 2)]
+    public void Adaptive_max_pool_values_without_indices_equal_the_argmax_kernel(int oh, int ow, int threads)
+    {
+        WithThreads(threads, () =>
+        {
+            var x = Tensor.Randn(new Shape(2, 3, 19, 13), new Generator(5));
+            x.SetFlat(7, double.NaN);
+            var fast = Nabla.NN.F.AdaptiveMaxPool2d(x, (oh, ow));
+            Assert.Equal(Nabla.NN.F.AdaptiveMaxPool2dWithIndices(x, (oh, ow)).Output.ToDoubleArray(), fast.ToDoubleArray());
+            Assert.Contains(double.NaN, fast.ToDoubleArray());
+        });
+    }
+
     [Fact]
     public void Max_pool_keeps_indices_when_a_gradient_is_needed()
     {

@@ -1,3 +1,4 @@
+using Nabla.Ops;
 using Nabla.Tests.Reference;
 
 namespace Nabla.Tests.Ops;
@@ -59,5 +60,16 @@ internal static partial class OpDb
             [S(X(4, 3), X(3), X(3)), S(X(2, 3, 5), X(3), X(3)), S(X(2, 2, 3, 3), X(2), X(2)), S(Xt(3, 4), X(4), X(4))]);
         yield return new OpCase("batch_norm_no_affine", xs => Nabla.NN.F.BatchNorm(xs[0], null, null, training: true),
             rs => BatchNormRef(rs[0], null, null, 1e-5), [S(X(3, 2, 4)), S(X(5, 2))]);
+
+        // Evaluation-mode batch norm's fused per-channel affine map, y = x·s[c] + t[c] (on views too).
+        yield return new OpCase("channel_affine", xs => new ChannelAffine().Apply(xs[0], xs[1], xs[2]), rs => ChannelAffineRef(rs[0], rs[1], rs[2]),
+            [S(X(2, 3, 4), X(3), X(3)), S(X(2, 2, 3, 3), X(2), X(2)), S(Xt(3, 4), X(4), X(4)), S(X(1, 1, 5), X(1), X(1))]);
+    }
+
+    // y[n, c, i] = x[n, c, i]·s[c] + t[c], element by element.
+    private static R ChannelAffineRef(R x, R s, R t)
+    {
+        int c = x.Shape[1], inner = x.Data.Length / (x.Shape[0] * c);
+        return new R(x.Shape, x.Data.Select((v, i) => (v * s.Data[i / inner % c]) + t.Data[i / inner % c]).ToArray());
     }
 }

@@ -56,7 +56,9 @@ public static partial class F
             shift = shift + bias;
         }
 
-        return (input * scale.Reshape(view)) + shift.Reshape(view);
+        // Planes of a few elements (BatchNorm1d's [N, C]) run best as two row-broadcast ops; larger ones in one pass.
+        long plane = input.Numel / Math.Max(1L, (long)input.Shape[0] * c);
+        return plane < 64 ? (input * scale.Reshape(view)) + shift.Reshape(view) : new Ops.ChannelAffine().Apply(input, scale, shift);
     }
 
     /// <summary>

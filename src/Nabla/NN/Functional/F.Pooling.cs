@@ -224,7 +224,7 @@ public static partial class F
     /// </remarks>
     /// <param name="input">Input (N, C, H, W), or (C, H, W).</param>
     /// <param name="outputSize">Output size (oH, oW).</param>
-    public static Tensor AdaptiveMaxPool2d(Tensor input, (int H, int W) outputSize) => AdaptiveMaxPool2dWithIndices(input, outputSize).Output;
+    public static Tensor AdaptiveMaxPool2d(Tensor input, (int H, int W) outputSize) => AdaptiveMaxPool2dCore(input, outputSize, withIndices: false).Output;
 
     /// <inheritdoc cref="AdaptiveMaxPool2d(Tensor, ValueTuple{int, int})"/>
     /// <param name="input">Input (N, C, H, W), or (C, H, W).</param>
@@ -237,15 +237,21 @@ public static partial class F
     /// <param name="outputSize">Output size (oH, oW).</param>
     public static (Tensor Output, Tensor Indices) AdaptiveMaxPool2dWithIndices(Tensor input, (int H, int W) outputSize)
     {
+        var (y, indices) = AdaptiveMaxPool2dCore(input, outputSize, withIndices: true);
+        return (y, indices!);
+    }
+
+    private static (Tensor Output, Tensor? Indices) AdaptiveMaxPool2dCore(Tensor input, (int H, int W) outputSize, bool withIndices)
+    {
         CheckAdaptive("adaptive_max_pool2d", outputSize);
         Tensor? indices = null;
         var y = Unbatched(input, 3, "adaptive_max_pool2d", "(N, C, H, W) or (C, H, W)", x =>
         {
-            var (v, i) = new Ops.MaxPool2d(AdaptivePlan(x, outputSize)).Apply(x);
-            indices = i!;
+            var (v, i) = new Ops.MaxPool2d(AdaptivePlan(x, outputSize)).Apply(x, withIndices);
+            indices = i;
             return v;
         });
-        return (y, input.Rank == 3 ? indices!.Squeeze(0) : indices!);
+        return (y, indices is not null && input.Rank == 3 ? indices.Squeeze(0) : indices);
     }
 
     private static PoolPlan AdaptivePlan(Tensor x, (int H, int W) outputSize) =>

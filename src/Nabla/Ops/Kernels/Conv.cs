@@ -29,6 +29,9 @@ internal static class Conv
     /// </remarks>
     internal static int ColBudget = 1 << 18;
 
+    // The fewest GEMM columns (images × output positions) a chunk aims for, whatever the budget.
+    private const int MinColumns = 256;
+
     /// <summary>Problems below this many elements of work are not split between threads.</summary>
     private const int ParallelMin = 1 << 15;
 
@@ -45,8 +48,14 @@ internal static class Conv
         public int ImageY => O * P;
         public int ColRows => C * G.KernelH * G.KernelW;
 
-        /// <summary>Images per chunk: as many as fit the column budget, at least one.</summary>
-        public int Chunk => (int)Math.Clamp(ColBudget / Math.Max(1L, (long)ColRows * P), 1, Math.Max(N, 1));
+        /// <summary>
+        /// Images per chunk: as many as fit the column budget, and enough for <see cref="MinColumns"/> GEMM columns.
+        /// </summary>
+        /// <remarks>
+        /// A GEMM with few columns packs the whole weight matrix for little work: one image at a time, ResNet-18's
+        /// 512-channel 3×3 convolutions on 7×7 maps (49 columns, 4,608 rows) ran at 58 GFLOP/s, six at a time at 133.
+        /// </remarks>
+        public int Chunk => (int)Math.Clamp(Math.Max(ColBudget / Math.Max(1L, (long)ColRows * P), (MinColumns + P - 1) / P), 1, Math.Max(N, 1));
     }
 
     /// <summary>y = conv(x, w) + b.</summary>

@@ -35,6 +35,9 @@ internal sealed class PoolAxis
     /// <summary>Step between window elements (the dilation).</summary>
     public int Step { get; }
 
+    /// <summary>Kernel size, stride and padding of max-pooling windows (o·s − p + t·d, t &lt; k); null for other kinds.</summary>
+    public (int K, int S, int P)? Uniform { get; private init; }
+
     /// <summary>True when output o covers exactly inputs 2o and 2o + 1 (kernel 2, stride 2, no padding, full windows).</summary>
     public bool IsPairs
     {
@@ -84,7 +87,7 @@ internal sealed class PoolAxis
             (st[o], en[o], sz[o]) = (a, b, k);
         }
 
-        return new PoolAxis(n, st, en, sz, d);
+        return new PoolAxis(n, st, en, sz, d) { Uniform = (k, s, p) };
     }
 
     /// <summary>Average-pooling windows: [o·s − p, min(o·s − p + k, n + p)) counted with padding, then clipped.</summary>
@@ -162,33 +165,75 @@ internal static class Pool
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int w = aw.Input, hw = ah.Input * w, l = ah.Output * aw.Output;
+        var u = aw.Uniform ?? (1, 1, 0);
+        bool uniform = aw.Uniform is not null && u.P < (u.S * (aw.Output - 1)) + (aw.Step * (u.K - 1)) + 1;
+
+        // The reduced row sits at offset p of a buffer padded with −∞ on both sides (uniform windows), so output o
+        // is the max of buffer[o·s + t·d], t < k.
+        int span = uniform ? (u.S * (aw.Output - 1)) + (aw.Step * (u.K - 1)) + 1 : w;
+        int used = uniform ? Math.Min(w, span - u.P) : w, at = uniform ? u.P : 0;
         Conv.For(planes, (long)planes * hw, c =>
         {
-            Span<T> row = w <= 1024 ? stackalloc T[w] : new T[w];
+            Span<T> buf = span <= 2048 ? stackalloc T[span] : new T[span];
+            Span<T> m = span <= 2048 ? stackalloc T[span] : new T[span];
+            buf.Fill(T.NegativeInfinity);
+            var row = buf.Slice(at, used);
             int xb = xOff + (c * hw), yb = c * l;
             for (int oh = 0; oh < ah.Output; oh++)
             {
                 int ih = ah.Start[oh];
-                x.AsSpan(xb + (ih * w), w).CopyTo(row);
+                x.AsSpan(xb + (ih * w), used).CopyTo(row);
                 for (ih += ah.Step; ih < ah.End[oh]; ih += ah.Step)
                 {
-                    System.Numerics.Tensors.TensorPrimitives.Max(row, x.AsSpan(xb + (ih * w), w), row);
+                    System.Numerics.Tensors.TensorPrimitives.Max(row, x.AsSpan(xb + (ih * w), used), row);
                 }
 
                 var yr = y.AsSpan(yb + (oh * aw.Output), aw.Output);
-                for (int ow = 0; ow < yr.Length; ow++)
+                if (uniform)
                 {
-                    T max = T.NegativeInfinity;
-                    for (int iw = aw.Start[ow]; iw < aw.End[ow]; iw += aw.Step)
-                    {
-                        T v = row[iw];
-                        max = v > max || T.IsNaN(v) ? v : max;
-                    }
-
-                    yr[ow] = max;
+                    Windows(buf, m, aw.Output, u.K, u.S, aw.Step, yr);
+                }
+                else
+                {
+                    Columns(row, aw, yr);
                 }
             }
         });
+    }
+
+    // yr[o] = max over t < k of buf[o·s + t·d]: k − 1 vectorised passes, then every s-th element.
+    private static void Windows<T>(Span<T> buf, Span<T> m, int outputs, int k, int s, int d, Span<T> yr)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int len = (s * (outputs - 1)) + 1;
+        var mm = m[..len];
+        buf[..len].CopyTo(mm);
+        for (int t = 1; t < k; t++)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Max(mm, buf.Slice(t * d, len), mm);
+        }
+
+        for (int o = 0; o < outputs; o++)
+        {
+            yr[o] = mm[o * s];
+        }
+    }
+
+    // yr[o] = max of row over o's window (any window shapes: adaptive pooling).
+    private static void Columns<T>(Span<T> row, PoolAxis aw, Span<T> yr)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int ow = 0; ow < yr.Length; ow++)
+        {
+            T max = T.NegativeInfinity;
+            for (int iw = aw.Start[ow]; iw < aw.End[ow]; iw += aw.Step)
+            {
+                T v = row[iw];
+                max = v > max || T.IsNaN(v) ? v : max;
+            }
+
+            yr[ow] = max;
+        }
     }
 
     /// <summary>dx = 0, then dx[plane, idx] += dy (the adjoint of gathering by idx).</summary>
