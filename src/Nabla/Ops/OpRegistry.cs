@@ -56,6 +56,7 @@ internal static class OpRegistry
         new("linear", typeof(LinearOp), "linalg"),
         new("batch_norm", typeof(BatchNormTrain), "normalization"),
         new("channel_affine", typeof(ChannelAffine), "normalization"),
+        new("layer_norm", typeof(LayerNormOp), "normalization"),
         new("conv2d", typeof(Conv2d), "convolution"),
         new("conv2d_input_grad", typeof(Conv2dInputGrad), "convolution"),
         new("conv2d_weight_grad", typeof(Conv2dWeightGrad), "convolution"),

@@ -61,9 +61,32 @@ internal static partial class OpDb
         yield return new OpCase("batch_norm_no_affine", xs => Nabla.NN.F.BatchNorm(xs[0], null, null, training: true),
             rs => BatchNormRef(rs[0], null, null, 1e-5), [S(X(3, 2, 4)), S(X(5, 2))]);
 
+        // The fused layer norm over the last one or two dims, with and without the affine parameters, on views too.
+        yield return new OpCase("layer_norm", xs => Nabla.NN.F.LayerNorm(xs[0], new Shape(4), xs[1], xs[2]),
+            rs => LayerNormRef(rs[0], 4, rs[1], rs[2], 1e-5), [S(X(3, 4), X(4), X(4)), S(X(2, 3, 4), X(4), X(4)), S(Xt(4, 4), X(4), X(4))]);
+        yield return new OpCase("layer_norm_2d_no_affine", xs => Nabla.NN.F.LayerNorm(xs[0], new Shape(2, 3)),
+            rs => LayerNormRef(rs[0], 6, null, null, 1e-5), [S(X(2, 2, 3)), S(X(1, 2, 3))]);
+
         // Evaluation-mode batch norm's fused per-channel affine map, y = x·s[c] + t[c] (on views too).
         yield return new OpCase("channel_affine", xs => new ChannelAffine().Apply(xs[0], xs[1], xs[2]), rs => ChannelAffineRef(rs[0], rs[1], rs[2]),
             [S(X(2, 3, 4), X(3), X(3)), S(X(2, 2, 3, 3), X(2), X(2)), S(Xt(3, 4), X(4), X(4)), S(X(1, 1, 5), X(1), X(1))]);
+    }
+
+    // Per row of the last d elements: (x − μ)/√(σ² + ε)·γ + β with the biased variance.
+    private static R LayerNormRef(R x, int d, R? gamma, R? beta, double eps)
+    {
+        var y = new double[x.Data.Length];
+        for (int r = 0; r < x.Data.Length / d; r++)
+        {
+            var row = x.Data.Skip(r * d).Take(d).ToArray();
+            double m = row.Average(), v = row.Average(e => (e - m) * (e - m));
+            for (int j = 0; j < d; j++)
+            {
+                y[(r * d) + j] = ((row[j] - m) / Math.Sqrt(v + eps) * (gamma?.Data[j] ?? 1)) + (beta?.Data[j] ?? 0);
+            }
+        }
+
+        return new R(x.Shape, y);
     }
 
     // y[n, c, i] = x[n, c, i]·s[c] + t[c], element by element.

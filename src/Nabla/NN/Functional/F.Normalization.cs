@@ -76,16 +76,7 @@ public static partial class F
             }
         }
 
-        var dims = Enumerable.Range(input.Rank - k, k).ToArray();
-        var mean = input.Mean(dims, keepDim: true);
-        var variance = (input - mean).Square().Mean(dims, keepDim: true);
-        var y = (input - mean) / (variance + eps).Sqrt();
-        if (weight is not null)
-        {
-            y = y * weight;
-        }
-
-        return bias is null ? y : y + bias;
+        return new Ops.LayerNormOp(normalizedShape, eps).Apply(input, weight, bias);
     }
 
     /// <summary>
