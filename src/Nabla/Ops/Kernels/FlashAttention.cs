@@ -48,10 +48,17 @@ internal static class FlashAttention
         return (x >> 11) * (1.0 / (1UL << 53)) >= a.DropoutP;
     }
 
-    /// <summary>o [B,L,Ev] and lse [B,L] from dense q [B,L,E], k [B,S,E], v [B,S,Ev].</summary>
-    public static void Forward<T>(AttentionShape a, T[] q, T[] k, T[] v, MaskView<T>? mask, T[] o, T[] lse)
+    /// <summary>o [B,L,Ev] and lse [B,L] (when not null: only backward needs it) from dense q [B,L,E], k [B,S,E], v [B,S,Ev].</summary>
+    public static void Forward<T>(AttentionShape a, T[] q, T[] k, T[] v, MaskView<T>? mask, T[] o, T[]? lse)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (FlashAttentionF32.Applies<T>(a))
+        {
+            var m = mask is { } mv ? new MaskView<float>(AsFloat(mv.Data), mv.Offsets, mv.Row, mv.Col) : (MaskView<float>?)null;
+            FlashAttentionF32.Forward(a, AsFloat(q), AsFloat(k), AsFloat(v), m, AsFloat(o), lse is null ? null : AsFloat(lse));
+            return;
+        }
+
         int blocks = (a.L + Br - 1) / Br;
         Parallel.For(0, (long)a.Batch * blocks, Workers.Options, task =>
         {
@@ -60,7 +67,10 @@ internal static class FlashAttention
         });
     }
 
-    private static void ForwardBlock<T>(in AttentionShape a, int b, int i0, int rows, T[] q, T[] k, T[] v, MaskView<T>? mask, T[] o, T[] lse)
+    // Only called where T is float (FlashAttentionF32.Applies checks it).
+    private static float[] AsFloat<T>(T[] x) => System.Runtime.CompilerServices.Unsafe.As<float[]>(x);
+
+    private static void ForwardBlock<T>(in AttentionShape a, int b, int i0, int rows, T[] q, T[] k, T[] v, MaskView<T>? mask, T[] o, T[]? lse)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = new T[rows * Bc];
@@ -114,7 +124,10 @@ internal static class FlashAttention
             }
 
             // +∞ for a row that takes part in nothing, so that exp(s − lse) = 0 in backward.
-            lse[(b * a.L) + i0 + r] = l[r] == T.Zero ? T.PositiveInfinity : m[r] + T.Log(l[r]);
+            if (lse is not null)
+            {
+                lse[(b * a.L) + i0 + r] = l[r] == T.Zero ? T.PositiveInfinity : m[r] + T.Log(l[r]);
+            }
         }
     }
 
