@@ -164,6 +164,13 @@ internal static class FlashAttention
     public static void Backward<T>(AttentionShape a, T[] q, T[] k, T[] v, MaskView<T>? mask, T[] o, T[] lse, T[] dout, T[] dq, T[] dk, T[] dv)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (FlashAttentionF32.Applies<T>(a))
+        {
+            var m = mask is { } mv ? new MaskView<float>(AsFloat(mv.Data), mv.Offsets, mv.Row, mv.Col) : (MaskView<float>?)null;
+            FlashAttentionF32.Backward(a, AsFloat(q), AsFloat(k), AsFloat(v), m, AsFloat(o), AsFloat(lse), AsFloat(dout), AsFloat(dq), AsFloat(dk), AsFloat(dv));
+            return;
+        }
+
         Parallel.For(0, a.Batch, Workers.Options, b =>
         {
             var d = new T[a.L];

@@ -20,7 +20,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Ops.Kernels;
 
-internal static unsafe class FlashAttentionF32
+internal static unsafe partial class FlashAttentionF32
 {
     private const int Br = FlashAttention.Br, Bc = FlashAttention.Bc, Half = 32;
 
@@ -74,7 +74,7 @@ internal static unsafe class FlashAttentionF32
             {
                 // Keys past the last query of this half are masked for all of it (causal): not computed.
                 int c = a.Causal ? Math.Clamp(i0 + h + Half - j0, 0, cols) : cols;
-                Scores(a.E, qt + h, kb, c, st + h);
+                Scores(a.E, qt + h, Br, kb, c, st + h);
             }
 
             bool diagonal = a.Causal && j0 + cols - 1 > i0;
@@ -87,37 +87,37 @@ internal static unsafe class FlashAttentionF32
             for (int h = 0; h < Br; h += Half)
             {
                 int c = a.Causal ? Math.Clamp(i0 + h + Half - j0, 0, cols) : cols;
-                Accumulate(a.Ev, st + h, vb, c, ot + h, Vector512.Load(alpha + h), Vector512.Load(alpha + h + 16));
+                Accumulate(a.Ev, st + h, vb, c, ot + h, Br, Vector512.Load(alpha + h), Vector512.Load(alpha + h + 16));
             }
         }
 
         Finish(a, b, i0, rows, ot, m, l, o, lse);
     }
 
-    /// <summary>Sᵀ[c][r] = Σ_e K[c][e]·Qᵀ[e][r] for c &lt; cols and 32 queries r (row strides Bc).</summary>
-    private static void Scores(int e, float* qt, float* k, int cols, float* st)
+    /// <summary>Sᵀ[c][r] = Σ_e K[c][e]·Qᵀ[e][r] for c &lt; cols and 32 queries r (Qᵀ's row stride ldq, Sᵀ's Bc).</summary>
+    private static void Scores(int e, float* qt, int ldq, float* k, int cols, float* st)
     {
         int c = 0;
         for (; c + 8 <= cols; c += 8)
         {
-            Dot8(e, qt, k + ((long)c * e), st + (c * Bc));
+            Dot8(e, qt, ldq, k + ((long)c * e), st + (c * Bc));
         }
 
         for (; c < cols; c++)
         {
-            Dot1(e, qt, k + ((long)c * e), st + (c * Bc));
+            Dot1(e, qt, ldq, k + ((long)c * e), st + (c * Bc));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot8(int e, float* qt, float* k, float* st)
+    private static void Dot8(int e, float* qt, int ldq, float* k, float* st)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
         for (int x = 0; x < e; x++)
         {
-            var lo = Vector512.Load(qt + (x * Bc));
-            var hi = Vector512.Load(qt + (x * Bc) + 16);
+            var lo = Vector512.Load(qt + ((long)x * ldq));
+            var hi = Vector512.Load(qt + ((long)x * ldq) + 16);
             var w = Vector512.Create(k[x]);
             (a0, b0) = (Fma(lo, w, a0), Fma(hi, w, b0));
             w = Vector512.Create(k[e + x]);
@@ -146,41 +146,42 @@ internal static unsafe class FlashAttentionF32
         Store2(a7, b7, st + (7 * Bc));
     }
 
-    private static void Dot1(int e, float* qt, float* k, float* st)
+    private static void Dot1(int e, float* qt, int ldq, float* k, float* st)
     {
         Vector512<float> lo = default, hi = default;
         for (int x = 0; x < e; x++)
         {
             var w = Vector512.Create(k[x]);
-            lo = Fma(Vector512.Load(qt + (x * Bc)), w, lo);
-            hi = Fma(Vector512.Load(qt + (x * Bc) + 16), w, hi);
+            lo = Fma(Vector512.Load(qt + ((long)x * ldq)), w, lo);
+            hi = Fma(Vector512.Load(qt + ((long)x * ldq) + 16), w, hi);
         }
 
         Store2(lo, hi, st);
     }
 
-    /// <summary>Oᵀ[e][r] = α[r]·Oᵀ[e][r] + Σ_{c&lt;cols} V[c][e]·Pᵀ[c][r] for 32 queries r (α in two vectors).</summary>
-    private static void Accumulate(int ev, float* pt, float* v, int cols, float* ot, Vector512<float> alphaLo, Vector512<float> alphaHi)
+    /// <summary>Oᵀ[e][r] = α[r]·Oᵀ[e][r] + Σ_{c&lt;cols} V[c][e]·Pᵀ[c][r] for 32 queries r (α in two vectors, Oᵀ's row stride ldo).</summary>
+    private static void Accumulate(int ev, float* pt, float* v, int cols, float* ot, int ldo, Vector512<float> alphaLo, Vector512<float> alphaHi)
     {
         int e = 0;
         for (; e + 8 <= ev; e += 8)
         {
-            Axpy8(ev, pt, v + e, cols, ot + (e * Br), alphaLo, alphaHi);
+            Axpy8(ev, pt, v + e, cols, ot + ((long)e * ldo), ldo, alphaLo, alphaHi);
         }
 
         for (; e < ev; e++)
         {
-            Axpy1(ev, pt, v + e, cols, ot + (e * Br), alphaLo, alphaHi);
+            Axpy1(ev, pt, v + e, cols, ot + ((long)e * ldo), alphaLo, alphaHi);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Axpy8(int ev, float* pt, float* v, int cols, float* ot, Vector512<float> alphaLo, Vector512<float> alphaHi)
+    private static void Axpy8(int ev, float* pt, float* v, int cols, float* ot, int ldo, Vector512<float> alphaLo, Vector512<float> alphaHi)
     {
-        Vector512<float> a0 = Load(ot, alphaLo), a1 = Load(ot + Br, alphaLo), a2 = Load(ot + (2 * Br), alphaLo), a3 = Load(ot + (3 * Br), alphaLo);
-        Vector512<float> a4 = Load(ot + (4 * Br), alphaLo), a5 = Load(ot + (5 * Br), alphaLo), a6 = Load(ot + (6 * Br), alphaLo), a7 = Load(ot + (7 * Br), alphaLo);
-        Vector512<float> b0 = Load(ot + 16, alphaHi), b1 = Load(ot + Br + 16, alphaHi), b2 = Load(ot + (2 * Br) + 16, alphaHi), b3 = Load(ot + (3 * Br) + 16, alphaHi);
-        Vector512<float> b4 = Load(ot + (4 * Br) + 16, alphaHi), b5 = Load(ot + (5 * Br) + 16, alphaHi), b6 = Load(ot + (6 * Br) + 16, alphaHi), b7 = Load(ot + (7 * Br) + 16, alphaHi);
+        float* o0 = ot, o1 = ot + ldo, o2 = o1 + ldo, o3 = o2 + ldo, o4 = o3 + ldo, o5 = o4 + ldo, o6 = o5 + ldo, o7 = o6 + ldo;
+        Vector512<float> a0 = Load(o0, alphaLo), a1 = Load(o1, alphaLo), a2 = Load(o2, alphaLo), a3 = Load(o3, alphaLo);
+        Vector512<float> a4 = Load(o4, alphaLo), a5 = Load(o5, alphaLo), a6 = Load(o6, alphaLo), a7 = Load(o7, alphaLo);
+        Vector512<float> b0 = Load(o0 + 16, alphaHi), b1 = Load(o1 + 16, alphaHi), b2 = Load(o2 + 16, alphaHi), b3 = Load(o3 + 16, alphaHi);
+        Vector512<float> b4 = Load(o4 + 16, alphaHi), b5 = Load(o5 + 16, alphaHi), b6 = Load(o6 + 16, alphaHi), b7 = Load(o7 + 16, alphaHi);
         for (int c = 0; c < cols; c++)
         {
             var lo = Vector512.Load(pt + (c * Bc));
@@ -204,14 +205,14 @@ internal static unsafe class FlashAttentionF32
             (a7, b7) = (Fma(lo, w, a7), Fma(hi, w, b7));
         }
 
-        Store2(a0, b0, ot);
-        Store2(a1, b1, ot + Br);
-        Store2(a2, b2, ot + (2 * Br));
-        Store2(a3, b3, ot + (3 * Br));
-        Store2(a4, b4, ot + (4 * Br));
-        Store2(a5, b5, ot + (5 * Br));
-        Store2(a6, b6, ot + (6 * Br));
-        Store2(a7, b7, ot + (7 * Br));
+        Store2(a0, b0, o0);
+        Store2(a1, b1, o1);
+        Store2(a2, b2, o2);
+        Store2(a3, b3, o3);
+        Store2(a4, b4, o4);
+        Store2(a5, b5, o5);
+        Store2(a6, b6, o6);
+        Store2(a7, b7, o7);
     }
 
     private static void Axpy1(int ev, float* pt, float* v, int cols, float* ot, Vector512<float> alphaLo, Vector512<float> alphaHi)
