@@ -17,6 +17,9 @@
 //   dV_j += (P⊙Z)ᵀ·dO_i;  dP = (dO_i·V_jᵀ)⊙Z;  dS = P⊙(dP − D_i);  dQ_i += scale·dS·K_j;  dK_j += scale·dSᵀ·Q_i,
 // five GEMMs per tile. Batch rows are independent, one task each (dQ is written by one task only).
 //
+// In float32 on AVX-512 without dropout, Forward and Backward hand over to FlashAttentionF32 (the same algorithm with
+// transposed tiles and SIMD micro-kernels); these generic loops run float64, dropout and other machines.
+//
 // Dropout: z_ij comes from a counter-based hash of (seed, b, i, j) (SplitMix64), so the backward and the composite
 // form regenerate the very same mask without storing it.
 using System.Numerics;

@@ -21,7 +21,7 @@ internal static unsafe partial class FlashAttentionF32
     /// <summary>Adds the gradients to dq, dk, dv from do [B,L,Ev] and the forward's o and lse (as FlashAttention.Backward).</summary>
     public static void Backward(AttentionShape a, float[] q, float[] k, float[] v, MaskView<float>? mask, float[] o, float[] lse, float[] dout, float[] dq, float[] dk, float[] dv)
     {
-        void Task(int b)
+        void RunRow(int b)
         {
             fixed (float* pq = q, pk = k, pv = v, po = o, pl = lse, pd = dout, pdq = dq, pdk = dk, pdv = dv)
             {
@@ -31,13 +31,13 @@ internal static unsafe partial class FlashAttentionF32
 
         if (a.Batch > 1 && Workers.Count > 1)
         {
-            Parallel.For(0, a.Batch, Workers.Options, Task);
+            Parallel.For(0, a.Batch, Workers.Options, RunRow);
         }
         else
         {
             for (int b = 0; b < a.Batch; b++)
             {
-                Task(b);
+                RunRow(b);
             }
         }
     }

@@ -35,7 +35,7 @@ internal static unsafe partial class FlashAttentionF32
         int blocks = (a.L + Br - 1) / Br;
         int tasks = a.Batch * blocks;
         // The last query blocks first: under a causal mask they have the most key blocks, so two threads end together.
-        void Task(int t)
+        void RunBlock(int t)
         {
             int b = t % a.Batch, i0 = (blocks - 1 - (t / a.Batch)) * Br;
             fixed (float* pq = q, pk = k, pv = v, po = o)
@@ -46,13 +46,13 @@ internal static unsafe partial class FlashAttentionF32
 
         if (tasks > 1 && Workers.Count > 1)
         {
-            Parallel.For(0, tasks, Workers.Options, Task);
+            Parallel.For(0, tasks, Workers.Options, RunBlock);
         }
         else
         {
             for (int t = 0; t < tasks; t++)
             {
-                Task(t);
+                RunBlock(t);
             }
         }
     }
