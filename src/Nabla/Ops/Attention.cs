@@ -50,24 +50,26 @@ internal sealed class ScaledDotProductAttentionOp(double scale, bool causal, dou
         var o = Tensor.Empty(q.Shape.WithLastDim(a.Ev), q.DType);
         var inputs = new[] { q, k, v };
         var dense = inputs.Select(t => t.ContiguousNoGrad()).ToArray();
-        var lse = q.DType == DType.Float32 ? (Array)new float[a.Batch * a.L] : new double[a.Batch * a.L];
+        // The log-sum-exp is only for the kernel's backward: not computed when nothing will ask for a gradient.
+        bool keep = GradMode.IsEnabled && inputs.Any(t => t.RequiresGrad);
+        var lse = !keep ? null : q.DType == DType.Float32 ? (Array)new float[a.Batch * a.L] : new double[a.Batch * a.L];
         if (o.Numel > 0)
         {
             if (q.DType == DType.Float32)
             {
-                FlashAttention.Forward(a, Dense<float>(dense[0]), Dense<float>(dense[1]), Dense<float>(dense[2]), View<float>(mask, q, a), o.Elements<float>(), (float[])lse);
+                FlashAttention.Forward(a, Dense<float>(dense[0]), Dense<float>(dense[1]), Dense<float>(dense[2]), View<float>(mask, q, a), o.Elements<float>(), (float[]?)lse);
             }
             else
             {
-                FlashAttention.Forward(a, Dense<double>(dense[0]), Dense<double>(dense[1]), Dense<double>(dense[2]), View<double>(mask, q, a), o.Elements<double>(), (double[])lse);
+                FlashAttention.Forward(a, Dense<double>(dense[0]), Dense<double>(dense[1]), Dense<double>(dense[2]), View<double>(mask, q, a), o.Elements<double>(), (double[]?)lse);
             }
         }
 
         return Record(o, inputs, dout => GradMode.IsEnabled || o.Numel == 0
             ? OfComposite(dout, inputs, () => Composite(inputs[0], inputs[1], inputs[2], mask, scale, causal, dropoutP, seed))
             : q.DType == DType.Float32
-                ? KernelBackward<float>(a, dout, inputs, dense, mask, o, lse)
-                : KernelBackward<double>(a, dout, inputs, dense, mask, o, lse));
+                ? KernelBackward<float>(a, dout, inputs, dense, mask, o, lse!)
+                : KernelBackward<double>(a, dout, inputs, dense, mask, o, lse!));
     }
 
     /// <summary>The same function in primitive ops, holding the L×S matrices (the oracle; the double-backward path).</summary>

@@ -17,6 +17,9 @@
 //   dV_j += (P⊙Z)ᵀ·dO_i;  dP = (dO_i·V_jᵀ)⊙Z;  dS = P⊙(dP − D_i);  dQ_i += scale·dS·K_j;  dK_j += scale·dSᵀ·Q_i,
 // five GEMMs per tile. Batch rows are independent, one task each (dQ is written by one task only).
 //
+// In float32 on AVX-512 without dropout, Forward and Backward hand over to FlashAttentionF32 (the same algorithm with
+// transposed tiles and SIMD micro-kernels); these generic loops run float64, dropout and other machines.
+//
 // Dropout: z_ij comes from a counter-based hash of (seed, b, i, j) (SplitMix64), so the backward and the composite
 // form regenerate the very same mask without storing it.
 using System.Numerics;
@@ -48,10 +51,17 @@ internal static class FlashAttention
         return (x >> 11) * (1.0 / (1UL << 53)) >= a.DropoutP;
     }
 
-    /// <summary>o [B,L,Ev] and lse [B,L] from dense q [B,L,E], k [B,S,E], v [B,S,Ev].</summary>
-    public static void Forward<T>(AttentionShape a, T[] q, T[] k, T[] v, MaskView<T>? mask, T[] o, T[] lse)
+    /// <summary>o [B,L,Ev] and lse [B,L] (when not null: only backward needs it) from dense q [B,L,E], k [B,S,E], v [B,S,Ev].</summary>
+    public static void Forward<T>(AttentionShape a, T[] q, T[] k, T[] v, MaskView<T>? mask, T[] o, T[]? lse)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (FlashAttentionF32.Applies<T>(a))
+        {
+            var m = mask is { } mv ? new MaskView<float>(AsFloat(mv.Data), mv.Offsets, mv.Row, mv.Col) : (MaskView<float>?)null;
+            FlashAttentionF32.Forward(a, AsFloat(q), AsFloat(k), AsFloat(v), m, AsFloat(o), lse is null ? null : AsFloat(lse));
+            return;
+        }
+
         int blocks = (a.L + Br - 1) / Br;
         Parallel.For(0, (long)a.Batch * blocks, Workers.Options, task =>
         {
@@ -60,7 +70,10 @@ internal static class FlashAttention
         });
     }
 
-    private static void ForwardBlock<T>(in AttentionShape a, int b, int i0, int rows, T[] q, T[] k, T[] v, MaskView<T>? mask, T[] o, T[] lse)
+    // Only called where T is float (FlashAttentionF32.Applies checks it).
+    private static float[] AsFloat<T>(T[] x) => System.Runtime.CompilerServices.Unsafe.As<float[]>(x);
+
+    private static void ForwardBlock<T>(in AttentionShape a, int b, int i0, int rows, T[] q, T[] k, T[] v, MaskView<T>? mask, T[] o, T[]? lse)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = new T[rows * Bc];
@@ -114,7 +127,10 @@ internal static class FlashAttention
             }
 
             // +∞ for a row that takes part in nothing, so that exp(s − lse) = 0 in backward.
-            lse[(b * a.L) + i0 + r] = l[r] == T.Zero ? T.PositiveInfinity : m[r] + T.Log(l[r]);
+            if (lse is not null)
+            {
+                lse[(b * a.L) + i0 + r] = l[r] == T.Zero ? T.PositiveInfinity : m[r] + T.Log(l[r]);
+            }
         }
     }
 
@@ -151,6 +167,13 @@ internal static class FlashAttention
     public static void Backward<T>(AttentionShape a, T[] q, T[] k, T[] v, MaskView<T>? mask, T[] o, T[] lse, T[] dout, T[] dq, T[] dk, T[] dv)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (FlashAttentionF32.Applies<T>(a))
+        {
+            var m = mask is { } mv ? new MaskView<float>(AsFloat(mv.Data), mv.Offsets, mv.Row, mv.Col) : (MaskView<float>?)null;
+            FlashAttentionF32.Backward(a, AsFloat(q), AsFloat(k), AsFloat(v), m, AsFloat(o), AsFloat(lse), AsFloat(dout), AsFloat(dq), AsFloat(dk), AsFloat(dv));
+            return;
+        }
+
         Parallel.For(0, a.Batch, Workers.Options, b =>
         {
             var d = new T[a.L];
