@@ -112,7 +112,7 @@ public static class TensorMemory
 
         if (array is null)
         {
-            array = AllocateAligned<T>(length);
+            array = Ops.Kernels.ScratchMemory.AllocateAligned<T>(length);
             Sentinels.Add(array, new Sentinel(array, bytes));
             Interlocked.Add(ref outstandingBytes, bytes);
         }
@@ -120,38 +120,6 @@ public static class TensorMemory
         if (Poison)
         {
             PoisonFill(array);
-        }
-
-        return array;
-    }
-
-    // A pooled array lives long and is reused by every step, so its placement is for good: on the pinned-object heap
-    // (a compacting collection never moves it) with its first element on a 64-byte boundary, where AVX-512 loads and
-    // stores never straddle two cache lines. A misaligned array ran the whole process at a slow level (LeNet-5
-    // training 2.3× slower beside the Transformer workload). The heap places objects 8-byte aligned one after
-    // another, so a small padding array moves the next one onto the boundary; where the heap puts it elsewhere
-    // (a free gap), the next tries, then the array is taken as it is.
-    internal static unsafe T[] AllocateAligned<T>(int length)
-        where T : unmanaged
-    {
-        var array = GC.AllocateUninitializedArray<T>(length, pinned: true);
-        for (int attempt = 0; attempt < 4; attempt++)
-        {
-            nint data = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
-            if (data % 64 == 0)
-            {
-                return array;
-            }
-
-            // The heap places the next object right after this array, whose data ends at e (8-aligned): an array's data
-            // starts 24 bytes into its allocation (object header, method table, length), and a byte[L] (L a multiple of
-            // 8) takes 24 + L bytes, so after a padding byte[L] the next array's data is at e + 48 + L; choose L to put
-            // that on a 64-byte boundary. (Measured on .NET 10; the formula used before, e + 16 + L, always missed by
-            // 16 bytes, so only arrays that happened to come aligned were.)
-            nint end = (data + ((nint)length * sizeof(T)) + 7) & ~(nint)7;
-            int pad = (int)((64 - ((end + 48) % 64)) % 64);
-            _ = GC.AllocateUninitializedArray<byte>(pad, pinned: true);
-            array = GC.AllocateUninitializedArray<T>(length, pinned: true);
         }
 
         return array;
@@ -226,7 +194,7 @@ public static class TensorMemory
     /// <summary>Leaves to the GC the idle arrays of every size not rented for <paramref name="idleMilliseconds"/>.</summary>
     internal static void Trim(long idleMilliseconds = TrimAfterMilliseconds)
     {
-        ScratchMemory.Trim(idleMilliseconds);
+        Ops.Kernels.ScratchMemory.Trim(idleMilliseconds);
         long now = Environment.TickCount64;
         lock (Gate)
         {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Nabla.Ops.Kernels;
 
 namespace Nabla.Tests.Tensors;
 
@@ -41,8 +42,8 @@ public class ScratchMemoryTests
         {
             for (int i = 0; i < 10; i++, total += 2)
             {
-                var f = TensorMemory.AllocateAligned<float>(length);
-                var d = TensorMemory.AllocateAligned<double>(length);
+                var f = ScratchMemory.AllocateAligned<float>(length);
+                var d = ScratchMemory.AllocateAligned<double>(length);
                 aligned += (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(f)) % 64 == 0 ? 1 : 0;
                 aligned += (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(d)) % 64 == 0 ? 1 : 0;
             }
