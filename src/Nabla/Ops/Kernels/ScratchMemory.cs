@@ -14,7 +14,7 @@ namespace Nabla.Ops.Kernels;
 /// store of 16 floats straddles two cache lines unless the array happened to start on a boundary), a compacting
 /// collection moves them (the benchmark's harness runs one before every repetition), and its idle arrays are dropped
 /// at generation-2 collections and allocated afresh, page-faulted in. A convolution's speed then depended on where
-/// its scratch happened to lie (docs/performance.md, "Convolution scratch").
+/// its scratch happened to lie (docs/performance.md, "Pool trim and convolution scratch").
 /// </para>
 /// <para>
 /// Lengths are rounded up to a power of two (a call may use the first <c>length</c> elements only; the rest holds
@@ -34,7 +34,10 @@ internal static class ScratchMemory
     // One per element type rented so far.
     private static readonly System.Collections.Concurrent.ConcurrentQueue<Action<long>> Trimmers = new();
 
-    /// <summary>An uninitialised, 64-byte aligned, pinned array of at least <paramref name="length"/> elements.</summary>
+    /// <summary>
+    /// An uninitialised, pinned array of at least <paramref name="length"/> elements, on a 64-byte boundary where the heap
+    /// allows (see <see cref="AllocateAligned{T}"/>).
+    /// </summary>
     public static T[] Rent<T>(int length)
         where T : unmanaged
     {
