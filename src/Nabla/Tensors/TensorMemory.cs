@@ -24,7 +24,10 @@ public static class TensorMemory
         set => PooledArrays.Enabled = value;
     }
 
-    /// <summary>The most bytes kept idle in the pool (default 1 GiB); an array returned beyond it is left to the GC.</summary>
+    /// <summary>
+    /// The most bytes kept idle in the pool (default 4 GiB, or a quarter of the memory available to the GC where that is
+    /// less); an array returned beyond it is left to the GC, and the next rent of its size takes fresh memory.
+    /// </summary>
     public static long MaxIdleBytes
     {
         get => PooledArrays.MaxIdleBytes;

@@ -4,7 +4,7 @@
 // i·P ..), so each group is ONE GEMM with n = cnt·P instead of cnt small GEMMs (LeNet's C3 layer has
 // P = 100: per image the GEMM would be 16×100×150, too small to run near peak; folded it is 16×6400×150).
 // The GEMM result is then [O, cnt·P] (channel-major) and is scattered to y[N, O, P] with the bias added in the
-// same pass. The chunk size bounds the scratch (ColBudget elements, rented from ArrayPool).
+// same pass. The chunk size bounds the scratch (ColBudget elements, rented from ScratchMemory).
 //
 //   forward      y_g[Og, cnt·P]  = w_g[Og, K] · col_g[K, cnt·P]                  (K = Cg·kH·kW)
 //   input grad   dcol_g[K, cnt·P] = w_gᵀ[K, Og] · dy_g[Og, cnt·P], then col2im     (a transposed convolution)
@@ -12,7 +12,6 @@
 //
 // A chunk of one image needs no reshuffling: the GEMM reads dy and writes y in place, and for a pointwise
 // (1×1, stride 1, no padding) convolution the column matrix is the image itself.
-using System.Buffers;
 using System.Numerics;
 
 namespace Nabla.Ops.Kernels;
@@ -82,8 +81,8 @@ internal static class Conv
         }
 
         int nb = d.Chunk, p = d.P, og = d.Og, k = d.K;
-        T[] col = ArrayPool<T>.Shared.Rent(d.G.IsPointwise && nb == 1 ? 0 : d.ColRows * nb * p);
-        T[] tmp = ArrayPool<T>.Shared.Rent(nb > 1 ? d.O * nb * p : 0);
+        T[] col = ScratchMemory.Rent<T>(d.G.IsPointwise && nb == 1 ? 0 : d.ColRows * nb * p);
+        T[] tmp = ScratchMemory.Rent<T>(nb > 1 ? d.O * nb * p : 0);
         try
         {
             for (int n0 = 0; n0 < d.N; n0 += nb)
@@ -110,8 +109,8 @@ internal static class Conv
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(col);
-            ArrayPool<T>.Shared.Return(tmp);
+            ScratchMemory.Return(col);
+            ScratchMemory.Return(tmp);
         }
     }
 
@@ -140,8 +139,8 @@ internal static class Conv
 
         int nb = d.Chunk, p = d.P, og = d.Og, k = d.K;
         bool direct = d.G.IsPointwise && nb == 1;
-        T[] dcol = ArrayPool<T>.Shared.Rent(direct ? 0 : d.ColRows * nb * p);
-        T[] dyT = ArrayPool<T>.Shared.Rent(nb > 1 ? d.O * nb * p : 0);
+        T[] dcol = ScratchMemory.Rent<T>(direct ? 0 : d.ColRows * nb * p);
+        T[] dyT = ScratchMemory.Rent<T>(nb > 1 ? d.O * nb * p : 0);
         try
         {
             if (!direct)
@@ -171,8 +170,8 @@ internal static class Conv
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(dcol);
-            ArrayPool<T>.Shared.Return(dyT);
+            ScratchMemory.Return(dcol);
+            ScratchMemory.Return(dyT);
         }
     }
 
@@ -194,8 +193,8 @@ internal static class Conv
         }
 
         int nb = d.Chunk, p = d.P, og = d.Og, k = d.K;
-        T[] col = ArrayPool<T>.Shared.Rent(d.G.IsPointwise && nb == 1 ? 0 : d.ColRows * nb * p);
-        T[] dyT = ArrayPool<T>.Shared.Rent(nb > 1 ? d.O * nb * p : 0);
+        T[] col = ScratchMemory.Rent<T>(d.G.IsPointwise && nb == 1 ? 0 : d.ColRows * nb * p);
+        T[] dyT = ScratchMemory.Rent<T>(nb > 1 ? d.O * nb * p : 0);
         try
         {
             if (d.N == 0 || p == 0)
@@ -217,8 +216,8 @@ internal static class Conv
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(col);
-            ArrayPool<T>.Shared.Return(dyT);
+            ScratchMemory.Return(col);
+            ScratchMemory.Return(dyT);
         }
     }
 

@@ -23,7 +23,6 @@
 //
 // The same kernel computes the input gradient of a stride-1 convolution: dx = conv(dy padded by
 // d·(k − 1) − p, w flipped in space with in/out channels swapped), stride 1, dilation d.
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -98,8 +97,8 @@ internal static unsafe partial class DirectConv
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(wp);
-            ArrayPool<int>.Shared.Return(off);
+            ScratchMemory.Return(wp);
+            ScratchMemory.Return(off);
         }
     }
 
@@ -135,7 +134,7 @@ internal static unsafe partial class DirectConv
     {
         // w'[g·Cg + c, o, ki, kj] = w[g·Og + o, c, kH − 1 − ki, kW − 1 − kj].
         int groups = d.G.Groups, og = d.Og, cg = d.Cg, kh = d.G.KernelH, kw = d.G.KernelW, taps = kh * kw;
-        float[] wt = ArrayPool<float>.Shared.Rent(d.O * cg * taps);
+        float[] wt = ScratchMemory.Rent<float>(d.O * cg * taps);
         try
         {
             for (int g = 0; g < groups; g++)
@@ -158,7 +157,7 @@ internal static unsafe partial class DirectConv
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(wt);
+            ScratchMemory.Return(wt);
         }
     }
 
@@ -177,8 +176,8 @@ internal static unsafe partial class DirectConv
     {
         int pb0 = 0, pb1 = l.PqR / NB;
         int groups = d.G.Groups, blocks = (d.Og + MR - 1) / MR, rows = groups * blocks * MR;
-        float[] xq = ArrayPool<float>.Shared.Rent(l.Length);
-        float[] yq = ArrayPool<float>.Shared.Rent(rows * l.PqR);
+        float[] xq = ScratchMemory.Rent<float>(l.Length);
+        float[] yq = ScratchMemory.Rent<float>(rows * l.PqR);
         try
         {
             Build(x, xOff, d, l, xq);
@@ -197,8 +196,8 @@ internal static unsafe partial class DirectConv
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(xq);
-            ArrayPool<float>.Shared.Return(yq);
+            ScratchMemory.Return(xq);
+            ScratchMemory.Return(yq);
         }
     }
 
@@ -390,7 +389,7 @@ internal static unsafe partial class DirectConv
     private static float[] PackTiles(float[] w, int wOff, int groups, int rows, int groupStride, int rowStride, ReadOnlySpan<int> tapSource)
     {
         int blocks = (rows + MR - 1) / MR, taps = tapSource.Length;
-        float[] wp = ArrayPool<float>.Shared.Rent(Math.Max(1, groups * blocks * taps * MR));
+        float[] wp = ScratchMemory.Rent<float>(Math.Max(1, groups * blocks * taps * MR));
         for (int g = 0; g < groups; g++)
         {
             for (int ob = 0; ob < blocks; ob++)
@@ -427,7 +426,7 @@ internal static unsafe partial class DirectConv
     {
         var g = d.G;
         int s = l.S, kh = g.KernelH, kw = g.KernelW;
-        int[] off = ArrayPool<int>.Shared.Rent(Math.Max(length, d.K));
+        int[] off = ScratchMemory.Rent<int>(Math.Max(length, d.K));
         off.AsSpan(d.K, Math.Max(length, d.K) - d.K).Clear();
         for (int c = 0; c < d.Cg; c++)
         {

@@ -14,7 +14,6 @@
 // kernel rows that land inside the unpadded image are visited: one contiguous range of taps. Output rows are
 // padded to an even number of positions; channels to a multiple of 8 (zero weights). The caller chooses this
 // kernel over the shifted windows when it computes markedly less (see UseLanes).
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -95,7 +94,7 @@ internal static unsafe partial class DirectConv
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(wp);
+            ScratchMemory.Return(wp);
         }
     }
 
@@ -104,8 +103,8 @@ internal static unsafe partial class DirectConv
         LaneLayout l, int n0, int threads)
     {
         int cnt = Math.Min(LaneCount, d.N - n0);
-        float[] xt = ArrayPool<float>.Shared.Rent(l.XLength);
-        float[] yt = ArrayPool<float>.Shared.Rent(d.G.Groups * l.Blocks * MR * l.PlaneY);
+        float[] xt = ScratchMemory.Rent<float>(l.XLength);
+        float[] yt = ScratchMemory.Rent<float>(d.G.Groups * l.Blocks * MR * l.PlaneY);
         try
         {
             LanesIn(x, xOff, xt, d, l, n0, cnt);
@@ -123,8 +122,8 @@ internal static unsafe partial class DirectConv
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(xt);
-            ArrayPool<float>.Shared.Return(yt);
+            ScratchMemory.Return(xt);
+            ScratchMemory.Return(yt);
         }
     }
 

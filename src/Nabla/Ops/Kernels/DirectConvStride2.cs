@@ -8,7 +8,6 @@
 // (DirectConvLanes.cs) runs it as it runs a forward pass, from a per-phase offset table and weight pack, and writes
 // the phase's positions two apart into one full-size output, which is transposed back to dx as usual. Against
 // im2col (a GEMM into a column matrix, then col2im's scatter-add) this skips the matrix and the scatter.
-using System.Buffers;
 using System.Runtime.Intrinsics;
 
 namespace Nabla.Ops.Kernels;
@@ -84,7 +83,7 @@ internal static unsafe partial class DirectConv
             {
                 if (wp is not null)
                 {
-                    ArrayPool<float>.Shared.Return(wp);
+                    ScratchMemory.Return(wp);
                 }
             }
         }
@@ -124,8 +123,8 @@ internal static unsafe partial class DirectConv
         Stride2Plan p, int n0, int threads)
     {
         int cnt = Math.Min(LaneCount, d.N - n0);
-        float[] xt = ArrayPool<float>.Shared.Rent(p.Dy.XLength);
-        float[] yt = ArrayPool<float>.Shared.Rent(p.Blocks * MR * p.PlaneY);
+        float[] xt = ScratchMemory.Rent<float>(p.Dy.XLength);
+        float[] yt = ScratchMemory.Rent<float>(p.Blocks * MR * p.PlaneY);
         try
         {
             LanesIn(dy, dyOff, xt, p.DyDims, p.Dy, n0, cnt);
@@ -145,8 +144,8 @@ internal static unsafe partial class DirectConv
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(xt);
-            ArrayPool<float>.Shared.Return(yt);
+            ScratchMemory.Return(xt);
+            ScratchMemory.Return(yt);
         }
     }
 

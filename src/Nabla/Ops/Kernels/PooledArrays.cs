@@ -27,7 +27,7 @@ namespace Nabla.Ops.Kernels;
 /// </para>
 /// <para>
 /// Idle memory is bounded twice: by <see cref="MaxIdleBytes"/>, and at every generation-2 collection the arrays
-/// of a size that no rent asked for in the last 10 seconds are left to the GC (a model trained and dropped leaves
+/// of a size that no rent asked for in the last 60 seconds are left to the GC (a model trained and dropped leaves
 /// nothing behind; a training step rents its sizes many times a second).
 /// </para>
 /// </remarks>
@@ -40,8 +40,11 @@ internal static class PooledArrays
     // forced collection costs a few milliseconds; this makes it one per two ResNet-8 steps or fewer.
     private const long MinSlackBytes = 128L << 20;
 
-    // A size not rented for this long is trimmed at the next generation-2 collection.
-    internal const long TrimAfterMilliseconds = 10_000;
+    // A size not rented for this long is trimmed at the next generation-2 collection. Not shorter: a process that runs
+    // several models in turn (the benchmark's round-robin, an evaluation between epochs) comes back to a size after
+    // seconds, and with 10 s a round slowed down by other load lost every size, refilled the pool from fresh pages
+    // (16,000-32,000 page faults for ResNet-8) and so ran slower still (docs/performance.md).
+    internal const long TrimAfterMilliseconds = 60_000;
 
     private static readonly object Gate = new();
     private static readonly Dictionary<(Type Type, int Length), Bucket> Idle = [];
@@ -64,8 +67,19 @@ internal static class PooledArrays
     /// </summary>
     internal static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("NABLA_TENSOR_POOL") != "0";
 
-    /// <summary>The most bytes kept idle in the pool (default 1 GiB); an array returned beyond it is left to the GC.</summary>
-    internal static long MaxIdleBytes { get; set; } = 1L << 30;
+    /// <summary>
+    /// The most bytes kept idle in the pool (default 4 GiB, or a quarter of the memory available to the GC where that is
+    /// less); an array returned beyond it is left to the GC, and the next rent of its size takes fresh memory.
+    /// </summary>
+    internal static long MaxIdleBytes { get; set; } = DefaultMaxIdleBytes();
+
+    // 1 GiB was too little for the benchmark's twelve workloads in one process (their idle sizes add up to about
+    // 1.6 GiB): returns beyond it were dropped and rented afresh, page-faulted in every step.
+    private static long DefaultMaxIdleBytes()
+    {
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        return available > 0 ? Math.Min(4L << 30, available / 4) : 1L << 30;
+    }
 
     /// <summary>Bytes of pooled arrays now idle, waiting to be reused.</summary>
     internal static long IdleBytes => Interlocked.Read(ref idleBytes);
@@ -98,7 +112,7 @@ internal static class PooledArrays
 
         if (array is null)
         {
-            array = AllocateAligned<T>(length);
+            array = ScratchMemory.AllocateAligned<T>(length);
             Sentinels.Add(array, new Sentinel(array, bytes));
             Interlocked.Add(ref outstandingBytes, bytes);
         }
@@ -106,36 +120,6 @@ internal static class PooledArrays
         if (Poison)
         {
             PoisonFill(array);
-        }
-
-        return array;
-    }
-
-    // A pooled array lives long and is reused by every step, so its placement is for good: on the pinned-object heap
-    // (a compacting collection never moves it) with its first element on a 64-byte boundary, where AVX-512 loads and
-    // stores never straddle two cache lines. A misaligned array ran the whole process at a slow level (LeNet-5
-    // training 2.3× slower beside the Transformer workload). The heap places objects 8-byte aligned one after
-    // another, so a small padding array moves the next one onto the boundary; where the heap puts it elsewhere
-    // (a free gap), the next tries, then the array is taken as it is.
-    private static unsafe T[] AllocateAligned<T>(int length)
-        where T : unmanaged
-    {
-        var array = GC.AllocateUninitializedArray<T>(length, pinned: true);
-        for (int attempt = 0; attempt < 4; attempt++)
-        {
-            nint data = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
-            if (data % 64 == 0)
-            {
-                return array;
-            }
-
-            // Next object after this array at e (8-aligned); a padding byte[] of size P (16-byte header, 8-aligned,
-            // at least 24) puts the next array's data at e + P + 16: choose P so that it is a multiple of 64.
-            nint end = (data + ((nint)length * sizeof(T)) + 7) & ~(nint)7;
-            int pad = (int)((64 - ((end + 16) % 64)) % 64);
-            pad = pad < 24 ? pad + 64 : pad;
-            _ = GC.AllocateUninitializedArray<byte>(pad - 16, pinned: true);
-            array = GC.AllocateUninitializedArray<T>(length, pinned: true);
         }
 
         return array;
@@ -210,6 +194,7 @@ internal static class PooledArrays
     /// <summary>Leaves to the GC the idle arrays of every size not rented for <paramref name="idleMilliseconds"/>.</summary>
     internal static void Trim(long idleMilliseconds = TrimAfterMilliseconds)
     {
+        ScratchMemory.Trim(idleMilliseconds);
         long now = Environment.TickCount64;
         lock (Gate)
         {

@@ -13,7 +13,6 @@
 // Volumes are processed one at a time (a column matrix holds kD·kH·kW copies of a volume; folding the batch in as
 // Conv.cs does for small images would multiply that); the GEMM itself uses the worker threads, and vol2col/col2vol
 // split the channels between them.
-using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -68,7 +67,7 @@ internal static class Conv3dKernel
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int p = d.P, og = d.Og, k = d.K;
-        T[] col = ArrayPool<T>.Shared.Rent(d.G.IsPointwise ? 0 : d.ColRows * p);
+        T[] col = ScratchMemory.Rent<T>(d.G.IsPointwise ? 0 : d.ColRows * p);
         try
         {
             for (int n = 0; n < d.N; n++)
@@ -89,7 +88,7 @@ internal static class Conv3dKernel
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(col);
+            ScratchMemory.Return(col);
         }
     }
 
@@ -99,7 +98,7 @@ internal static class Conv3dKernel
     {
         int p = d.P, og = d.Og, k = d.K;
         bool direct = d.G.IsPointwise;
-        T[] dcol = ArrayPool<T>.Shared.Rent(direct ? 0 : d.ColRows * p);
+        T[] dcol = ScratchMemory.Rent<T>(direct ? 0 : d.ColRows * p);
         try
         {
             dx.AsSpan(0, d.N * d.ImageX).Clear();
@@ -121,7 +120,7 @@ internal static class Conv3dKernel
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(dcol);
+            ScratchMemory.Return(dcol);
         }
     }
 
@@ -130,7 +129,7 @@ internal static class Conv3dKernel
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int p = d.P, og = d.Og, k = d.K;
-        T[] col = ArrayPool<T>.Shared.Rent(d.G.IsPointwise ? 0 : d.ColRows * p);
+        T[] col = ScratchMemory.Rent<T>(d.G.IsPointwise ? 0 : d.ColRows * p);
         try
         {
             dw.AsSpan(0, d.O * k).Clear();
@@ -146,7 +145,7 @@ internal static class Conv3dKernel
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(col);
+            ScratchMemory.Return(col);
         }
     }
 
