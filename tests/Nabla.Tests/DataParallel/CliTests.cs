@@ -11,7 +11,10 @@ namespace Nabla.Tests.DataParallel;
 /// <summary>
 /// <c>mpirun -np 2 nabla train --distributed</c>: the same training as one process with the same global batch, rank 0
 /// alone printing; a rank killed mid-epoch ending the job with the checkpoint intact and resumable; bad input refused.
+/// Runs alone (<see cref="GlobalStateCollection"/>): the in-process reference run sets the process-wide thread count,
+/// which another test changing it meanwhile would alter (one full-suite run ended 0.029 apart on a bias).
 /// </summary>
+[Collection(GlobalStateCollection.Name)]
 public class CliTests
 {
     private static readonly string[] Small =

@@ -10,7 +10,9 @@ namespace Nabla.Tests.Training;
 /// The training choices as a library API (<see cref="TrainingSetup"/>): the same names as <c>nabla train</c> give the
 /// same trained weights, train's defaults hold, bad choices are refused, and docs/training.md's snippet is this
 /// file's compiled code.
+/// Runs alone (<see cref="GlobalStateCollection"/>): it sets the process-wide thread count, as nabla train does.
 /// </summary>
+[Collection(GlobalStateCollection.Name)]
 public sealed class TrainingSetupTests
 {
     [Fact]
