@@ -158,7 +158,8 @@ internal static class Pool
 
     /// <summary>
     /// y = max over each window without the argmax (inference): per output row, the window's input rows are
-    /// reduced element-wise into one row (vectorised), then each output takes the max of its columns of that row.
+    /// reduced element-wise into one row (vectorised); then, for max pooling's uniform windows, k − 1 shifted maxima
+    /// over that row padded with −∞ and every s-th element, or, for adaptive windows, each output's columns in turn.
     /// NaN propagates as in <see cref="MaxForward{T}"/>; of −0 and +0 in one window either may be returned.
     /// </summary>
     public static void MaxValues<T>(T[] x, int xOff, int planes, PoolAxis ah, PoolAxis aw, T[] y)
