@@ -120,11 +120,11 @@ public class AuxiliaryTests
         {
             for (int k = 0; k < 48; k++)
             {
-                Assert.Equal(0.3 * (h[k] + h[48 + k]), head.Weight.Grad!.ToDoubleArray()[(j * 48) + k], 5);
+                Assert.Equal(0.3 * (h[k] + h[48 + k]), head.Weight.Grad!.ToDoubleArray()[(j * 48) + k], 1e-5);
             }
         }
 
-        Assert.All(head.Bias!.Grad!.ToDoubleArray(), g => Assert.Equal(0.6, g, 5));
+        Assert.All(head.Bias!.Grad!.ToDoubleArray(), g => Assert.Equal(0.6, g, 1e-5));
 
         // The trunk gets the sum of both paths' gradients: the main path's alone plus 0.3 × the head's alone.
         var both = conv.Weight.Grad!.ToDoubleArray();
@@ -135,7 +135,7 @@ public class AuxiliaryTests
         model.Forward(x);
         Auxiliary.OutputsOf(model)[0].Output.Sum().Backward();
         var fromHead = conv.Weight.Grad!.ToDoubleArray();
-        Assert.All(Enumerable.Range(0, both.Length), i => Assert.Equal(main[i] + (0.3 * fromHead[i]), both[i], 4));
+        Assert.All(Enumerable.Range(0, both.Length), i => Assert.Equal(main[i] + (0.3 * fromHead[i]), both[i], 1e-4));
         Assert.Contains(fromHead, g => Math.Abs(g) > 1e-6);
     }
 

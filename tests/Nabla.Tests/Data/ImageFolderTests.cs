@@ -82,9 +82,9 @@ public class ImageFolderTests
         Assert.Equal([4, 3, 2, 2], set.Data.Inputs.Shape.ToArray());
         Assert.Equal([0L, 1, 2, 2], set.Data.Targets.ToInt64Array());
         var a = set.Get(2).Input; // dog/a.png, v = 50: pixel (y, x) = p = 2y + x, channel c → 50 + 10p + c
-        Assert.Equal((50 + 10 + 0) / 255f, a[0, 0, 1].Item(), 6);
-        Assert.Equal((50 + 20 + 1) / 255f, a[1, 1, 0].Item(), 6);
-        Assert.Equal((50 + 30 + 2) / 255f, a[2, 1, 1].Item(), 6);
+        Assert.Equal((50 + 10 + 0) / 255f, a[0, 0, 1].Item(), 1e-6);
+        Assert.Equal((50 + 20 + 1) / 255f, a[1, 1, 0].Item(), 1e-6);
+        Assert.Equal((50 + 30 + 2) / 255f, a[2, 1, 1].Item(), 1e-6);
     }
 
     [Fact]

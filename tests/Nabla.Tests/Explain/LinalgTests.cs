@@ -146,8 +146,8 @@ public class LinalgTests
             up[i] += h;
             down[i] -= h;
             var (su, sd) = (Solve(Yaml(up)), Solve(Yaml(down)));
-            Assert.Equal((Get(su, "D")[0] - Get(sd, "D")[0]) / (2 * h), dD[i], 6);
-            Assert.Equal((Get(su, "Q")[0] - Get(sd, "Q")[0]) / (2 * h), dQ[i], 6);
+            Assert.Equal((Get(su, "D")[0] - Get(sd, "D")[0]) / (2 * h), dD[i], 1e-6);
+            Assert.Equal((Get(su, "Q")[0] - Get(sd, "Q")[0]) / (2 * h), dQ[i], 1e-6);
         }
 
         // Closed forms: d det/dA = det·A⁻ᵀ; for Q = Σ W ⊙ A⁻¹, dQ/dA = −A⁻ᵀ W A⁻ᵀ.

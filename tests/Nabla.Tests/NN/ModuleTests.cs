@@ -46,7 +46,7 @@ public class ModuleTests
         var v64 = y64.ToDoubleArray();
         for (int i = 0; i < v64.Length; i++)
         {
-            Assert.Equal(y32[i], v64[i], 5);
+            Assert.Equal(y32[i], v64[i], 1e-5);
         }
 
         Assert.Throws<ArgumentException>(() => m.To(DType.Int64));

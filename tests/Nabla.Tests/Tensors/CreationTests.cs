@@ -71,7 +71,7 @@ public class CreationTests
         Assert.Equal(7, l.Numel);
         Assert.Equal(-1.0, l.ToDoubleArray()[0]);
         Assert.Equal(1.0, l.ToDoubleArray()[^1]);
-        Assert.Equal(0.0, l.ToDoubleArray()[3], 6);
+        Assert.Equal(0.0, l.ToDoubleArray()[3], 1e-6);
         Assert.Equal([3.0], Tensor.Linspace(3, 8, 1).ToDoubleArray());
         Assert.Equal(0, Tensor.Linspace(0, 1, 0).Numel);
         Assert.Equal([5.0, 4.0, 3.0], Tensor.Linspace(5, 3, 3).ToDoubleArray());
