@@ -45,18 +45,10 @@ public static class ModelDefinitionAnalysis
     /// <exception cref="ModelShapeException">The shapes do not fit, or the model is too large to allocate.</exception>
     public static Module Build(this ModelDefinition definition, Generator generator, long maxParameters = DefaultMaxParameters)
     {
-        // The layers initialise from the default generator: lend it the given generator's state, then hand it back.
-        var saved = Generator.Default.GetState();
-        try
+        // The layers initialise from the current generator: lend them this one, on this thread only.
+        using (Generator.Use(generator))
         {
-            Generator.Default.SetState(generator.GetState());
-            var module = definition.Build(maxParameters);
-            generator.SetState(Generator.Default.GetState());
-            return module;
-        }
-        finally
-        {
-            Generator.Default.SetState(saved);
+            return definition.Build(maxParameters);
         }
     }
 }

@@ -109,11 +109,9 @@ internal static class ModelRunner
         var (seq, labels, weights) = Build(model, def);
         var run = new ModelRun { Model = model, Input = batch, Weights = weights };
         seq.Train(spec.Train);
-        var generator = Generator.Default;
-        var saved = generator.GetState();
-        try
+        // Dropout draws from the current generator: lend it one seeded for this run, on this thread only.
+        using (Generator.Use(new Generator(spec.Seed)))
         {
-            generator.ManualSeed(spec.Seed);
             Forward(run, seq, labels, def, trace);
             if (spec.Loss is { } lossSpec)
             {
@@ -126,10 +124,6 @@ internal static class ModelRunner
                     Optimize(run, seq, opt);
                 }
             }
-        }
-        finally
-        {
-            generator.SetState(saved);
         }
 
         return run;
@@ -217,21 +211,14 @@ internal static class ModelRunner
 
     private static (Sequential Seq, string[] Labels, string Weights) Build(ExerciseModel model, ModelDefinition def)
     {
-        var generator = Generator.Default;
-        var saved = generator.GetState();
         Module module;
         try
         {
-            generator.ManualSeed(model.Weights?.InitSeed ?? 0);
-            module = def.Build();
+            module = def.Build(new Generator(model.Weights?.InitSeed ?? 0));
         }
         catch (ModelShapeException e)
         {
             throw new YamlException($"model '{model.Name}': {e.Message}", model.Node);
-        }
-        finally
-        {
-            generator.SetState(saved);
         }
 
         var seq = module as Sequential ?? new Sequential(module);

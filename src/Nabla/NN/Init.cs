@@ -81,7 +81,7 @@ public static class Init
         int rows = shape[0], cols = (int)(shape.Numel / rows);
         bool transpose = rows < cols;
         int n = transpose ? cols : rows, m = transpose ? rows : cols; // QR of an n×m matrix, n ≥ m
-        var g = generator ?? Generator.Default;
+        var g = generator ?? Generator.Current;
         var a = new double[n, m];
         for (int i = 0; i < n; i++)
         {

@@ -14,8 +14,31 @@ public sealed class Generator
     /// <summary>Creates a generator from a seed.</summary>
     public Generator(long seed = 0) => ManualSeed(seed);
 
-    /// <summary>The generator used when none is passed (seed it with <see cref="ManualSeed"/>).</summary>
+    // The generator a Use scope lent to this thread (and the tasks it starts); null outside any scope.
+    private static readonly AsyncLocal<Generator?> Lent = new();
+
+    /// <summary>The process-wide generator (<c>torch.default_generator</c>; seed it with <see cref="ManualSeed"/>).</summary>
     public static Generator Default { get; } = new(0);
+
+    /// <summary>
+    /// The generator used where none is passed: the one a <see cref="Use"/> scope lent to this thread, else <see cref="Default"/>.
+    /// </summary>
+    public static Generator Current => Lent.Value ?? Default;
+
+    /// <summary>
+    /// Makes <paramref name="generator"/> the one used where none is passed (layer initialisation, <c>Tensor.Rand</c>,
+    /// dropout), on this thread and the tasks it starts, until the returned scope is disposed. Other threads keep theirs:
+    /// unlike re-seeding <see cref="Default"/> and restoring it afterwards, two threads building seeded models at once
+    /// cannot draw from each other's sequence.
+    /// </summary>
+    /// <returns>A scope that gives back the generator used before it.</returns>
+    public static IDisposable Use(Generator generator)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        var scope = new LentScope(Lent.Value);
+        Lent.Value = generator;
+        return scope;
+    }
 
     /// <summary>Re-seeds this generator (<c>torch.manual_seed</c> on the default one).</summary>
     public Generator ManualSeed(long seed)
@@ -111,5 +134,18 @@ public sealed class Generator
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
+    }
+
+    private sealed class LentScope(Generator? previous) : IDisposable
+    {
+        private int disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 0)
+            {
+                Lent.Value = previous;
+            }
+        }
     }
 }

@@ -208,7 +208,7 @@ public sealed partial class Tensor
 
     private static Tensor Sample(Shape shape, DType dtype, Func<Generator, double> next, Generator? generator)
     {
-        var g = generator ?? Generator.Default;
+        var g = generator ?? Generator.Current;
         var t = Empty(shape, dtype);
         for (int i = 0; i < t.Numel; i++)
         {

@@ -119,7 +119,7 @@ public sealed class Gpt : Module
             throw new ArgumentException("Generate: the prompt needs at least one token");
         }
 
-        generator ??= Generator.Default;
+        generator ??= Generator.Current;
         bool training = IsTraining;
         Eval();
         try

@@ -11,6 +11,7 @@ namespace Nabla.Tests.Training;
 /// summarises come from one model file and are the same architecture, and its seeded initialisation is the one a
 /// module-by-module construction with the same generator gives.
 /// </summary>
+[Collection(GlobalStateCollection.Name)] // checks that building leaves Generator.Default alone
 public sealed class BuiltinModelTests
 {
     [Fact]

@@ -52,7 +52,7 @@ public static partial class F
         var (q, k, v) = (Broadcast(query, batch), Broadcast(key, batch), Broadcast(value, batch));
         var mask = AttentionMask(attnMask, isCausal, batch, l, s, query.DType, op);
         double sc = scale ?? 1 / Math.Sqrt(e);
-        ulong seed = dropoutP > 0 ? (generator ?? Generator.Default).NextUInt64() : 0;
+        ulong seed = dropoutP > 0 ? (generator ?? Generator.Current).NextUInt64() : 0;
         using var group = Trace.Group(op);
         return mask is not null && mask.RequiresGrad
             ? ScaledDotProductAttentionOp.Composite(q, k, v, mask, sc, isCausal, dropoutP, seed)
