@@ -39,7 +39,7 @@ internal sealed record RunValue(string? Reference, GivenValue? Inline, YamlNode 
 /// <param name="Loss">The loss, or null for a forward pass only.</param>
 /// <param name="Optimizer">An optimizer step on all parameters, or null.</param>
 /// <param name="Train">Training mode (PyTorch's default) or evaluation mode.</param>
-/// <param name="Seed">The seed of the default generator while the model runs (dropout).</param>
+/// <param name="Seed">The seed of the generator lent to the run (<see cref="Generator.Use"/>): dropout masks draw from it.</param>
 /// <param name="Node">The <c>run:</c> node, for errors.</param>
 internal sealed record ModelRunSpec(RunValue Input, RunValue? Target, LossSpec? Loss, OptimizerSpec? Optimizer, bool Train, long Seed, YamlNode Node);
 

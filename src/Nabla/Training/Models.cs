@@ -34,7 +34,7 @@ public static class BuiltinModels
     /// avgpool 2, conv 6→16 5×5, tanh, avgpool 2, conv 16→120 5×5, tanh, flatten, linear 120→84, tanh, linear 84→classes;
     /// built from examples/models/lenet5.yaml with its last layer's outputs set to <paramref name="numClasses"/>.
     /// </summary>
-    /// <param name="generator">The generator the parameters are initialised from (default: the default generator).</param>
+    /// <param name="generator">The generator the parameters are initialised from (default: <see cref="Generator.Current"/>).</param>
     /// <param name="numClasses">The number of outputs.</param>
     public static Sequential LeNet5(Generator? generator = null, int numClasses = 10)
     {

@@ -27,6 +27,8 @@ public class DirectConvTests
         new(18, 5, 15, 13, 7, 3, 3, SH: 2, SW: 2, PH: 1, PW: 1),   // stride-2 input gradient in phases: odd map, partial lane group
         new(3, 2, 10, 11, 3, 4, 4, SH: 2, SW: 2, PH: 2, PW: 1),    // even kernel, unequal padding: phases with 1 and 2 taps per axis
         new(3, 31, 8, 8, 46, 3, 3, PH: 1, PW: 1),                 // 564 weight-gradient tiles: threads split the 4-channel bands; a partial band and tile
+        new(2, 3, 9, 10, 5, 3, 3, PH: 1, PW: 3),                  // padding beyond the kernel's reach: rows OW wide, not W + PadW
+        new(2, 3, 9, 10, 5, 3, 3, PH: 0, PW: 1),                  // no zero row above or below: the last row's right padding is the next channel's
     ];
 
     [Theory]

@@ -21,7 +21,7 @@ public static partial class F
     /// it whenever it is positive, so pass 0 in evaluation.</param>
     /// <param name="isCausal">Query i attends keys j ≤ i only (the mask's top-left aligned lower triangle).</param>
     /// <param name="scale">The factor of q·kᵀ; 1/√E when null.</param>
-    /// <param name="generator">The source of the dropout mask; the default generator when null.</param>
+    /// <param name="generator">The source of the dropout mask; <see cref="Generator.Current"/> when null.</param>
     /// <returns>(..., L, Ev). A query whose keys are all masked out gets 0 (PyTorch's safe softmax).</returns>
     /// <remarks>
     /// Runs a fused kernel tiled as flash attention (no L×S matrix in forward or first-order backward). When a graph of

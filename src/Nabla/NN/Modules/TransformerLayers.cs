@@ -148,7 +148,7 @@ public sealed class TransformerEncoderLayer : TransformerLayerBase
     /// <param name="batchFirst">Batched inputs are (N, L, E) rather than (L, N, E).</param>
     /// <param name="normFirst">Pre-norm rather than post-norm.</param>
     /// <param name="bias">Biases in the linear layers, the attention and the layer norms.</param>
-    /// <param name="generator">Initialisation and dropout draws (the default generator when null).</param>
+    /// <param name="generator">Initialisation and dropout draws (<see cref="Generator.Current"/> when null).</param>
     /// <param name="dtype">Parameter dtype.</param>
     public TransformerEncoderLayer(int dModel, int nhead, int dimFeedforward = 2048, double dropout = 0.1, string activation = "relu",
         double layerNormEps = 1e-5, bool batchFirst = false, bool normFirst = false, bool bias = true, Generator? generator = null, DType dtype = DType.Float32)
