@@ -6,6 +6,9 @@
 //
 //   y[o, p'] = Σ_{c,ki,kj} w[o, c, ki, kj] · xp_flat[off(c, ki, kj) + p'],   off = c·Hp·Wp + ki·dH·Wp + kj·dW
 //
+// (At stride 1 the layout keeps only the left padding in each row, Wp = W + pW: a tap that reaches past the
+// row's end reads the next row's left zeros; see Layout.)
+//
 // so the "column matrix" row of a tap is the padded image itself, read from offset off: one contiguous
 // vector load serves 16 output positions, straight from L1. A stride s > 1 becomes a shift too after the
 // image is split into its s×s phases xq[c, a, b][i, j] = xp[c, i·s + a, j·s + b]: the tap (ki, kj) reads
