@@ -8,9 +8,9 @@
 // sums in 24 zmm registers, and per 16 positions loads 4 dy vectors and 6 shifted input vectors (24 FMAs
 // per 10 loads). A band of 4 output channels runs image by image, every tile of taps in turn over the
 // image's positions, so the band's dy rows stay in L1; the tiles' partial sums wait in memory between
-// images and their lanes are summed once. A chunk's padded images and dy grids (about 4 MiB) are built once
-// and shared by all bands; threads split the bands, each writing its own rows of dw (or, with few bands,
-// the images, each into its own copy of dw).
+// images and their lanes are summed once per chunk. A chunk's padded images and dy grids (about 4 MiB in all)
+// are built once and shared by all bands. Threads split the images, each with its own chunks and its own copy
+// of dw (or, with a few images that do not split evenly, the bands of shared chunks).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -36,73 +36,119 @@ internal static unsafe partial class DirectConv
     public static void WeightGrad(float[] x, int xOff, float[] dy, int dyOff, float[] dw, Conv.Dims d)
     {
         var l = Layout.Of(d);
-        int groups = d.G.Groups, og = d.Og, k = d.K;
-        int ogPad = (og + MO - 1) / MO * MO, kPad = (k + MK - 1) / MK * MK, rows = groups * ogPad;
-        long perImage = l.Length + ((long)rows * l.PqR);
-        int cnt = (int)Math.Clamp(ChunkBudget / perImage, 1, d.N);
-        int[] off = Offsets(d, l, kPad);
-        float[] xs = ScratchMemory.Rent<float>(cnt * l.Length);
-        float[] ds = ScratchMemory.Rent<float>(cnt * rows * l.PqR);
+        int ogPad = (d.Og + MO - 1) / MO * MO, kPad = (d.K + MK - 1) / MK * MK;
+        var t = new WeightTiles(d.G.Groups * ogPad, ogPad / MO, kPad / MK, Offsets(d, l, kPad));
+        int size = d.O * d.K, bands = d.G.Groups * t.OTiles;
+        int parts = Workers.Count > 1 && (long)d.N * d.O * d.P * d.K >= (1 << 18) ? Workers.Count : 1;
         try
         {
-            dw.AsSpan(0, d.O * k).Clear();
-            int oTiles = ogPad / MO, kTiles = kPad / MK, tiles = groups * oTiles * kTiles;
+            dw.AsSpan(0, size).Clear();
+            if (parts > 1 && d.N < 4 * parts && d.N % parts != 0 && bands >= parts)
+            {
+                // Few images that do not split evenly (a batch of 1 with a large map): the threads split the bands.
+                ByBands(x, xOff, dy, dyOff, dw, d, l, t, parts);
+                return;
+            }
+
+            parts = Math.Min(parts, d.N);
+
+            // The threads split the images, each building its own padded images and dy grids and summing every band
+            // over them into its own dw, added at the end: no thread waits for another until then. (Sharing a chunk's
+            // build and splitting the bands, the threads met twice per chunk of 7 images and the second thread's
+            // half of the build ran alone: ResNet 64→64 3×3 at 32×32, batch 32, 2 threads, 9.3 ms against 13.7 on 1.)
+            float[] partial = ScratchMemory.Rent<float>((parts - 1) * size);
+            try
+            {
+                partial.AsSpan(0, (parts - 1) * size).Clear();
+                Conv.For(parts, long.MaxValue, p =>
+                {
+                    var mine = p == 0 ? new ArraySegment<float>(dw, 0, size) : new ArraySegment<float>(partial, (p - 1) * size, size);
+                    int n0 = d.N * p / parts, n1 = d.N * (p + 1) / parts;
+                    ImageRange(x, xOff, dy, dyOff, mine, d, l, t, n0, n1 - n0, ChunkBudget / parts);
+                });
+                for (int p = 1; p < parts; p++)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(dw.AsSpan(0, size), partial.AsSpan((p - 1) * size, size), dw.AsSpan(0, size));
+                }
+            }
+            finally
+            {
+                ScratchMemory.Return(partial);
+            }
+        }
+        finally
+        {
+            ScratchMemory.Return(t.Off);
+        }
+    }
+
+    // The weight gradient's tiling: rows = groups · (channels per group rounded up to MO) dy rows per image; OTiles bands
+    // of MO channels per group; KTiles tiles of MK taps; Off[k] = tap k's offset into a padded image.
+    private readonly record struct WeightTiles(int Rows, int OTiles, int KTiles, int[] Off);
+
+    // Images [n0, n0 + count) on the calling thread, a chunk at a time (as many images as fit the budget, in chunks of
+    // even size): builds the chunk's padded images and dy grids, then sums every band over them into dw.
+    private static void ImageRange(float[] x, int xOff, float[] dy, int dyOff, ArraySegment<float> dw, Conv.Dims d, Layout l,
+        WeightTiles t, int n0, int count, int budget)
+    {
+        long perImage = l.Length + ((long)t.Rows * l.PqR);
+        int cnt = (int)Math.Clamp(budget / perImage, 1, count), chunks = (count + cnt - 1) / cnt;
+        cnt = (count + chunks - 1) / chunks;
+        float[] xs = ScratchMemory.Rent<float>(cnt * l.Length);
+        float[] ds = ScratchMemory.Rent<float>(cnt * t.Rows * l.PqR);
+        try
+        {
+            for (int i0 = 0; i0 < count; i0 += cnt)
+            {
+                int c = Math.Min(cnt, count - i0);
+                for (int i = 0; i < c; i++)
+                {
+                    Build(x, xOff + ((n0 + i0 + i) * d.ImageX), d, l, xs, i * l.Length);
+                    DyGrid(dy, dyOff + ((n0 + i0 + i) * d.ImageY), d, l, t.Rows / d.G.Groups, ds, i * t.Rows * l.PqR);
+                }
+
+                for (int band = 0, bands = d.G.Groups * t.OTiles; band < bands; band++)
+                {
+                    WeightBand(xs, ds, dw, d, l, t, c, band);
+                }
+            }
+        }
+        finally
+        {
+            ScratchMemory.Return(xs);
+            ScratchMemory.Return(ds);
+        }
+    }
+
+    // All images, a shared chunk at a time: the threads build the chunk's images together, then split the bands, each
+    // writing its own rows of dw.
+    private static void ByBands(float[] x, int xOff, float[] dy, int dyOff, float[] dw, Conv.Dims d, Layout l, WeightTiles t, int parts)
+    {
+        long perImage = l.Length + ((long)t.Rows * l.PqR);
+        int cnt = (int)Math.Clamp(ChunkBudget / perImage, 1, d.N), bands = d.G.Groups * t.OTiles;
+        float[] xs = ScratchMemory.Rent<float>(cnt * l.Length);
+        float[] ds = ScratchMemory.Rent<float>(cnt * t.Rows * l.PqR);
+        try
+        {
             for (int n0 = 0; n0 < d.N; n0 += cnt)
             {
                 int c = Math.Min(cnt, d.N - n0), first = n0;
                 Conv.For(c, (long)c * perImage, i =>
                 {
                     Build(x, xOff + ((first + i) * d.ImageX), d, l, xs, i * l.Length);
-                    DyGrid(dy, dyOff + ((first + i) * d.ImageY), d, l, ogPad, ds, i * rows * l.PqR);
+                    DyGrid(dy, dyOff + ((first + i) * d.ImageY), d, l, t.Rows / d.G.Groups, ds, i * t.Rows * l.PqR);
                 });
-
-                int parts = Workers.Count > 1 && (long)c * d.O * d.P * k >= (1 << 18) ? Math.Min(Workers.Count, tiles) : 1;
-                int bands = groups * oTiles;
-                if (parts == 1 || c < 2 * parts || (tiles > 512 && bands >= parts))
+                Conv.For(parts, long.MaxValue, p =>
                 {
-                    // One thread, or many tiles (ResNet 64→64: 1,536): the threads split the bands of output channels.
-                    parts = Math.Min(parts, bands);
-                    Conv.For(parts, long.MaxValue, t =>
+                    for (int band = bands * p / parts, end = bands * (p + 1) / parts; band < end; band++)
                     {
-                        for (int band = bands * t / parts, end = bands * (t + 1) / parts; band < end; band++)
-                        {
-                            WeightBand(xs, ds, off, dw, d, l, 0, c, rows, band, oTiles, kTiles);
-                        }
-                    });
-                    continue;
-                }
-
-                // Few tiles: the threads split the chunk's images, each summing every band over its own images into its
-                // own dw, added at the end. Splitting those tiles instead, 2 threads were slower than 1 (ResNet-8 16→16
-                // at 32×32: 1.16 against 0.78 ms; by images 0.44; 32→32 at 16×16: 0.82 → 0.47).
-                int size = d.O * k;
-                float[] partial = ScratchMemory.Rent<float>(parts * size);
-                try
-                {
-                    partial.AsSpan(0, parts * size).Clear();
-                    Conv.For(parts, long.MaxValue, t =>
-                    {
-                        var mine = new ArraySegment<float>(partial, t * size, size);
-                        int i0 = c * t / parts, i1 = c * (t + 1) / parts;
-                        for (int band = 0; band < bands; band++)
-                        {
-                            WeightBand(xs, ds, off, mine, d, l, i0, i1 - i0, rows, band, oTiles, kTiles);
-                        }
-                    });
-                    for (int t = 0; t < parts; t++)
-                    {
-                        System.Numerics.Tensors.TensorPrimitives.Add(dw.AsSpan(0, size), partial.AsSpan(t * size, size), dw.AsSpan(0, size));
+                        WeightBand(xs, ds, dw, d, l, t, c, band);
                     }
-                }
-                finally
-                {
-                    ScratchMemory.Return(partial);
-                }
+                });
             }
         }
         finally
         {
-            ScratchMemory.Return(off);
             ScratchMemory.Return(xs);
             ScratchMemory.Return(ds);
         }
@@ -113,26 +159,26 @@ internal static unsafe partial class DirectConv
     // (4·PqR floats: 17 KiB for ResNet's 32×32 maps) stay in L1 while all the taps read them; the lanes are summed into
     // dw once at the end. (Tile by tile over all of a chunk's images, the dy rows streamed from L2 for every tile: ResNet
     // 64→64 3×3 at 32×32, batch 32, 1 thread, took 16.5-17.6 ms that way and 14.1-15.5 ms by bands.)
-    private static void WeightBand(float[] xs, float[] ds, int[] off, ArraySegment<float> dw, Conv.Dims d, Layout l, int n0, int cnt,
-        int rows, int band, int oTiles, int kTiles)
+    private static void WeightBand(float[] xs, float[] ds, ArraySegment<float> dw, Conv.Dims d, Layout l, WeightTiles t, int cnt, int band)
     {
+        int oTiles = t.OTiles, kTiles = t.KTiles, rows = t.Rows;
         int g = band / oTiles, o0 = band % oTiles * MO, ogPad = rows / d.G.Groups;
         int sums = kTiles * MO * MK;
         float[] acc = ScratchMemory.Rent<float>(sums * 16);
         try
         {
             fixed (float* x0 = xs, d0 = ds, a0 = acc)
-            fixed (int* f0 = off)
+            fixed (int* f0 = t.Off)
             {
                 new Span<float>(a0, sums * 16).Clear();
                 // Small maps go a few images at a time, as many as keep the band's dy rows within 24 KiB of L1: a
                 // tile's sums then leave the registers once per group (LeNet C3's 10×14 grid: 10 images).
                 int group = Math.Max(1, (24 << 10) / (MO * l.PqR * sizeof(float)));
-                for (int n = n0; n < n0 + cnt; n += group)
+                for (int n = 0; n < cnt; n += group)
                 {
                     float* x = x0 + ((long)n * l.Length) + ((long)g * d.Cg * l.ChannelSize);
                     float* dy = d0 + ((long)n * rows * l.PqR) + (((long)(g * ogPad) + o0) * l.PqR);
-                    int images = Math.Min(group, n0 + cnt - n);
+                    int images = Math.Min(group, cnt - n);
                     for (int kt = 0; kt < kTiles; kt++)
                     {
                         Kernel4x6(images, x, l.Length, dy, (nint)rows * l.PqR, l.PqR, l.PqR / 16, f0 + (kt * MK), (Vector512<float>*)a0 + (kt * MO * MK));
