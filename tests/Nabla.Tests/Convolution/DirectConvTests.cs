@@ -1,4 +1,5 @@
 using Nabla.Ops.Kernels;
+using Nabla.NN;
 using static Nabla.Tests.Convolution.ConvReference;
 
 namespace Nabla.Tests.Convolution;
@@ -59,6 +60,17 @@ public class DirectConvTests
                 }
             }
 
+            // Winograd's F(2×2, 3×3) wherever it is legal (3×3, stride 1, no dilation, one group), forward and input gradient.
+            DirectConv.Lanes = false;
+            DirectConv.Winograd = true;
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Threads.Count = threads;
+                ConvolutionTests.Check(c, DType.Float32, 500 + i);
+            }
+
+            DirectConv.Winograd = false;
+
             // One image per weight-gradient chunk: dw accumulates over chunks.
             DirectConv.ChunkBudget = 1;
             ConvolutionTests.Check(c, DType.Float32, 400 + i);
@@ -68,6 +80,7 @@ public class DirectConvTests
             Threads.Count = saved;
             DirectConv.Always = false;
             DirectConv.Lanes = null;
+            DirectConv.Winograd = null;
             DirectConv.ChunkBudget = DirectConv.DefaultChunkBudget;
         }
     }
@@ -106,6 +119,49 @@ public class DirectConvTests
             Assert.True(DirectConv.Applies<float>(d));
             Assert.Equal(lanes, DirectConv.ChoosesLanes(d));
         }
+    }
+
+    [Theory]
+    [InlineData(4, 64, 32, 32, 64, true)]      // ResNet's 64-channel stage at 32×32: forward and input gradient
+    [InlineData(2, 256, 14, 14, 128, true)]    // a 14×14 map: 7 tiles a row, partial lanes
+    [InlineData(3, 64, 9, 13, 64, true)]       // odd map: a last tile row and column half outside
+    [InlineData(8, 32, 16, 16, 32, false)]     // 32 channels: the transforms do not pay
+    public void Winograd_serves_wide_three_by_three_convs_and_matches_float64(int n, int c, int h, int w, int o, bool chosen)
+    {
+        var d = new Conv.Dims(n, c, h, w, o, new ConvGeometry(3, 3, 1, 1, 1, 1, 1, 1, 1));
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            return;
+        }
+
+        Assert.Equal(chosen, DirectConv.ChoosesWinograd(d));
+
+        // Against float64 convolutions of the same float32 values (an independent path: im2col and a double GEMM).
+        var g = new Generator(11);
+        var x = Tensor.Randn(new Shape(n, c, h, w), g);
+        var wt = Tensor.Randn(new Shape(o, c, 3, 3), g) * (float)Math.Sqrt(2.0 / (9 * c));
+        var b = Tensor.Randn(new Shape(o), g);
+        var dy = Tensor.Randn(new Shape(n, o, h, w), g);
+        var x64 = x.To(DType.Float64).RequireGrad();
+        var y64 = F.Conv2d(x64, wt.To(DType.Float64), b.To(DType.Float64), padding: 1);
+        var dx64 = Autograd.Grad([y64], [x64], [dy.To(DType.Float64)])[0]!;
+        var x32 = x.RequireGrad();
+        var y32 = F.Conv2d(x32, wt, b, padding: 1);
+        var dx32 = Autograd.Grad([y32], [x32], [dy])[0]!;
+        AssertClose(y64.ToDoubleArray(), y32.ToDoubleArray());
+        AssertClose(dx64.ToDoubleArray(), dx32.ToDoubleArray());
+    }
+
+    // Every element within 2e-5 of the reference's root mean square (float32 rounding over a few hundred terms is ~1e-6).
+    private static void AssertClose(double[] expected, double[] actual)
+    {
+        double rms = Math.Sqrt(expected.Average(v => v * v)), worst = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]));
+        }
+
+        Assert.True(worst <= 2e-5 * rms, $"worst error {worst:E2} against rms {rms:E2}");
     }
 
     [Fact]

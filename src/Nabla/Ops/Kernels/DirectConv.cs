@@ -95,6 +95,12 @@ internal static unsafe partial class DirectConv
             return;
         }
 
+        if (UseWinograd(d))
+        {
+            WinogradForward(x, xOff, w, wOff, b, bOff, y, d);
+            return;
+        }
+
         var l = Layout.Of(d);
         int groups = d.G.Groups, og = d.Og, blocks = (og + MR - 1) / MR, k = d.K;
         float[] wp = PackTiles(w, wOff, groups, og, og * k, k, Identity(k));
