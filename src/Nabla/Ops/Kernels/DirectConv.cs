@@ -22,7 +22,9 @@
 // cheaper than building and packing a column matrix: measured against im2col + GEMM, see docs/performance.md.
 // On small maps, where the junk is a large share, the batch-lane kernel (DirectConvLanes.cs) takes over;
 // where both would waste too much, <see cref="Applies"/> says no and the caller keeps im2col + GEMM (a kernel
-// covering the whole map, LeNet C5, is a plain GEMM in Conv.cs).
+// covering the whole map, LeNet C5, is a plain GEMM in Conv.cs). Stride-1 3×3 convolutions with at least 64
+// channels in and out take Winograd's F(2×2, 3×3) instead (DirectConvWinograd.cs), which runs its 16 products on
+// this file's micro-kernel.
 //
 // The same kernel computes the input gradient of a stride-1 convolution: dx = conv(dy padded by
 // d·(k − 1) − p, w flipped in space with in/out channels swapped), stride 1, dilation d.

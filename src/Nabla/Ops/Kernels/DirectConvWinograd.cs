@@ -36,20 +36,20 @@ internal static unsafe partial class DirectConv
     /// <summary>Tests set this to force (true) or forbid (false) Winograd's F(2×2, 3×3) where it is legal; null lets the shape decide.</summary>
     internal static bool? Winograd;
 
+    /// <summary>True when the forward pass of this float convolution runs on F(2×2, 3×3) (tests ask).</summary>
+    internal static bool ChoosesWinograd(Conv.Dims d) => Applies<float>(d) && !UseLanes(d) && UseWinograd(d);
+
     // Legal: 3×3, stride 1, no dilation, one group. Chosen where a tile row fills at least a quarter of a vector (OW ≥ 8;
     // the batch lanes take smaller maps first) and the products are long enough to pay for the transforms (at least 64
     // input and output channels). Forward at 1 thread, direct against Winograd: 256 channels at 14×14, batch 8, 11.0
     // against 8.9 ms; 64 at 16×16, batch 32, 3.3 against 2.8; but 32 at 16×16, batch 32, 0.9 against 1.1, and 16 at
     // 16×16 0.27 against 0.43.
-    /// <summary>True when the forward pass of this float convolution runs on F(2×2, 3×3) (tests ask).</summary>
-    internal static bool ChoosesWinograd(Conv.Dims d) => Applies<float>(d) && !UseLanes(d) && UseWinograd(d);
-
     private static bool UseWinograd(Conv.Dims d)
     {
         var g = d.G;
         bool legal = g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1 &&
             g.Groups == 1;
-        return legal && (Winograd ?? (d.OW >= 8 && d.OH >= 2 && d.C >= 64 && d.O >= 64));
+        return legal && (Winograd ?? (d.OW >= 8 && d.C >= 64 && d.O >= 64));
     }
 
     /// <summary>y = conv(x, w) + b by F(2×2, 3×3) (call only when <see cref="UseWinograd"/>).</summary>
