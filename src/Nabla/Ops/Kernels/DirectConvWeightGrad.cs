@@ -24,8 +24,9 @@ internal static unsafe partial class DirectConv
     /// <summary>Scratch budget in floats for one chunk of images (padded inputs and dy grids; a tuning knob, tests lower it).</summary>
     /// <remarks>
     /// 2²⁰ floats (4 MiB), chosen when each tile ran over all of a chunk's images (against 2¹⁸, ResNet 64→64 3×3 at
-    /// 32×32, batch 32: 16.3 → 12.4 ms on 1 thread). Since the bands go image by image, the budget only sets how often
-    /// the scratch is rebuilt and the threads meet: 2¹⁹ to 2²¹ measured the same within noise, 2¹⁸ and less slower.
+    /// 32×32, batch 32: 16.3 → 12.4 ms on 1 thread). Split between the threads since they split the images, it sets
+    /// how many images a chunk holds and so how often a band's partial sums are cleared and summed: ResNet 64→64 at 2
+    /// threads, 2²⁰ and 2²¹ 7.9-8.3 ms, 2¹⁹ (chunks of one image) 8.5-9.0; at 1 thread 2¹⁹-2²¹ 14.0-14.9, 2²² 16.
     /// </remarks>
     internal static int ChunkBudget = DefaultChunkBudget;
 
