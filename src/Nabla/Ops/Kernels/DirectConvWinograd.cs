@@ -57,14 +57,22 @@ internal static unsafe partial class DirectConv
     {
         var t = WinogradLayout.Of(d);
         float[] u = FilterTransform(w, wOff, d, t.OPad);
+        int[] off = ScratchMemory.Rent<int>(d.C);
         try
         {
+            // The products' "taps" are the input channels: row c of V[ξ] starts c·Ld after row 0.
+            for (int c = 0; c < d.C; c++)
+            {
+                off[c] = c * t.Ld;
+            }
+
             int blocks = (t.TileRows + t.RowsPerBlock - 1) / t.RowsPerBlock;
-            Conv.For(blocks, (long)d.N * d.ImageY * d.K, blk => WinogradBlock(x, xOff, u, b, bOff, y, d, t, blk));
+            Conv.For(blocks, (long)d.N * d.ImageY * d.K, blk => WinogradBlock(x, xOff, u, off, b, bOff, y, d, t, blk));
         }
         finally
         {
             ScratchMemory.Return(u);
+            ScratchMemory.Return(off);
         }
     }
 
@@ -139,19 +147,14 @@ internal static unsafe partial class DirectConv
     }
 
     // One block of tile rows: input transform into V, the 16 products into M, output transform into y.
-    private static void WinogradBlock(float[] x, int xOff, float[] u, float[]? b, int bOff, float[] y, Conv.Dims d, WinogradLayout t, int blk)
+    private static void WinogradBlock(float[] x, int xOff, float[] u, int[] off, float[]? b, int bOff, float[] y, Conv.Dims d, WinogradLayout t,
+        int blk)
     {
         int tr0 = blk * t.RowsPerBlock, rows = Math.Min(t.RowsPerBlock, t.TileRows - tr0), ld = t.Ld, c = d.C;
         float[] v = ScratchMemory.Rent<float>(16 * c * ld);
         float[] m = ScratchMemory.Rent<float>(16 * t.OPad * ld);
-        int[] off = ScratchMemory.Rent<int>(c);
         try
         {
-            for (int ci = 0; ci < c; ci++)
-            {
-                off[ci] = ci * ld;
-            }
-
             fixed (float* x0 = x, v0 = v, m0 = m, u0 = u, y0 = y)
             fixed (int* f0 = off)
             {
@@ -189,7 +192,6 @@ internal static unsafe partial class DirectConv
         {
             ScratchMemory.Return(v);
             ScratchMemory.Return(m);
-            ScratchMemory.Return(off);
         }
     }
 
