@@ -57,6 +57,34 @@ public class ConvolutionTests
         }
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Column_paths_split_images_between_threads(int threads)
+    {
+        // Work of at least 2¹⁸ multiply-adds: the threads take shares of the images (5 over 3 threads: 1, 2, 2; a share
+        // of one image takes the pointwise path without a column matrix), each in chunks of at most 2 images, and
+        // the weight gradient adds the shares' copies at the end. The float32 1×1 cases are not direct convolutions.
+        int savedThreads = Threads.Count, savedBudget = Nabla.Ops.Kernels.Conv.ColBudget;
+        try
+        {
+            Threads.Count = threads;
+            Nabla.Ops.Kernels.Conv.ColBudget = 2 * 8 * 9 * 144;
+            Check(new(5, 8, 12, 12, 16, 3, 3, PH: 1, PW: 1), DType.Float64, 21);
+            Check(new(5, 8, 12, 12, 16, 3, 3, G: 2, SH: 2, SW: 2, PH: 1, PW: 1), DType.Float64, 22);
+            foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+            {
+                Check(new(9, 16, 16, 16, 32, 1, 1, SH: 2, SW: 2, Bias: false), dtype, 23);
+                Check(new(5, 32, 12, 12, 64, 1, 1), dtype, 24);
+            }
+        }
+        finally
+        {
+            Threads.Count = savedThreads;
+            Nabla.Ops.Kernels.Conv.ColBudget = savedBudget;
+        }
+    }
+
     internal static void Check(Cfg c, DType dtype, int seed)
     {
         var xv = Random(c.N * c.C * c.H * c.W, seed);

@@ -80,17 +80,24 @@ internal static class Conv
             return;
         }
 
-        int nb = d.Chunk, p = d.P, og = d.Og, k = d.K;
+        Workers.ForImages(ImageParts(d), d.N, (_, n0, count) => ForwardColumns(x, xOff, w, wOff, b, bOff, y, d, n0, count));
+    }
+
+    // y = conv(x, w) + b for images [n0, n0 + count) on the calling thread, a chunk at a time.
+    private static void ForwardColumns<T>(T[] x, int xOff, T[] w, int wOff, T[]? b, int bOff, T[] y, Dims d, int n0, int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int nb = ChunkOf(d, count), p = d.P, og = d.Og, k = d.K;
         T[] col = ScratchMemory.Rent<T>(d.G.IsPointwise && nb == 1 ? 0 : d.ColRows * nb * p);
         T[] tmp = ScratchMemory.Rent<T>(nb > 1 ? d.O * nb * p : 0);
         try
         {
-            for (int n0 = 0; n0 < d.N; n0 += nb)
+            for (int i0 = n0; i0 < n0 + count; i0 += nb)
             {
-                int cnt = Math.Min(nb, d.N - n0), ld = cnt * p;
-                var (src, srcOff) = Columns(x, xOff, d, n0, cnt, col);
+                int cnt = Math.Min(nb, n0 + count - i0), ld = cnt * p;
+                var (src, srcOff) = Columns(x, xOff, d, i0, cnt, col);
                 T[] dst = cnt == 1 ? y : tmp;
-                int dstOff = cnt == 1 ? n0 * d.ImageY : 0;
+                int dstOff = cnt == 1 ? i0 * d.ImageY : 0;
                 for (int g = 0; g < d.G.Groups; g++)
                 {
                     Gemm.Multiply(false, false, og, ld, k, w, wOff + (g * og * k), k, src, srcOff + (g * k * ld), ld,
@@ -99,11 +106,11 @@ internal static class Conv
 
                 if (cnt == 1)
                 {
-                    AddBias(y, n0 * d.ImageY, b, bOff, d.O, p);
+                    AddBias(y, i0 * d.ImageY, b, bOff, d.O, p);
                 }
                 else
                 {
-                    Unfold(tmp, y, n0, cnt, d.O, p, b, bOff);
+                    Unfold(tmp, y, i0, cnt, d.O, p, b, bOff);
                 }
             }
         }
@@ -137,7 +144,14 @@ internal static class Conv
             return;
         }
 
-        int nb = d.Chunk, p = d.P, og = d.Og, k = d.K;
+        Workers.ForImages(ImageParts(d), d.N, (_, n0, count) => InputGradColumns(dy, dyOff, w, wOff, dx, d, n0, count));
+    }
+
+    // dx = convᵀ(dy, w) for images [n0, n0 + count) on the calling thread, a chunk at a time.
+    private static void InputGradColumns<T>(T[] dy, int dyOff, T[] w, int wOff, T[] dx, Dims d, int n0, int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int nb = ChunkOf(d, count), p = d.P, og = d.Og, k = d.K;
         bool direct = d.G.IsPointwise && nb == 1;
         T[] dcol = ScratchMemory.Rent<T>(direct ? 0 : d.ColRows * nb * p);
         T[] dyT = ScratchMemory.Rent<T>(nb > 1 ? d.O * nb * p : 0);
@@ -145,15 +159,15 @@ internal static class Conv
         {
             if (!direct)
             {
-                dx.AsSpan(0, d.N * d.ImageX).Clear();
+                dx.AsSpan(n0 * d.ImageX, count * d.ImageX).Clear();
             }
 
-            for (int n0 = 0; n0 < d.N; n0 += nb)
+            for (int i0 = n0; i0 < n0 + count; i0 += nb)
             {
-                int cnt = Math.Min(nb, d.N - n0), ld = cnt * p;
-                var (src, srcOff) = cnt == 1 ? (dy, dyOff + (n0 * d.ImageY)) : (Fold(dy, dyOff, dyT, n0, cnt, d.O, p), 0);
+                int cnt = Math.Min(nb, n0 + count - i0), ld = cnt * p;
+                var (src, srcOff) = cnt == 1 ? (dy, dyOff + (i0 * d.ImageY)) : (Fold(dy, dyOff, dyT, i0, cnt, d.O, p), 0);
                 T[] dst = direct ? dx : dcol;
-                int dstOff = direct ? n0 * d.ImageX : 0;
+                int dstOff = direct ? i0 * d.ImageX : 0;
                 for (int g = 0; g < d.G.Groups; g++)
                 {
                     Gemm.Multiply(true, false, k, ld, og, w, wOff + (g * og * k), k, src, srcOff + (g * og * ld), ld,
@@ -164,7 +178,7 @@ internal static class Conv
                 {
                     var geo = d.G;
                     For(cnt, (long)d.ColRows * ld, i => Im2Col.Backward(dcol, i * p, ld, d.H, d.W, 0, d.C, geo, d.OH, d.OW,
-                        dx, (n0 + i) * d.ImageX));
+                        dx, (i0 + i) * d.ImageX));
                 }
             }
         }
@@ -192,25 +206,39 @@ internal static class Conv
             return;
         }
 
-        int nb = d.Chunk, p = d.P, og = d.Og, k = d.K;
+        Workers.SumOverImages(ImageParts(d), d.N, dw, d.O * d.K, (n0, count, mine) => WeightGradColumns(x, xOff, dy, dyOff, mine, d, n0, count));
+    }
+
+    /// <summary>
+    /// Threads for a weight gradient that splits the images (<see cref="Workers.SumOverImages"/>): all of them once the
+    /// work (N·O·P·K multiply-adds) is large enough to pay for a second copy of dw.
+    /// </summary>
+    internal static int ImageParts(Dims d) => Workers.Count > 1 && (long)d.N * d.O * d.P * d.K >= (1 << 18) ? Workers.Count : 1;
+
+    // dw += Σₙ dyₙ · colₙᵀ over images [n0, n0 + count) on the calling thread, a chunk at a time.
+    private static void WeightGradColumns<T>(T[] x, int xOff, T[] dy, int dyOff, ArraySegment<T> dw, Dims d, int n0, int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int p = d.P, og = d.Og, k = d.K;
+        if (count == 0 || p == 0)
+        {
+            return;
+        }
+
+        int nb = ChunkOf(d, count);
         T[] col = ScratchMemory.Rent<T>(d.G.IsPointwise && nb == 1 ? 0 : d.ColRows * nb * p);
         T[] dyT = ScratchMemory.Rent<T>(nb > 1 ? d.O * nb * p : 0);
         try
         {
-            if (d.N == 0 || p == 0)
+            for (int i0 = n0; i0 < n0 + count; i0 += nb)
             {
-                dw.AsSpan(0, d.O * k).Clear();
-            }
-
-            for (int n0 = 0; n0 < d.N; n0 += nb)
-            {
-                int cnt = Math.Min(nb, d.N - n0), ld = cnt * p;
-                var (cs, csOff) = Columns(x, xOff, d, n0, cnt, col);
-                var (ds, dsOff) = cnt == 1 ? (dy, dyOff + (n0 * d.ImageY)) : (Fold(dy, dyOff, dyT, n0, cnt, d.O, p), 0);
+                int cnt = Math.Min(nb, n0 + count - i0), ld = cnt * p;
+                var (cs, csOff) = Columns(x, xOff, d, i0, cnt, col);
+                var (ds, dsOff) = cnt == 1 ? (dy, dyOff + (i0 * d.ImageY)) : (Fold(dy, dyOff, dyT, i0, cnt, d.O, p), 0);
                 for (int g = 0; g < d.G.Groups; g++)
                 {
                     Gemm.Multiply(false, true, og, k, ld, ds, dsOff + (g * og * ld), ld, cs, csOff + (g * k * ld), ld,
-                        dw, g * og * k, k, n0 > 0);
+                        dw.Array!, dw.Offset + (g * og * k), k, true);
                 }
             }
         }
@@ -219,6 +247,14 @@ internal static class Conv
             ScratchMemory.Return(col);
             ScratchMemory.Return(dyT);
         }
+    }
+
+    // Images per chunk for count images: at most d.Chunk, in chunks of even size (16 images in chunks of 6, 5 and 5
+    // rather than 7, 7 and 2).
+    private static int ChunkOf(Dims d, int count)
+    {
+        int chunks = (Math.Max(count, 1) + d.Chunk - 1) / d.Chunk;
+        return (Math.Max(count, 1) + chunks - 1) / chunks;
     }
 
     // The column matrix of images n0 .. n0 + cnt − 1 (the image itself for a pointwise convolution of one image).

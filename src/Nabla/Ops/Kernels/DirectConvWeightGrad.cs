@@ -40,42 +40,23 @@ internal static unsafe partial class DirectConv
         int ogPad = (d.Og + MO - 1) / MO * MO, kPad = (d.K + MK - 1) / MK * MK;
         var t = new WeightTiles(d.G.Groups * ogPad, ogPad / MO, d.G.Groups * ogPad / MO, kPad / MK, Offsets(d, l, kPad));
         int size = d.O * d.K;
-        int parts = Workers.Count > 1 && (long)d.N * d.O * d.P * d.K >= (1 << 18) ? Workers.Count : 1;
+        int parts = Conv.ImageParts(d);
         try
         {
-            dw.AsSpan(0, size).Clear();
             if (parts > 1 && d.N < 4 * parts && d.N % parts != 0 && t.Bands >= parts)
             {
                 // Few images that do not split evenly (a batch of 1 with a large map): the threads split the bands.
+                dw.AsSpan(0, size).Clear();
                 ByBands(x, xOff, dy, dyOff, dw, d, l, t, parts);
                 return;
             }
 
-            parts = Math.Min(parts, d.N);
-
             // The threads split the images, each building its own padded images and dy grids and summing every band
-            // over them into its own dw, added at the end: no thread waits for another until then. (Sharing a chunk's
-            // build and splitting the bands, the threads met twice per chunk of 7 images and the second thread's
-            // half of the build ran alone: ResNet 64→64 3×3 at 32×32, batch 32, 2 threads, 9.3 ms; by images 8.1.)
-            float[] partial = ScratchMemory.Rent<float>((parts - 1) * size);
-            try
-            {
-                partial.AsSpan(0, (parts - 1) * size).Clear();
-                Conv.For(parts, long.MaxValue, p =>
-                {
-                    var mine = p == 0 ? new ArraySegment<float>(dw, 0, size) : new ArraySegment<float>(partial, (p - 1) * size, size);
-                    int n0 = d.N * p / parts, n1 = d.N * (p + 1) / parts;
-                    ImageRange(x, xOff, dy, dyOff, mine, d, l, t, n0, n1 - n0, ChunkBudget / parts);
-                });
-                for (int p = 1; p < parts; p++)
-                {
-                    System.Numerics.Tensors.TensorPrimitives.Add(dw.AsSpan(0, size), partial.AsSpan((p - 1) * size, size), dw.AsSpan(0, size));
-                }
-            }
-            finally
-            {
-                ScratchMemory.Return(partial);
-            }
+            // over them into its own dw: no thread waits for another until the end. (Sharing a chunk's build and
+            // splitting the bands, the threads met twice per chunk of 7 images and the second thread's half of the
+            // build ran alone: ResNet 64→64 3×3 at 32×32, batch 32, 2 threads, 9.3 ms; by images 8.1.)
+            int budget = ChunkBudget / Math.Min(parts, d.N);
+            Workers.SumOverImages(parts, d.N, dw, size, (n0, count, mine) => ImageRange(x, xOff, dy, dyOff, mine, d, l, t, n0, count, budget));
         }
         finally
         {
