@@ -5,7 +5,7 @@ internal static class Workers
 {
     private static int count = Environment.ProcessorCount;
 
-    // Set on a thread that runs one share of an outer split (SumOverImages): the kernels it calls run on it alone.
+    // Set on a thread that runs one share of ForImages: the kernels it calls run on it alone.
     [ThreadStatic]
     private static bool alone;
 
@@ -24,9 +24,10 @@ internal static class Workers
     /// contiguous and as even as they can be, one per thread; the kernels a share calls run on its thread alone.
     /// </summary>
     /// <remarks>
-    /// For the convolutions' column-matrix paths on small problems: splitting each chunk's im2col and GEMM instead made
-    /// the threads meet a few times per chunk of images, and on 2 cores ResNet-8's 64→64 weight gradient on 8×8 maps
-    /// and its 1×1 stride-2 input gradients ran no faster on 2 threads than on 1 (docs/performance.md).
+    /// For the convolutions' column-matrix paths: splitting each chunk's im2col and GEMM between the threads instead made
+    /// them meet a few times per chunk of images: on 2 cores ResNet-8's 64→64 weight gradient on 8×8 maps took no less
+    /// time on 2 threads than on 1 (1.5-2.7 ms against 1.6), and alternated with the image split in one slow phase of
+    /// the host 3.4-4.5 ms against 1.8-1.9 (docs/performance.md).
     /// </remarks>
     public static void ForImages(int parts, int images, Action<int, int, int> share)
     {
