@@ -27,7 +27,7 @@ internal static class Workers
     /// For the convolutions' column-matrix paths: splitting each chunk's im2col and GEMM between the threads instead made
     /// them meet a few times per chunk of images: on 2 cores ResNet-8's 64→64 weight gradient on 8×8 maps took no less
     /// time on 2 threads than on 1 (1.5-2.7 ms against 1.6), and alternated with the image split in one slow phase of
-    /// the host 3.4-4.5 ms against 1.8-1.9 (docs/performance.md).
+    /// the host 3.4-4.5 ms against 1.8-2.7 (docs/performance.md).
     /// </remarks>
     public static void ForImages(int parts, int images, Action<int, int, int> share)
     {
