@@ -6,6 +6,10 @@
 #
 # Defaults: 3 pairs, 1 thread, --only gemm, 21 reps, rep-time 0.25. Run from the project root.
 # --summary-only --out DIR: print the table again for runs already in DIR (same --pairs/--threads).
+# Both programs run on the same CPUs, the first T (taskset -c 0..T-1, where taskset exists and T <= the CPU count;
+# NO_PIN=1 leaves placement to the scheduler): on this project's 2-CPU virtual machines CPU 1 takes the disk's
+# interrupts and ran both programs 7-10% slower than CPU 0 (docs/performance.md), so an unpinned 1-thread pair
+# swung with where each process happened to land.
 # The reference lives in ../shared/bench/torch (run `bash ../shared/torchsharp/setup.sh` once).
 # Both programs are built in Release first, then the built binaries are run (no `dotnet run` in
 # the timed loop). Throughput per run: the quiet median (throughput_quiet) when the run has >= 3
@@ -42,12 +46,16 @@ fi
 ours="${OURS_BIN:-$root/bench/Nabla.Bench/bin/Release/net10.0/Nabla.Bench}"
 theirs="${REF_BIN:-$ref/bin/Release/net10.0/torch-bench}"
 common=(--threads "$threads" --only "$only" --reps "$reps" --rep-time "$reptime")
+pin=()
+if [ "${NO_PIN:-0}" != 1 ] && command -v taskset >/dev/null && [ "$threads" -le "$(nproc)" ]; then
+  pin=(taskset -c "0-$((threads - 1))")
+fi
 
 for i in $(seq 1 "$pairs"); do
   echo "pair $i/$pairs: ours" >&2
-  "$ours" "${common[@]}" > "$out/ours_t${threads}_$i.jsonl" 2> "$out/ours_t${threads}_$i.log"
+  "${pin[@]}" "$ours" "${common[@]}" > "$out/ours_t${threads}_$i.jsonl" 2> "$out/ours_t${threads}_$i.log"
   echo "pair $i/$pairs: reference" >&2
-  "$theirs" "${common[@]}" > "$out/ref_t${threads}_$i.jsonl" 2> "$out/ref_t${threads}_$i.log"
+  "${pin[@]}" "$theirs" "${common[@]}" > "$out/ref_t${threads}_$i.jsonl" 2> "$out/ref_t${threads}_$i.log"
 done
 fi
 
