@@ -249,12 +249,19 @@ internal static class Conv
         }
     }
 
-    // Images per chunk for count images: at most d.Chunk, in chunks of even size (16 images in chunks of 6, 5 and 5
-    // rather than 7, 7 and 2).
-    private static int ChunkOf(Dims d, int count)
+    // Images per chunk for count images: at most d.Chunk, in chunks of even size.
+    private static int ChunkOf(Dims d, int count) => EvenChunk(count, d.Chunk);
+
+    /// <summary>
+    /// The size of the chunks that cover <paramref name="count"/> images with as few chunks of at most
+    /// <paramref name="most"/> as possible, all of (nearly) the same size: 16 images with at most 7 go in 6, 5 and 5
+    /// rather than 7, 7 and 2.
+    /// </summary>
+    internal static int EvenChunk(int count, int most)
     {
-        int chunks = (Math.Max(count, 1) + d.Chunk - 1) / d.Chunk;
-        return (Math.Max(count, 1) + chunks - 1) / chunks;
+        count = Math.Max(count, 1);
+        int chunks = (count + Math.Max(most, 1) - 1) / Math.Max(most, 1);
+        return (count + chunks - 1) / chunks;
     }
 
     // The column matrix of images n0 .. n0 + cnt − 1 (the image itself for a pointwise convolution of one image).

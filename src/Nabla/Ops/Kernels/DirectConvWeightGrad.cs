@@ -77,8 +77,7 @@ internal static unsafe partial class DirectConv
     private static void ImageRange(float[] x, int xOff, float[] dy, int dyOff, ArraySegment<float> dw, Conv.Dims d, Layout l,
         WeightTiles t, int n0, int count, int budget)
     {
-        int cnt = (int)Math.Clamp(budget / t.PerImage(l), 1, count), chunks = (count + cnt - 1) / cnt;
-        cnt = (count + chunks - 1) / chunks;
+        int cnt = Conv.EvenChunk(count, (int)Math.Clamp(budget / t.PerImage(l), 1, count));
         float[] xs = ScratchMemory.Rent<float>(cnt * l.Length);
         float[] ds = ScratchMemory.Rent<float>(cnt * t.Rows * l.PqR);
         try
